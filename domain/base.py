@@ -1,0 +1,183 @@
+"""Building blocks shared by every aggregate: immutable models, events, the command context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Self, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+class Immutable(BaseModel):
+    """A frozen pydantic model that refuses unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(StrEnum):
+    """Who a principal is, as far as the ledger's rules care."""
+
+    ENTERPRISE = "enterprise"
+    WINDOW = "window"
+    HOTLINE = "hotline"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class Actor(Immutable):
+    """The principal that caused an event."""
+
+    principal_id: str
+    role: Role
+
+
+class CommandContext(Immutable):
+    """Who asks, when, and under which request and idempotency key."""
+
+    actor: Actor
+    at: datetime
+    request_id: str | None = None
+    idempotency_key: str | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _must_be_aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("the command time must carry a time zone")
+        return value.astimezone(UTC)
+
+
+class DomainError(Exception):
+    """A command was refused by a rule of the domain; nothing is recorded."""
+
+    def __init__(self, rule: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        where = f" ({self.field})" if self.field else ""
+        return f"{self.rule}{where}: {self.message}"
+
+
+class NotFoundError(DomainError):
+    """The aggregate a command or query names does not exist."""
+
+
+class ConflictError(DomainError):
+    """The command raced another one, or names an aggregate that already exists."""
+
+
+TAggregate = TypeVar("TAggregate", bound="Aggregate")
+
+
+class DomainEvent(Immutable):
+    """Something that happened to one aggregate; stored for ever, never changed."""
+
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    actor: Actor
+    request_id: str | None = None
+    idempotency_key: str | None = None
+
+    def mutate(self, aggregate: Any) -> Any:
+        """Evolve the aggregate (the library's projector calls this)."""
+        evolved = self.apply(aggregate)
+        return evolved.model_copy(
+            update={"version": self.originator_version, "modified_on": self.timestamp}
+        )
+
+    def apply(self, aggregate: Any) -> Aggregate:
+        """Return the aggregate as this event leaves it (version is set by `mutate`)."""
+        raise NotImplementedError(type(self).__name__)
+
+
+class Aggregate(Immutable):
+    """An immutable aggregate: commands return events, events build the next state."""
+
+    id: UUID
+    version: int
+    created_on: datetime
+    modified_on: datetime
+
+    def _event(
+        self, event_class: type[TEvent], ctx: CommandContext, offset: int = 1, **fields: Any
+    ) -> TEvent:
+        """Build the event that follows this aggregate's version by `offset`."""
+        return event_class(
+            originator_id=self.id,
+            originator_version=self.version + offset,
+            **event_fields(ctx),
+            **fields,
+        )
+
+    def evolve(self, events: Iterable[DomainEvent]) -> Self:
+        """This aggregate after the given events (used to chain rules within a command)."""
+        state: Self = self
+        for event in events:
+            state = event.mutate(state)
+        return state
+
+
+TEvent = TypeVar("TEvent", bound=DomainEvent)
+
+
+def event_fields(ctx: CommandContext) -> dict[str, Any]:
+    """The fields every event copies from the command context."""
+    return {
+        "timestamp": ctx.at,
+        "actor": ctx.actor,
+        "request_id": ctx.request_id,
+        "idempotency_key": ctx.idempotency_key,
+    }
+
+
+def created_fields(event: DomainEvent) -> dict[str, Any]:
+    """The base fields of an aggregate created by `event`."""
+    return {
+        "id": event.originator_id,
+        "version": event.originator_version,
+        "created_on": event.timestamp,
+        "modified_on": event.timestamp,
+    }
+
+
+def project(aggregate: TAggregate | None, events: Iterable[DomainEvent]) -> TAggregate | None:
+    """Fold events into an aggregate (a projector function for the repository)."""
+    state: Any = aggregate
+    for event in events:
+        state = event.mutate(state)
+    result: TAggregate | None = state
+    return result
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def require_role(ctx: CommandContext, *roles: Role, action: str) -> None:
+    """Refuse with rule `role_not_allowed` unless the actor has one of `roles`."""
+    if ctx.actor.role not in roles:
+        allowed = ", ".join(role.value for role in roles)
+        raise DomainError(
+            "role_not_allowed",
+            f"{action} is for {allowed}, not {ctx.actor.role.value}",
+            field="actor",
+        )
+
+
+def require_text(value: str | None, rule: str, field: str, what: str) -> str:
+    """Return `value` stripped, refusing with `rule` when it is missing or blank."""
+    text = (value or "").strip()
+    if not text:
+        raise DomainError(rule, f"{what} is required", field=field)
+    return text

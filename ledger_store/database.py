@@ -1,0 +1,87 @@
+"""What the rest of the system may ask of the ledger's database, whichever backend holds it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+from uuid import UUID
+
+Dialect = Literal["sqlite", "postgres"]
+
+
+class SqlCursor:
+    """A cursor that takes `?` placeholders on both backends and returns plain tuples."""
+
+    def __init__(self, raw: Any, dialect: Dialect) -> None:
+        self.raw = raw
+        self.dialect = dialect
+
+    def sql(self, statement: str) -> str:
+        """The statement in the backend's placeholder style."""
+        return statement.replace("?", "%s") if self.dialect == "postgres" else statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> SqlCursor:
+        """Run one statement with positional parameters (never string formatting)."""
+        self.raw.execute(self.sql(statement), tuple(params))
+        return self
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters."""
+        if rows:
+            self.raw.executemany(self.sql(statement), [tuple(r) for r in rows])
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """The next row, or None."""
+        row = self.raw.fetchone()
+        return None if row is None else tuple(row)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """All remaining rows."""
+        return [tuple(row) for row in self.raw.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One committed ledger entry: the stored event with its place and hashes."""
+
+    ledger_index: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+    entry_hash: bytes
+    chain_hash: bytes
+
+
+class TransactionWrite(Protocol):
+    """Something written in the same transaction as a command's events."""
+
+    def write(self, cursor: SqlCursor, positions: Sequence[int]) -> None:
+        """Write, given the ledger indexes the events just received."""
+
+
+class LedgerDatabase(Protocol):
+    """The ledger's recorder as seen by views, auditors and the API."""
+
+    dialect: Dialect
+
+    @property
+    def events_table(self) -> str:
+        """The events table's (qualified) name."""
+
+    def table(self, name: str) -> str:
+        """Another table of the ledger's database, qualified as SQL may name it."""
+
+    def transaction(self) -> AbstractContextManager[SqlCursor]:
+        """A read-write transaction on the ledger's database."""
+
+    def read_entries(self, after: int, limit: int, until: int | None = None) -> list[LedgerEntry]:
+        """Entries with ledger index > after (and <= until), in ledger order."""
+
+    def head(self) -> tuple[int, bytes]:
+        """The last ledger index and its chain hash (0 and the genesis hash when empty)."""
+
+    def iter_entries(self, after: int = 0, until: int | None = None) -> Iterator[LedgerEntry]:
+        """Every entry after `after`, streamed in pages."""

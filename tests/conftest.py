@@ -1,0 +1,79 @@
+"""Shared fixtures: a fresh ledger database on SQLite and on PostgreSQL for each test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ledger_store.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _postgres_problem() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as error:
+        return f"PostgreSQL at {POSTGRES_URL} does not answer: {error}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> None:
+    """Skip visibly when no server answers, except in CI, where that is a failure."""
+    problem = _postgres_problem()
+    if problem is None:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {problem}")
+    pytest.skip(problem)
+
+
+@pytest.fixture
+def postgres_schema(postgres_available: None) -> Iterator[str]:
+    """A schema of its own for one test, dropped afterwards."""
+    schema = f"eport_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def postgres_url_for(schema: str) -> str:
+    """The test server's URL with a schema chosen."""
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}schema={schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each storage test runs once per backend."""
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings for a fresh, empty ledger on the test's backend."""
+    if backend == "sqlite":
+        return Settings(
+            database_url=f"sqlite:///{tmp_path / 'ledger.db'}",
+            signing_key_path=tmp_path / "ledger.key",
+        )
+    schema: str = request.getfixturevalue("postgres_schema")
+    return Settings(
+        database_url=postgres_url_for(schema),
+        signing_key_path=tmp_path / "ledger.key",
+        postgres_pool_size=4,
+    )
