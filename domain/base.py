@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeVar
@@ -181,3 +181,11 @@ def require_text(value: str | None, rule: str, field: str, what: str) -> str:
     if not text:
         raise DomainError(rule, f"{what} is required", field=field)
     return text
+
+
+def checked(check: Callable[[str], str], value: str, rule: str, field: str) -> str:
+    """Return `check(value)`; its ValueError becomes a DomainError naming `rule` and `field`."""
+    try:
+        return check(value)
+    except ValueError as error:
+        raise DomainError(rule, str(error), field=field) from None

@@ -13,12 +13,21 @@ from eventsourcing.utils import get_topic
 
 from domain.base import Aggregate, ConflictError, DomainEvent, NotFoundError, project
 from ledger_store.database import LedgerDatabase, TransactionWrite
+from ledger_store.idempotency import (
+    IdempotencyClaim,
+    IdempotencyWrite,
+    StoredAnswer,
+    create_table,
+    find_answer,
+)
 from ledger_store.mapping import OrjsonTranscoder, PydanticMapper
 from ledger_store.postgres_recorder import ChainedPostgresRecorder
 from ledger_store.settings import Settings
 from ledger_store.sqlite_recorder import ChainedSQLiteRecorder
 
 TAgg = TypeVar("TAgg", bound=Aggregate)
+Decide = Callable[[], tuple[UUID, Sequence[DomainEvent]]]
+"""A command's decision: load fresh state, apply the rules, return (subject id, new events)."""
 
 COMMUTING_RETRIES = 20
 
@@ -31,10 +40,45 @@ class CommandResult:
     version: int
     position: int
     events: tuple[DomainEvent, ...] = ()
+    replayed: bool = False
+    extra: tuple[tuple[str, str], ...] = ()
 
     def answer(self) -> dict[str, Any]:
         """The JSON answer of the API for this command."""
-        return {"id": str(self.id), "version": self.version, "position": self.position}
+        body: dict[str, Any] = {
+            "id": str(self.id),
+            "version": self.version,
+            "position": self.position,
+        }
+        body.update(self.extra)
+        return body
+
+    @classmethod
+    def from_answer(cls, stored: StoredAnswer) -> CommandResult:
+        """The first answer given under an idempotency key, given again."""
+        body = dict(stored.body)
+        subject, version, position = body.pop("id"), body.pop("version"), body.pop("position")
+        extra = tuple((str(k), str(v)) for k, v in body.items())
+        return cls(UUID(subject), int(version), int(position), replayed=True, extra=extra)
+
+
+class VersionMismatchError(ConflictError):
+    """If-Match named a version the aggregate is no longer at."""
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(
+            "version_mismatch",
+            f"If-Match expected version {expected}, the record is at version {current}",
+            "If-Match",
+        )
+        self.expected = expected
+        self.current = current
+
+
+def check_version(aggregate: Aggregate, expected: int | None) -> None:
+    """Refuse when the caller's expected version (If-Match) is not the current one."""
+    if expected is not None and aggregate.version != expected:
+        raise VersionMismatchError(expected, aggregate.version)
 
 
 class LedgerCore(Application[UUID]):
@@ -46,12 +90,17 @@ class LedgerCore(Application[UUID]):
         "MAPPER_TOPIC": get_topic(PydanticMapper),
     }
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = LedgerCore.name  # one fixed name, so table names never drift
+
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         super().__init__(env=self.settings.library_env())
         recorder = self.recorder
         assert isinstance(recorder, ChainedSQLiteRecorder | ChainedPostgresRecorder)
         self.database: LedgerDatabase = recorder
+        create_table(self.database)
 
     def construct_mapper(self) -> Mapper[UUID]:
         """Pydantic events stored as orjson."""
@@ -98,30 +147,68 @@ class LedgerCore(Application[UUID]):
 
     def execute(
         self,
-        decide: Callable[[], tuple[UUID, Sequence[DomainEvent]]],
+        decide: Decide,
         *,
         commutes: bool = False,
-        writes: Sequence[TransactionWrite] = (),
+        idempotency: IdempotencyClaim | None = None,
+        extra: Callable[[], dict[str, str]] | None = None,
     ) -> CommandResult:
         """Run a command: decide its events from fresh state, then record them.
 
-        Commands that commute (a PIN attempt) are decided again on a lost race; others
-        surface the ConflictError so the caller can reconsider.
+        Under an idempotency key the first answer is stored with the events and given again
+        on a retry. Commands that commute (a PIN attempt) are decided again on a lost race;
+        others surface the ConflictError so the caller can reconsider.
         """
+        if idempotency is not None and (stored := find_answer(self.database, idempotency)):
+            return CommandResult.from_answer(stored)
         attempts = COMMUTING_RETRIES if commutes else 1
         for attempt in range(attempts):
             subject, events = decide()
             if not events:
                 return CommandResult(subject, self._version_of(subject), self.position())
+            version = max(
+                (e.originator_version for e in events if e.originator_id == subject), default=0
+            )
+            more = tuple((extra() if extra else {}).items())
+            writes = self._idempotency_writes(idempotency, subject, version, more)
             try:
                 positions = self.record(events, writes)
             except ConflictError:
+                if idempotency is not None and (stored := find_answer(self.database, idempotency)):
+                    return CommandResult.from_answer(stored)
                 if attempt + 1 == attempts:
                     raise
                 continue
-            version = max(e.originator_version for e in events if e.originator_id == subject)
-            return CommandResult(subject, version, max(positions), tuple(events))
+            return CommandResult(subject, version, max(positions), tuple(events), extra=more)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def create(
+        self,
+        decide: Decide,
+        idempotency: IdempotencyClaim | None,
+        what: str,
+        extra: Callable[[], dict[str, str]] | None = None,
+    ) -> CommandResult:
+        """Run a command that creates an aggregate; an existing one is a ConflictError."""
+        try:
+            return self.execute(decide, idempotency=idempotency, extra=extra)
+        except ConflictError as error:
+            raise ConflictError("already_exists", f"{what} is already in the ledger") from error
+
+    def _idempotency_writes(
+        self,
+        claim: IdempotencyClaim | None,
+        subject: UUID,
+        version: int,
+        extra: tuple[tuple[str, str], ...],
+    ) -> list[TransactionWrite]:
+        if claim is None:
+            return []
+
+        def answer(positions: Sequence[int]) -> dict[str, Any]:
+            return CommandResult(subject, version, max(positions), extra=extra).answer()
+
+        return [IdempotencyWrite(self.database, claim, answer)]
 
     def _version_of(self, aggregate_id: UUID) -> int:
         last = list(self.events.get(aggregate_id, desc=True, limit=1))

@@ -112,7 +112,11 @@ TAMPERINGS = {
         (),
         4,
     ),
-    "topic": ("UPDATE {t} SET topic = 'tests.toy_model:CounterStarted' WHERE ledger_index = 9", (), 9),
+    "topic": (
+        "UPDATE {t} SET topic = 'tests.toy_model:CounterStarted' WHERE ledger_index = 9",
+        (),
+        9,
+    ),
 }
 
 

@@ -1,0 +1,155 @@
+"""The four electronic filings of 企业备案 and the check of their department codes."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Final, Literal, Protocol, Self
+
+from pydantic import Field, StringConstraints, model_validator
+
+from domain.base import DomainError, Immutable
+from domain.forms import (
+    Address,
+    Code,
+    ExpressHandoverForm,
+    IcCardRegistrationForm,
+    Name,
+    OperatorHolder,
+    Text,
+)
+from domain.identifiers import CustomsCode
+from domain.region import RegionConfig
+
+
+class FilingKind(StrEnum):
+    """The four filings under the 企业备案 menu of the identity-authentication system."""
+
+    THREE_IN_ONE = "three_in_one"
+    CUSTOMS = "customs"
+    FOREX = "forex"
+    OPERATOR_PREENTRY = "operator_preentry"
+
+
+FILING_KIND_LABELS: Final = {
+    FilingKind.THREE_IN_ONE: "三证合一信息管理",
+    FilingKind.CUSTOMS: "企业海关备案申请",
+    FilingKind.FOREX: "企业外汇备案申请",
+    FilingKind.OPERATOR_PREENTRY: "企业操作员预录入",
+}
+
+DeptCode6 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+DeptCode4 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{4}$")]
+
+
+class ThreeInOneMaterials(Immutable):
+    """The two scanned forms uploaded with the three-in-one filing, as material type 其他."""
+
+    upload_type: Literal["other"] = "other"
+    ic_card_registration_form: IcCardRegistrationForm
+    express_handover_form: ExpressHandoverForm
+
+
+class ThreeInOneFiling(Immutable):
+    """三证合一信息管理: the business-registration data and the two uploaded forms."""
+
+    kind: Literal[FilingKind.THREE_IN_ONE] = FilingKind.THREE_IN_ONE
+    company_name: Text
+    legal_representative: Name
+    business_address: Address
+    business_registration_dept_code: DeptCode6
+    commerce_authority_code: DeptCode4
+    materials: ThreeInOneMaterials
+
+
+class CustomsFiling(Immutable):
+    """企业海关备案申请: the customs registration, with its receipt number or date."""
+
+    kind: Literal[FilingKind.CUSTOMS] = FilingKind.CUSTOMS
+    customs_code: CustomsCode
+    company_name: Text
+    receipt_number: Code | None = None
+    receipt_date: date | None = None
+
+    @model_validator(mode="after")
+    def _receipt_is_identified(self) -> Self:
+        if self.receipt_number is None and self.receipt_date is None:
+            raise ValueError("give the registration receipt's number or its date (备案回执)")
+        return self
+
+
+class ForexFiling(Immutable):
+    """企业外汇备案申请."""
+
+    kind: Literal[FilingKind.FOREX] = FilingKind.FOREX
+    forex_bureau_code: DeptCode6
+    company_name: Text
+
+
+class OperatorPreentryFiling(Immutable):
+    """企业操作员预录入: the operators to be enrolled."""
+
+    kind: Literal[FilingKind.OPERATOR_PREENTRY] = FilingKind.OPERATOR_PREENTRY
+    operators: Annotated[tuple[OperatorHolder, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _each_person_once(self) -> Self:
+        numbers = [operator.id_number for operator in self.operators]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("an operator appears twice (same ID number)")
+        return self
+
+
+Filing = Annotated[
+    ThreeInOneFiling | CustomsFiling | ForexFiling | OperatorPreentryFiling,
+    Field(discriminator="kind"),
+]
+
+
+class HasCustomsCode(Protocol):
+    """Anything that knows the enterprise's registered customs code (an Enterprise)."""
+
+    @property
+    def customs_code(self) -> str:
+        """The 海关编码 on the enterprise's registration receipt."""
+        ...
+
+
+def _same(field: str, given: str, expected: str, what: str) -> None:
+    if given != expected:
+        raise DomainError(
+            "wrong_department_code",
+            f"{what} is {given!r}; this region's is {expected!r}",
+            field=field,
+        )
+
+
+def check_codes(filing: Filing, region: RegionConfig, enterprise: HasCustomsCode) -> None:
+    """Refuse a filing whose department codes are not the region's or whose customs code differs."""
+    if isinstance(filing, ThreeInOneFiling):
+        _same(
+            "business_registration_dept_code",
+            filing.business_registration_dept_code,
+            region.business_registration_dept_code,
+            "工商审核单位代码",
+        )
+        _same(
+            "commerce_authority_code",
+            filing.commerce_authority_code,
+            region.commerce_authority_code,
+            "商务部主管机关代码",
+        )
+    elif isinstance(filing, ForexFiling):
+        _same(
+            "forex_bureau_code",
+            filing.forex_bureau_code,
+            region.forex_bureau_code,
+            "主管外汇局代码",
+        )
+    elif isinstance(filing, CustomsFiling) and filing.customs_code != enterprise.customs_code:
+        raise DomainError(
+            "customs_code_mismatch",
+            f"the filing's customs code {filing.customs_code} is not the registered "
+            f"{enterprise.customs_code}",
+            field="customs_code",
+        )

@@ -1,0 +1,385 @@
+"""Value objects of the paper forms: the IC-card registration form (附件2), EMS handover (附件3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Final, Self
+
+from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints, model_validator
+
+from domain.base import Immutable
+from domain.identifiers import (
+    CardNumber,
+    EmsTrackingNumber,
+    PhoneNumber,
+    Postcode,
+    birth_date_of,
+    check_resident_id,
+)
+
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_FOREIGN_ID: Final = re.compile(r"[A-Z0-9]{1,30}")
+_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CODE: Final = re.compile(r"[A-Za-z0-9-]+")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("text must not contain control characters or line breaks")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+def _code(value: str) -> str:
+    if not _CODE.fullmatch(value):
+        raise ValueError(f"{value!r} may hold only letters, digits and '-'")
+    return value.upper()
+
+
+def _strip(max_length: int, min_length: int = 1) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+_clean = AfterValidator(_no_control)
+Name = Annotated[str, _strip(50), _clean]
+Text = Annotated[str, _strip(100), _clean]
+Address = Annotated[str, _strip(200), _clean]
+Remarks = Annotated[str, _strip(500), _clean]
+Code = Annotated[str, _strip(30), AfterValidator(_code)]
+IdNumber = Annotated[str, _strip(30), AfterValidator(str.upper)]
+Email = Annotated[str, _strip(254, 3), AfterValidator(_email)]
+
+
+class Gender(StrEnum):
+    """性别."""
+
+    MALE = "male"
+    FEMALE = "female"
+
+
+class IdType(StrEnum):
+    """证件类别: the kind of identity document a holder shows."""
+
+    RESIDENT_ID = "resident_id"
+    PASSPORT = "passport"
+    HK_MACAO_PERMIT = "hk_macao_permit"
+    TAIWAN_PERMIT = "taiwan_permit"
+    OTHER = "other"
+
+
+ID_TYPE_LABELS: Final = {
+    IdType.RESIDENT_ID: "居民身份证",
+    IdType.PASSPORT: "护照",
+    IdType.HK_MACAO_PERMIT: "港澳居民来往内地通行证",
+    IdType.TAIWAN_PERMIT: "台湾居民来往大陆通行证",
+    IdType.OTHER: "其他",
+}
+
+
+def check_id_number(id_type: IdType, id_number: str) -> str:
+    """Return the normalised document number for its type, or raise ValueError."""
+    number = id_number.strip().upper()
+    if id_type is IdType.RESIDENT_ID:
+        return check_resident_id(number)
+    if not _FOREIGN_ID.fullmatch(number):
+        raise ValueError(f"a {id_type.value} number is 1-30 of A-Z and 0-9, got {number!r}")
+    return number
+
+
+class Media(StrEnum):
+    """The medium of a key: an IC card or a USB IKEY."""
+
+    IC_CARD = "ic_card"
+    IKEY = "ikey"
+
+
+class KeyKind(StrEnum):
+    """法人卡 (manages the enterprise) or 操作员卡 (does the business)."""
+
+    LEGAL_PERSON = "legal_person"
+    OPERATOR = "operator"
+
+
+MEDIA_LABELS: Final = {Media.IC_CARD: "IC卡", Media.IKEY: "IKEY"}
+KEY_KIND_LABELS: Final = {KeyKind.LEGAL_PERSON: "法人卡", KeyKind.OPERATOR: "操作员卡"}
+
+
+class Permission(StrEnum):
+    """A business permission an operator asks of customs or of the foreign-exchange bureau."""
+
+    DECLARATION_UPLOAD = "declaration.upload"
+    DECLARATION_REVIEW_AND_DECLARE = "declaration.review_and_declare"
+    DECLARATION_CONFIRM_DECLARATION = "declaration.confirm_declaration"
+    DECLARATION_CONFIRM_POWER_OF_ATTORNEY = "declaration.confirm_power_of_attorney"
+    DECLARATION_CROSS_REGION_FILING = "declaration.cross_region_filing"
+    PAYMENT_VIEW = "payment.view"
+    PAYMENT_DESIGNATE_PAYING_UNIT = "payment.designate_paying_unit"
+    PAYMENT_FIRST_REVIEW = "payment.first_review"
+    PAYMENT_SECOND_REVIEW = "payment.second_review"
+    PAYMENT_CONFIRM_PAYMENT = "payment.confirm_payment"
+    EXPRESS_ENTRY = "express.entry"
+    EXPRESS_DECLARE = "express.declare"
+    FOREX_RECEIPT_ENTRY = "forex_receipt.entry"
+    FOREX_RECEIPT_DECLARE = "forex_receipt.declare"
+
+
+class Authority(StrEnum):
+    """Who a permission is asked of."""
+
+    CUSTOMS = "customs"
+    FOREX = "forex"
+
+
+class PermissionInfo(Immutable):
+    """A permission's group, authority and Chinese labels, as on attachment 2."""
+
+    group: str
+    group_label: str
+    authority: Authority
+    label: str
+
+
+_GROUPS: Final = {
+    "declaration": ("报关单", Authority.CUSTOMS),
+    "payment": ("网上支付", Authority.CUSTOMS),
+    "express": ("快件管理", Authority.CUSTOMS),
+    "forex_receipt": ("出口收汇", Authority.FOREX),
+}
+_LABELS: Final = {
+    Permission.DECLARATION_UPLOAD: "上载",
+    Permission.DECLARATION_REVIEW_AND_DECLARE: "审核申报",
+    Permission.DECLARATION_CONFIRM_DECLARATION: "申报确认",
+    Permission.DECLARATION_CONFIRM_POWER_OF_ATTORNEY: "委托书确认",
+    Permission.DECLARATION_CROSS_REGION_FILING: "异地报关备案申请",
+    Permission.PAYMENT_VIEW: "查阅",
+    Permission.PAYMENT_DESIGNATE_PAYING_UNIT: "指定缴款单位",
+    Permission.PAYMENT_FIRST_REVIEW: "支付初审",
+    Permission.PAYMENT_SECOND_REVIEW: "支付复审",
+    Permission.PAYMENT_CONFIRM_PAYMENT: "支付确认",
+    Permission.EXPRESS_ENTRY: "录入",
+    Permission.EXPRESS_DECLARE: "申报",
+    Permission.FOREX_RECEIPT_ENTRY: "录入",
+    Permission.FOREX_RECEIPT_DECLARE: "申报",
+}
+PERMISSION_CATALOGUE: Final[dict[Permission, PermissionInfo]] = {
+    permission: PermissionInfo(
+        group=(group := permission.value.split(".")[0]),
+        group_label=_GROUPS[group][0],
+        authority=_GROUPS[group][1],
+        label=label,
+    )
+    for permission, label in _LABELS.items()
+}
+CUSTOMS_PERMISSIONS: Final = frozenset(
+    p for p, info in PERMISSION_CATALOGUE.items() if info.authority is Authority.CUSTOMS
+)
+FOREX_PERMISSIONS: Final = frozenset(
+    p for p, info in PERMISSION_CATALOGUE.items() if info.authority is Authority.FOREX
+)
+
+
+def _sorted(permissions: frozenset[Permission]) -> list[str]:
+    return sorted(p.value for p in permissions)
+
+
+# Sorted when serialised: a frozenset's iteration order changes with PYTHONHASHSEED.
+PermissionSet = Annotated[frozenset[Permission], PlainSerializer(_sorted, return_type=list[str])]
+
+
+class LegalPersonHolder(Immutable):
+    """法人卡持卡人基本信息 (attachment 2)."""
+
+    name: Name
+    gender: Gender
+    nationality: Text
+    position: Text
+    phone: PhoneNumber
+    id_type: IdType
+    id_number: IdNumber
+
+    @model_validator(mode="after")
+    def _id_number_fits_its_type(self) -> Self:
+        check_id_number(self.id_type, self.id_number)
+        return self
+
+
+class OperatorHolder(Immutable):
+    """操作员卡持卡人基本信息 (attachment 2)."""
+
+    media: Media
+    name: Name
+    gender: Gender
+    education: Text
+    id_type: IdType
+    id_number: IdNumber
+    birth_date: date
+    nationality: Text
+    position: Text
+    household_address: Address
+    user_address: Address
+    postcode: Postcode
+    email: Email
+    phone: PhoneNumber
+    fax: PhoneNumber | None = None
+
+    @model_validator(mode="after")
+    def _id_number_and_birth_date_agree(self) -> Self:
+        check_id_number(self.id_type, self.id_number)
+        if self.id_type is IdType.RESIDENT_ID and birth_date_of(self.id_number) != self.birth_date:
+            raise ValueError("birth_date differs from the birth date in the resident ID number")
+        return self
+
+
+class CustomsDeclarer(Immutable):
+    """报关员备案信息: the operator's customs-declarer filing."""
+
+    certificate_number: Code
+    exam_score: Annotated[int, Field(ge=0, le=1000)] | None = None
+    barcode: Code | None = None
+    declaration_category: Text | None = None
+    issue_date: date | None = None
+    registration_valid_until: date | None = None
+    remarks: Remarks | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        until, issued = self.registration_valid_until, self.issue_date
+        if until is not None and issued is not None and until < issued:
+            raise ValueError("registration_valid_until is before issue_date")
+        return self
+
+
+class VerificationOfficer(Immutable):
+    """核销员备案信息."""
+
+    certificate_number: Code
+    remarks: Remarks | None = None
+
+
+class IcCardRegistrationForm(Immutable):
+    """中国电子口岸企业IC卡登记表 (attachment 2), sealed by the applying unit."""
+
+    legal_person: LegalPersonHolder
+    operator: OperatorHolder
+    customs_declarer: CustomsDeclarer | None = None
+    customs_permissions: PermissionSet = frozenset()
+    verification_officer: VerificationOfficer | None = None
+    forex_permissions: PermissionSet = frozenset()
+    seal_date: date
+
+    @model_validator(mode="after")
+    def _permissions_asked_of_the_right_authority(self) -> Self:
+        if wrong := self.customs_permissions - CUSTOMS_PERMISSIONS:
+            raise ValueError(f"not asked of customs: {', '.join(_sorted(wrong))}")
+        if wrong := self.forex_permissions - FOREX_PERMISSIONS:
+            raise ValueError(f"not asked of the forex bureau: {', '.join(_sorted(wrong))}")
+        return self
+
+
+class ExpressHandoverForm(Immutable):
+    """The applicant's part of the EMS handover form (attachment 3, 以下由申请人填写)."""
+
+    company_name: Text
+    recipient_address: Address
+    postcode: Postcode
+    recipient_name: Name
+    recipient_phone: PhoneNumber
+
+
+class Signature(Immutable):
+    """A signature with its date on the handover form."""
+
+    name: Name
+    date: dt.date
+
+
+class MailingDetails(Immutable):
+    """The handover form as the window completes it when the keys go to EMS (1式3份)."""
+
+    case_number: Code
+    order_number: Code
+    ems_tracking_number: EmsTrackingNumber
+    legal_person_card_no: CardNumber
+    operator_card_no: CardNumber
+    company_name: Text
+    recipient_address: Address
+    postcode: Postcode
+    recipient_name: Name
+    recipient_phone: PhoneNumber
+    approver: Signature
+    express_window_clerk: Signature
+    postal_clerk: Signature
+
+    @model_validator(mode="after")
+    def _two_different_cards(self) -> Self:
+        if self.legal_person_card_no == self.operator_card_no:
+            raise ValueError("the legal-person and operator card numbers are the same")
+        return self
+
+    def card_no_for(self, kind: KeyKind) -> str:
+        """The card number the form lists for a key of this kind."""
+        if kind is KeyKind.LEGAL_PERSON:
+            return self.legal_person_card_no
+        return self.operator_card_no
+
+
+class RenewalDocuments(Immutable):
+    """What the clerk brings to the window for a certificate renewal (证书更新)."""
+
+    business_licence_original: bool
+    clerk_id_card: bool
+    introduction_letter: bool
+    key_presented: bool
+
+    def missing(self) -> list[str]:
+        """The names of the documents not presented, in form order."""
+        return [name for name, shown in self.model_dump().items() if not shown]
+
+
+RENEWAL_DOCUMENT_LABELS: Final = {
+    "business_licence_original": "《工商营业执照》原件",
+    "clerk_id_card": "经办人身份证",
+    "introduction_letter": "介绍信",
+    "key_presented": "法人Ukey",
+}
+
+
+class Supplier(StrEnum):
+    """电子口岸客户端安全产品供应商 (attachment 5)."""
+
+    GUANGDONG_NANFANG = "guangdong_nanfang"
+    BEIJING_TONGFANG = "beijing_tongfang"
+    AISINO = "aisino"
+
+
+SUPPLIER_LABELS: Final = {
+    Supplier.GUANGDONG_NANFANG: "广东南方信息安全产业基地有限公司",
+    Supplier.BEIJING_TONGFANG: "北京同方信息安全技术股份有限公司（清控高科（北京）科技有限公司）",
+    Supplier.AISINO: "航天信息股份有限公司（深圳航天信息有限公司）",
+}
+
+
+class SupplierProduct(StrEnum):
+    """客户端安全产品: what every listed supplier sells."""
+
+    SMART_KEY = "smart_key"
+    IC_CARD = "ic_card"
+
+    @property
+    def media(self) -> Media:
+        """The key medium this product is."""
+        return Media.IKEY if self is SupplierProduct.SMART_KEY else Media.IC_CARD
+
+
+SUPPLIER_PRODUCT_LABELS: Final = {
+    SupplierProduct.SMART_KEY: "智能密码钥匙",
+    SupplierProduct.IC_CARD: "智能IC卡",
+}

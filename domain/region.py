@@ -1,0 +1,127 @@
+"""Per-province configuration: the department codes and the window a region's filings use."""
+
+from __future__ import annotations
+
+import re
+from typing import Final, Self
+
+from pydantic import field_validator, model_validator
+
+from domain.base import DomainError, Immutable
+
+_CODE_NAME: Final = re.compile(r"[a-z][a-z_]{1,30}")
+
+
+def _digits(value: str, length: int, what: str) -> str:
+    if len(value) != length or not (value.isascii() and value.isdigit()):
+        raise ValueError(f"{what} is {length} digits, got {value!r}")
+    return value
+
+
+class RegionConfig(Immutable):
+    """The codes and window of one province's E-Port enrollment (configuration, not constants)."""
+
+    code: str
+    name: str
+    province_prefix: str
+    business_registration_dept_code: str
+    commerce_authority_code: str
+    forex_bureau_code: str
+    postcode_prefix: str
+    area_code: str
+    window_name: str
+
+    @field_validator("code")
+    @classmethod
+    def _code_is_a_name(cls, value: str) -> str:
+        if not _CODE_NAME.fullmatch(value):
+            raise ValueError(f"a region code is lower-case letters and '_', got {value!r}")
+        return value
+
+    @field_validator("name", "window_name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("province_prefix")
+    @classmethod
+    def _province(cls, value: str) -> str:
+        return _digits(value, 2, "a province prefix (省级行政区划代码)")
+
+    @field_validator("business_registration_dept_code")
+    @classmethod
+    def _dept(cls, value: str) -> str:
+        return _digits(value, 6, "工商审核单位代码")
+
+    @field_validator("commerce_authority_code")
+    @classmethod
+    def _commerce(cls, value: str) -> str:
+        return _digits(value, 4, "商务部主管机关代码")
+
+    @field_validator("forex_bureau_code")
+    @classmethod
+    def _forex(cls, value: str) -> str:
+        return _digits(value, 6, "主管外汇局代码")
+
+    @field_validator("postcode_prefix")
+    @classmethod
+    def _postcode(cls, value: str) -> str:
+        return _digits(value, 2, "a postcode prefix")
+
+    @field_validator("area_code")
+    @classmethod
+    def _area(cls, value: str) -> str:
+        if not (3 <= len(value) <= 4 and value.isascii() and value.isdigit() and value[0] == "0"):
+            raise ValueError(f"an area code is 0 and 2-3 more digits, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _codes_belong_to_the_province(self) -> Self:
+        for field in (
+            "business_registration_dept_code",
+            "commerce_authority_code",
+            "forex_bureau_code",
+        ):
+            if not getattr(self, field).startswith(self.province_prefix):
+                raise ValueError(f"{field} must start with the province prefix")
+        return self
+
+
+HAINAN: Final = RegionConfig(
+    code="hainan",
+    name="海南省",
+    province_prefix="46",
+    business_registration_dept_code="460000",
+    commerce_authority_code="4600",
+    forex_bureau_code="460000",
+    postcode_prefix="57",
+    area_code="0898",
+    window_name="海南省政务中心电子口岸办理窗口",
+)
+
+GUANGDONG: Final = RegionConfig(
+    code="guangdong",
+    name="广东省",
+    province_prefix="44",
+    business_registration_dept_code="440000",
+    commerce_authority_code="4400",
+    forex_bureau_code="440000",
+    postcode_prefix="51",
+    area_code="020",
+    window_name="广东省电子口岸办理窗口",
+)
+
+REGIONS: Final[dict[str, RegionConfig]] = {region.code: region for region in (HAINAN, GUANGDONG)}
+
+
+def get_region(code: str) -> RegionConfig:
+    """The configuration of a region by its code, refusing an unknown one."""
+    try:
+        return REGIONS[code]
+    except KeyError:
+        known = ", ".join(sorted(REGIONS))
+        raise DomainError(
+            "unknown_region", f"unknown region {code!r}; known: {known}", field="region"
+        ) from None

@@ -1,0 +1,97 @@
+"""Idempotency keys, stored in the transaction that records the command's events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ledger_store.database import LedgerDatabase, SqlCursor
+
+TABLE = "idempotency_keys"
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """A request's claim on an idempotency key: who, which key, and what the request was."""
+
+    scope: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """The first answer given under an idempotency key."""
+
+    fingerprint: str
+    status: int
+    body: dict[str, Any]
+
+
+class IdempotencyMismatchError(Exception):
+    """The key was used before for a different request."""
+
+
+def create_table(database: LedgerDatabase) -> None:
+    """Create the idempotency table when it is missing."""
+    blob = "BYTEA" if database.dialect == "postgres" else "BLOB"
+    with database.transaction() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {database.table(TABLE)} ("
+            "scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+            f"status INTEGER NOT NULL, body {blob} NOT NULL, position BIGINT NOT NULL, "
+            "PRIMARY KEY (scope, key))"
+        )
+
+
+class IdempotencyWrite:
+    """Writes the answer under the key in the same transaction as the events."""
+
+    def __init__(
+        self,
+        database: LedgerDatabase,
+        claim: IdempotencyClaim,
+        answer: Callable[[Sequence[int]], dict[str, Any]],
+        status: int = 201,
+    ) -> None:
+        self.table = database.table(TABLE)
+        self.claim = claim
+        self.answer = answer
+        self.status = status
+
+    def write(self, cursor: SqlCursor, positions: Sequence[int]) -> None:
+        """Insert the key; a concurrent twin fails on the primary key and rolls back."""
+        body = self.answer(positions)
+        cursor.execute(
+            f"INSERT INTO {self.table} (scope, key, fingerprint, status, body, position) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                self.claim.scope,
+                self.claim.key,
+                self.claim.fingerprint,
+                self.status,
+                orjson.dumps(body),
+                max(positions, default=0),
+            ),
+        )
+
+
+def find_answer(database: LedgerDatabase, claim: IdempotencyClaim) -> StoredAnswer | None:
+    """The first answer under this key, or None; a different request under it is refused."""
+    with database.transaction() as cursor:
+        row = cursor.execute(
+            f"SELECT fingerprint, status, body FROM {database.table(TABLE)} "
+            "WHERE scope = ? AND key = ?",
+            (claim.scope, claim.key),
+        ).fetchone()
+    if row is None:
+        return None
+    answer = StoredAnswer(row[0], int(row[1]), orjson.loads(bytes(row[2])))
+    if answer.fingerprint != claim.fingerprint:
+        raise IdempotencyMismatchError(
+            "this Idempotency-Key was already used for a different request"
+        )
+    return answer

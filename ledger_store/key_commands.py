@@ -1,0 +1,291 @@
+"""Key commands: the free pair, bought keys, EMS, PIN, renewal, loss, freeze, void, replacement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypedDict
+from uuid import UUID
+
+from typing_extensions import Unpack
+
+from domain.base import CommandContext, DomainError, DomainEvent
+from domain.filings import FilingKind, ThreeInOneFiling
+from domain.forms import KeyKind, MailingDetails, Media, RenewalDocuments, Supplier, SupplierProduct
+from domain.ids import operator_id
+from domain.operator import Operator
+from domain.ukey import UKey
+from ledger_store.application import CommandResult, check_version
+from ledger_store.enrollment_commands import EnrollmentCommands
+from ledger_store.idempotency import IdempotencyClaim
+
+KeyStep = Callable[[UKey], list[DomainEvent]]
+
+
+class CommandOptions(TypedDict, total=False):
+    """Options every key command takes: If-Match and Idempotency-Key."""
+
+    expected_version: int | None
+    idempotency: IdempotencyClaim | None
+
+
+class KeyCommands(EnrollmentCommands):
+    """Commands of a UKEY's life, from issue to replacement."""
+
+    def issue_free_pair(
+        self,
+        ctx: CommandContext,
+        uscc: str,
+        *,
+        legal_person_card_no: str,
+        operator_card_no: str,
+        legal_person_media: Media = Media.IKEY,
+        legal_person_certificate_number: str | None = None,
+        operator_certificate_number: str | None = None,
+        idempotency: IdempotencyClaim | None = None,
+    ) -> CommandResult:
+        """Issue the two free keys (法人卡, 操作员卡) to the form's holders, once per enrollment."""
+
+        def decide() -> tuple[UUID, Sequence[DomainEvent]]:
+            enterprise = self.enterprise(uscc)
+            recorded = enterprise.record_free_pair_issued(
+                ctx, legal_person_card_no, operator_card_no
+            )
+            filing = enterprise.filings[FilingKind.THREE_IN_ONE]
+            assert isinstance(filing, ThreeInOneFiling)
+            form = filing.materials.ic_card_registration_form
+            legal_person = UKey.issue(
+                ctx,
+                legal_person_card_no,
+                KeyKind.LEGAL_PERSON,
+                legal_person_media,
+                uscc,
+                operator_id(uscc, form.legal_person.id_number, KeyKind.LEGAL_PERSON.value),
+                form.legal_person.name,
+                certificate_number=legal_person_certificate_number,
+            )
+            operator = UKey.issue(
+                ctx,
+                operator_card_no,
+                KeyKind.OPERATOR,
+                form.operator.media,
+                uscc,
+                operator_id(uscc, form.operator.id_number, KeyKind.OPERATOR.value),
+                form.operator.name,
+                certificate_number=operator_certificate_number,
+            )
+            return enterprise.id, [*recorded, *legal_person, *operator]
+
+        return self.create(
+            decide,
+            idempotency,
+            what=f"card {legal_person_card_no} or {operator_card_no}",
+            extra=lambda: {
+                "legal_person_card_no": legal_person_card_no,
+                "operator_card_no": operator_card_no,
+            },
+        )
+
+    def issue_bought_key(
+        self,
+        ctx: CommandContext,
+        uscc: str,
+        *,
+        card_no: str,
+        holder_id: UUID,
+        supplier: Supplier,
+        product: SupplierProduct,
+        certificate_number: str | None = None,
+        idempotency: IdempotencyClaim | None = None,
+    ) -> CommandResult:
+        """Record a key the enterprise bought from a listed supplier for one of its holders."""
+
+        def decide() -> tuple[UUID, Sequence[DomainEvent]]:
+            enterprise = self.enterprise(uscc)
+            holder = self._holder_of(uscc, holder_id)
+            if not enterprise.is_approved:
+                raise DomainError(
+                    "enterprise_not_approved", f"enterprise {uscc} is not approved", "uscc"
+                )
+            events = UKey.issue(
+                ctx,
+                card_no,
+                holder.holder_kind,
+                product.media,
+                uscc,
+                holder.id,
+                holder.holder.name,
+                supplier=supplier,
+                certificate_number=certificate_number,
+            )
+            return events[0].originator_id, events
+
+        return self.create(decide, idempotency, what=f"card {card_no}")
+
+    def replace_key(
+        self,
+        ctx: CommandContext,
+        card_no: str,
+        *,
+        new_card_no: str,
+        reason: str,
+        supplier: Supplier,
+        product: SupplierProduct,
+        certificate_number: str | None = None,
+        idempotency: IdempotencyClaim | None = None,
+    ) -> CommandResult:
+        """Replace a lost, frozen or faulty key with a bought one (补办); the chain old → new."""
+
+        def decide() -> tuple[UUID, Sequence[DomainEvent]]:
+            old = self.key(card_no)
+            replaced = old.replace(ctx, new_card_no, reason)
+            new = UKey.issue(
+                ctx,
+                new_card_no,
+                old.kind,
+                product.media,
+                old.uscc,
+                old.holder_id,
+                old.holder_name or "",
+                supplier=supplier,
+                certificate_number=certificate_number,
+                replaces=old.card_no,
+            )
+            return new[0].originator_id, [*replaced, *new]
+
+        return self.create(decide, idempotency, what=f"card {new_card_no}")
+
+    def mail_key(
+        self,
+        ctx: CommandContext,
+        card_no: str,
+        details: MailingDetails,
+        **options: Unpack[CommandOptions],
+    ) -> CommandResult:
+        """Hand a free key to EMS with the completed handover form (快递交接单)."""
+        return self._step(ctx, card_no, lambda key: key.mail(ctx, details), **options)
+
+    def deliver_key(
+        self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
+    ) -> CommandResult:
+        """Record that EMS delivered the key."""
+        return self._step(ctx, card_no, lambda key: key.deliver(ctx), **options)
+
+    def record_pin_attempt(
+        self, ctx: CommandContext, card_no: str, *, ok: bool, **options: Unpack[CommandOptions]
+    ) -> CommandResult:
+        """Record a PIN attempt; the fifth consecutive failure locks the key (commutes)."""
+        return self._step(
+            ctx, card_no, lambda key: key.record_pin_attempt(ctx, ok), commutes=True, **options
+        )
+
+    def change_pin(
+        self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
+    ) -> CommandResult:
+        """Record that the holder changed the initial PIN."""
+        return self._step(ctx, card_no, lambda key: key.change_pin(ctx), **options)
+
+    def unlock_key(
+        self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
+    ) -> CommandResult:
+        """Unlock a locked key (解锁); the PIN is the initial one again."""
+        return self._step(ctx, card_no, lambda key: key.unlock(ctx), **options)
+
+    def request_renewal(
+        self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
+    ) -> CommandResult:
+        """Apply online for a certificate renewal (证书更新); answers the application id."""
+        application: dict[str, str] = {}
+
+        def step(key: UKey) -> list[DomainEvent]:
+            application["application_id"] = f"{key.card_no}-R{len(key.renewals) + 1}"
+            return key.request_renewal(ctx, application["application_id"])
+
+        return self._step(ctx, card_no, step, extra=lambda: dict(application), **options)
+
+    def pre_approve_renewal(
+        self,
+        ctx: CommandContext,
+        card_no: str,
+        application_id: str,
+        **options: Unpack[CommandOptions],
+    ) -> CommandResult:
+        """The window pre-approves a renewal application (预审)."""
+        return self._step(
+            ctx, card_no, lambda key: key.pre_approve_renewal(ctx, application_id), **options
+        )
+
+    def renew_key(
+        self,
+        ctx: CommandContext,
+        card_no: str,
+        *,
+        application_id: str,
+        documents: RenewalDocuments,
+        certificate_number: str | None = None,
+        **options: Unpack[CommandOptions],
+    ) -> CommandResult:
+        """Renew in person at the window with the four documents: ten more years."""
+        return self._step(
+            ctx,
+            card_no,
+            lambda key: key.renew(ctx, application_id, documents, certificate_number),
+            **options,
+        )
+
+    def report_key_lost(
+        self, ctx: CommandContext, card_no: str, *, reason: str, **options: Unpack[CommandOptions]
+    ) -> CommandResult:
+        """Report a key lost (挂失)."""
+        return self._step(ctx, card_no, lambda key: key.report_lost(ctx, reason), **options)
+
+    def freeze_key(
+        self, ctx: CommandContext, card_no: str, *, reason: str, **options: Unpack[CommandOptions]
+    ) -> CommandResult:
+        """Freeze a key for false information or impersonation (冻结)."""
+        return self._step(ctx, card_no, lambda key: key.freeze(ctx, reason), **options)
+
+    def void_key(
+        self,
+        ctx: CommandContext,
+        card_no: str,
+        *,
+        reason: str,
+        erase_personal_data: bool = False,
+        **options: Unpack[CommandOptions],
+    ) -> CommandResult:
+        """Void a key (作废), optionally erasing its holder's personal data from the views."""
+        return self._step(
+            ctx, card_no, lambda key: key.void(ctx, reason, erase_personal_data), **options
+        )
+
+    def _step(
+        self,
+        ctx: CommandContext,
+        card_no: str,
+        step: KeyStep,
+        *,
+        commutes: bool = False,
+        expected_version: int | None = None,
+        idempotency: IdempotencyClaim | None = None,
+        extra: Callable[[], dict[str, str]] | None = None,
+    ) -> CommandResult:
+        """Load the key, check If-Match, apply one lifecycle step, record."""
+
+        def decide() -> tuple[UUID, Sequence[DomainEvent]]:
+            key = self.key(card_no)
+            check_version(key, expected_version)
+            return key.id, step(key)
+
+        return self.execute(decide, commutes=commutes, idempotency=idempotency, extra=extra)
+
+    def _holder_of(self, uscc: str, holder_id: UUID) -> Operator:
+        holder = self.find(Operator, holder_id)
+        if holder is None or holder.uscc != uscc:
+            raise DomainError(
+                "unknown_holder", f"no card holder {holder_id} of {uscc}", "holder_id"
+            )
+        return holder
+
+
+class Ledger(KeyCommands):
+    """The eport ledger: every enterprise, card holder and key, one hash-chained history."""

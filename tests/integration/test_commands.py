@@ -1,0 +1,164 @@
+"""The command path on both backends: demo, idempotency, If-Match, races, atomic multi-aggregate."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from api.demo import samples
+from api.demo.scenario import Demo
+from domain.base import Actor, CommandContext, ConflictError, DomainError, Role
+from domain.filings import FilingKind
+from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
+from domain.ukey import KeyStatus
+from ledger_store.application import VersionMismatchError
+from ledger_store.idempotency import IdempotencyClaim, IdempotencyMismatchError
+from ledger_store.key_commands import Ledger
+from ledger_store.settings import Settings
+from ledger_store.verify import verify_chain
+
+T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
+WINDOW = Actor(principal_id="window-clerk-01", role=Role.WINDOW)
+
+
+@pytest.fixture
+def ledger(settings: Settings) -> Iterator[Ledger]:
+    app = Ledger(settings)
+    yield app
+    app.close()
+
+
+def ctx(actor: Actor, minutes: int = 0) -> CommandContext:
+    return CommandContext(actor=actor, at=T0 + timedelta(minutes=minutes))
+
+
+def enrolled(ledger: Ledger, seed: int = 1) -> tuple[str, str, str]:
+    """An approved enterprise with its free pair issued and delivered: (uscc, lp card, op card)."""
+    rng = random.Random(seed)
+    region = ledger.region
+    uscc = make_uscc(rng, region_prefix="4601")
+    code = make_customs_code(rng)
+    me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
+    ledger.register_enterprise(
+        ctx(me), uscc=uscc, name="海南测试贸易有限公司", customs_code=code, receipt_number="HZ1"
+    )
+    for filing in samples.filings(
+        rng, region, "海南测试贸易有限公司", code, "HZ1", T0.date()
+    ).values():
+        ledger.submit_filing(ctx(me, 1), uscc, filing)
+    ledger.review(ctx(WINDOW, 2), uscc, approve=True, window=region.window_name)
+    lp, op = make_card_number(rng), make_card_number(rng)
+    ledger.issue_free_pair(ctx(WINDOW, 3), uscc, legal_person_card_no=lp, operator_card_no=op)
+    return uscc, lp, op
+
+
+def test_demo_gives_the_same_ledger_for_the_same_seed_on_either_backend(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    Demo(ledger, seed=3, enterprises=4).run()
+    other = Ledger(Settings(database_url=f"sqlite:///{tmp_path / 'other.db'}"))
+    try:
+        Demo(other, seed=3, enterprises=4).run()
+        assert other.database.head() == ledger.database.head()
+    finally:
+        other.close()
+    report = verify_chain(ledger.database.iter_entries())
+    assert report.intact
+    assert report.size == ledger.position() > 50
+
+
+def test_a_retry_under_the_same_idempotency_key_records_nothing_new(ledger: Ledger) -> None:
+    uscc, lp, _ = enrolled(ledger)
+    claim = IdempotencyClaim(scope=f"enterprise:{uscc}", key="k-1", fingerprint="body-a")
+    me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
+    first = ledger.record_pin_attempt(ctx(me, 10), lp, ok=False, idempotency=claim)
+    size = ledger.position()
+    again = ledger.record_pin_attempt(ctx(me, 11), lp, ok=False, idempotency=claim)
+    assert again.replayed
+    assert again.answer() == first.answer()
+    assert ledger.position() == size
+    assert ledger.key(lp).consecutive_failures == 1
+
+
+def test_the_same_idempotency_key_with_another_body_is_refused(ledger: Ledger) -> None:
+    uscc, lp, _ = enrolled(ledger)
+    me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
+    ledger.change_pin(ctx(me, 10), lp, idempotency=IdempotencyClaim("s", "k", "body-a"))
+    with pytest.raises(IdempotencyMismatchError):
+        ledger.change_pin(ctx(me, 11), lp, idempotency=IdempotencyClaim("s", "k", "body-b"))
+
+
+def test_if_match_with_a_stale_version_is_refused_naming_the_current_one(ledger: Ledger) -> None:
+    uscc, lp, _ = enrolled(ledger)
+    me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
+    version = ledger.key(lp).version
+    ledger.change_pin(ctx(me, 10), lp, expected_version=version)
+    with pytest.raises(VersionMismatchError) as refused:
+        ledger.change_pin(ctx(me, 11), lp, expected_version=version)
+    assert refused.value.current == version + 1
+
+
+def test_concurrent_pin_failures_lock_the_key_exactly_once(ledger: Ledger) -> None:
+    uscc, lp, _ = enrolled(ledger)
+    me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
+    outcomes: list[str] = []
+
+    def attempt(n: int) -> None:
+        try:
+            ledger.record_pin_attempt(ctx(me, 10 + n), lp, ok=False)
+            outcomes.append("recorded")
+        except DomainError as error:
+            outcomes.append(error.rule)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    key = ledger.key(lp)
+    assert key.locked
+    assert key.status(T0 + timedelta(hours=1)) is KeyStatus.LOCKED
+    assert outcomes.count("recorded") == 5
+    assert outcomes.count("key_locked") == 3
+    topics = [type(e).__name__ for e in ledger.history(key.id)]
+    assert topics.count("PinLocked") == 1
+    assert topics.count("PinAttemptFailed") == 5
+
+
+def test_a_free_pair_whose_card_exists_records_nothing_at_all(ledger: Ledger) -> None:
+    uscc, lp, _ = enrolled(ledger, seed=1)
+    rng = random.Random(99)
+    region = ledger.region
+    other_uscc = make_uscc(rng, region_prefix="4601")
+    code = make_customs_code(rng)
+    them = Actor(principal_id=f"enterprise:{other_uscc}", role=Role.ENTERPRISE)
+    ledger.register_enterprise(
+        ctx(them), uscc=other_uscc, name="海南另一公司", customs_code=code, receipt_number="HZ2"
+    )
+    for filing in samples.filings(rng, region, "海南另一公司", code, "HZ2", T0.date()).values():
+        ledger.submit_filing(ctx(them, 1), other_uscc, filing)
+    ledger.review(ctx(WINDOW, 2), other_uscc, approve=True, window=region.window_name)
+    size = ledger.position()
+    with pytest.raises(ConflictError):
+        ledger.issue_free_pair(
+            ctx(WINDOW, 3), other_uscc, legal_person_card_no="NEW0001", operator_card_no=lp
+        )
+    assert ledger.position() == size
+    assert ledger.enterprise(other_uscc).free_pair_issued is None
+    assert ledger.find_key("NEW0001") is None
+    assert FilingKind.THREE_IN_ONE in ledger.enterprise(uscc).filings
+
+
+def test_registering_an_enterprise_twice_is_a_conflict(ledger: Ledger) -> None:
+    uscc, _, _ = enrolled(ledger)
+    me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
+    with pytest.raises(ConflictError) as refused:
+        ledger.register_enterprise(
+            ctx(me), uscc=uscc, name="重复", customs_code="4601110001", receipt_number="HZ1"
+        )
+    assert refused.value.rule == "already_exists"

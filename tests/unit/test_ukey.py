@@ -1,0 +1,651 @@
+"""The UKey aggregate: issue, EMS, PIN and lock, renewal, loss, freeze, void, replacement."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import domain.enterprise
+import domain.operator
+import domain.ukey_events
+from domain.base import DomainEvent, NotFoundError
+from domain.forms import KeyKind, Media, Supplier
+from domain.identifier_generators import make_uscc
+from domain.ids import key_id
+from domain.ukey import PIN_LOCK_THRESHOLD, VALIDITY_YEARS, KeyStatus, UKey, add_years
+from domain.ukey_events import (
+    CertificateRenewalPreApproved,
+    CertificateRenewalRequested,
+    CertificateRenewed,
+    KeyDelivered,
+    KeyIssued,
+    KeyMailed,
+    KeyReplaced,
+    PinAttemptFailed,
+    PinAttemptSucceeded,
+    PinLocked,
+    PinUnlocked,
+)
+from tests.factories import (
+    T0,
+    active_key,
+    all_documents,
+    build,
+    enterprise_ctx,
+    issued_key,
+    mailing_details,
+    refused,
+    then,
+    window_ctx,
+)
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(95198)
+
+
+@pytest.fixture
+def uscc(rng: random.Random) -> str:
+    return make_uscc(rng)
+
+
+def _fail(key: UKey, times: int, at: datetime = T0) -> UKey:
+    for _ in range(times):
+        key = then(key, key.record_pin_attempt(enterprise_ctx(key.uscc, at), ok=False))
+    return key
+
+
+def _locked(rng: random.Random, uscc: str) -> UKey:
+    return _fail(active_key(rng, uscc), PIN_LOCK_THRESHOLD)
+
+
+def _pre_approved(key: UKey, at: datetime = T0, application_id: str = "APP-1") -> UKey:
+    key = then(key, key.request_renewal(enterprise_ctx(key.uscc, at), application_id))
+    return then(key, key.pre_approve_renewal(window_ctx(at), application_id))
+
+
+def _free_pair(rng: random.Random, uscc: str) -> tuple[UKey, UKey]:
+    lp = issued_key(rng, uscc, KeyKind.LEGAL_PERSON)
+    op = issued_key(rng, uscc, KeyKind.OPERATOR)
+    return lp, op
+
+
+def _mailed(rng: random.Random, uscc: str) -> UKey:
+    lp, op = _free_pair(rng, uscc)
+    return then(lp, lp.mail(window_ctx(), mailing_details(rng, lp.card_no, op.card_no)))
+
+
+# -- issue ---------------------------------------------------------------------------------------
+
+
+def test_issued_key_starts_with_the_initial_pin_and_no_failures(uscc: str) -> None:
+    events = UKey.issue(
+        window_ctx(),
+        "0123456789012345",
+        KeyKind.LEGAL_PERSON,
+        Media.IC_CARD,
+        uscc,
+        key_id("holder"),
+        "王伟",
+    )
+    (event,) = events
+    assert isinstance(event, KeyIssued)
+    key: UKey = build(events)
+    assert key.id == key_id("0123456789012345")
+    assert key.card_no == "0123456789012345"
+    assert (key.pin_is_initial, key.consecutive_failures, key.attempts_left) == (True, 0, 5)
+    assert key.status(T0) is KeyStatus.ISSUED
+    assert key.supplier is None
+    assert key.is_usable(T0)
+
+
+def test_key_expires_ten_years_after_issue(rng: random.Random, uscc: str) -> None:
+    key = issued_key(rng, uscc, at=T0)
+    assert key.valid_until == datetime(2034, 3, 1, 9, 30, tzinfo=UTC)
+    assert key.status(key.valid_until) is KeyStatus.ISSUED
+    assert key.status(key.valid_until + timedelta(microseconds=1)) is KeyStatus.EXPIRED
+    assert key.days_left(T0) == 3652
+    assert key.days_left(key.valid_until + timedelta(days=1)) == -1
+
+
+def test_a_key_issued_on_29_february_expires_on_28_february() -> None:
+    leap = datetime(2024, 2, 29, 12, 0, tzinfo=UTC)
+    assert add_years(leap, VALIDITY_YEARS) == datetime(2034, 2, 28, 12, 0, tzinfo=UTC)
+    assert add_years(datetime(2023, 2, 28, tzinfo=UTC), 1) == datetime(2024, 2, 28, tzinfo=UTC)
+
+
+def test_a_free_issue_is_the_windows(uscc: str) -> None:
+    with refused("role_not_allowed", "actor"):
+        UKey.issue(
+            enterprise_ctx(uscc), "8001", KeyKind.OPERATOR, Media.IKEY, uscc, key_id("h"), "王伟"
+        )
+
+
+def test_enterprise_records_a_key_bought_from_a_supplier(rng: random.Random, uscc: str) -> None:
+    key = issued_key(rng, uscc, KeyKind.OPERATOR, supplier=Supplier.AISINO)
+    assert key.supplier is Supplier.AISINO
+    assert key.status(T0) is KeyStatus.ISSUED
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule", "field"),
+    [
+        ({"card_no": "8001 0002"}, "invalid_card_number", "card_no"),
+        (
+            {"certificate_number": "03000000000cde6"},
+            "invalid_certificate_number",
+            "certificate_number",
+        ),
+        ({"replaces": "8001"}, "same_card_number", "replaces"),
+        ({"replaces": "#"}, "invalid_card_number", "replaces"),
+        ({"holder_name": "  "}, "holder_name_required", "holder_name"),
+    ],
+)
+def test_issue_checks_its_input(uscc: str, changes: dict[str, str], rule: str, field: str) -> None:
+    fields: dict[str, object] = {
+        "card_no": "8001",
+        "kind": KeyKind.OPERATOR,
+        "media": Media.IKEY,
+        "uscc": uscc,
+        "holder_id": key_id("h"),
+        "holder_name": "王伟",
+    }
+    with refused(rule, field):
+        UKey.issue(window_ctx(), **(fields | changes))  # type: ignore[arg-type]
+
+
+def test_certificate_number_is_kept_normalised(uscc: str) -> None:
+    key: UKey = build(
+        UKey.issue(
+            window_ctx(),
+            "8001",
+            KeyKind.OPERATOR,
+            Media.IKEY,
+            uscc,
+            key_id("h"),
+            "王伟",
+            certificate_number="03000000000CDE6F",
+        )
+    )
+    assert key.certificate_number == "03000000000cde6f"
+
+
+# -- mail and delivery ---------------------------------------------------------------------------
+
+
+def test_window_mails_a_free_key_then_it_is_delivered(rng: random.Random, uscc: str) -> None:
+    lp, op = _free_pair(rng, uscc)
+    details = mailing_details(rng, lp.card_no, op.card_no)
+    events = op.mail(window_ctx(), details)
+    assert [type(e) for e in events] == [KeyMailed]
+    mailed = then(op, events)
+    assert mailed.status(T0) is KeyStatus.MAILED
+    assert mailed.mailing == details
+    delivered = then(mailed, mailed.deliver(enterprise_ctx(uscc)))
+    assert delivered.status(T0) is KeyStatus.DELIVERED
+    assert delivered.delivered_at == T0
+    assert [type(e) for e in mailed.deliver(window_ctx())] == [KeyDelivered]
+
+
+def test_a_key_is_mailed_only_once(rng: random.Random, uscc: str) -> None:
+    key = _mailed(rng, uscc)
+    assert key.mailing is not None
+    with refused("already_mailed", "mailing"):
+        key.mail(window_ctx(), key.mailing)
+
+
+def test_a_delivered_key_is_not_mailed_again(rng: random.Random, uscc: str) -> None:
+    key = _mailed(rng, uscc)
+    key = then(key, key.deliver(window_ctx()))
+    assert key.mailing is not None
+    with refused("already_delivered"):
+        key.mail(window_ctx(), key.mailing)
+    with refused("already_delivered"):
+        key.deliver(window_ctx())
+
+
+def test_a_bought_key_is_not_mailed_by_the_window(rng: random.Random, uscc: str) -> None:
+    key = issued_key(rng, uscc, KeyKind.LEGAL_PERSON, supplier=Supplier.GUANGDONG_NANFANG)
+    with refused("not_free_issue"):
+        key.mail(window_ctx(), mailing_details(rng, key.card_no, "8009"))
+
+
+def test_mailing_with_another_card_number_is_refused(rng: random.Random, uscc: str) -> None:
+    lp, op = _free_pair(rng, uscc)
+    swapped = mailing_details(rng, op.card_no, lp.card_no)
+    with refused("card_number_mismatch", "legal_person_card_no"):
+        lp.mail(window_ctx(), swapped)
+    with refused("card_number_mismatch", "operator_card_no"):
+        op.mail(window_ctx(), swapped)
+
+
+def test_only_the_window_mails(rng: random.Random, uscc: str) -> None:
+    lp, op = _free_pair(rng, uscc)
+    with refused("role_not_allowed"):
+        lp.mail(enterprise_ctx(uscc), mailing_details(rng, lp.card_no, op.card_no))
+
+
+def test_delivery_needs_a_mailing(rng: random.Random, uscc: str) -> None:
+    with refused("not_mailed", "mailing"):
+        issued_key(rng, uscc).deliver(window_ctx())
+
+
+# -- PIN -----------------------------------------------------------------------------------------
+
+
+def test_a_wrong_pin_is_counted(rng: random.Random, uscc: str) -> None:
+    key = issued_key(rng, uscc)
+    events = key.record_pin_attempt(enterprise_ctx(uscc), ok=False)
+    (event,) = events
+    assert isinstance(event, PinAttemptFailed)
+    assert event.consecutive_failures == 1
+    assert then(key, events).attempts_left == 4
+
+
+def test_fifth_wrong_pin_locks_the_key(rng: random.Random, uscc: str) -> None:
+    key = _fail(active_key(rng, uscc), 4)
+    assert key.status(T0) is KeyStatus.ACTIVE
+    events = key.record_pin_attempt(enterprise_ctx(uscc), ok=False)
+    assert [type(e) for e in events] == [PinAttemptFailed, PinLocked]
+    assert [e.originator_version for e in events] == [key.version + 1, key.version + 2]
+    locked = then(key, events)
+    assert locked.locked
+    assert locked.status(T0) is KeyStatus.LOCKED
+    assert locked.attempts_left == 0
+    assert not locked.is_usable(T0)
+
+
+def test_correct_pin_resets_the_failure_count(rng: random.Random, uscc: str) -> None:
+    key = _fail(issued_key(rng, uscc), 4)
+    events = key.record_pin_attempt(enterprise_ctx(uscc), ok=True)
+    assert [type(e) for e in events] == [PinAttemptSucceeded]
+    key = then(key, events)
+    assert key.consecutive_failures == 0
+    key = _fail(key, 4)
+    assert not key.locked
+
+
+def test_first_correct_pin_makes_the_key_active(rng: random.Random, uscc: str) -> None:
+    key = _mailed(rng, uscc)
+    key = then(key, key.record_pin_attempt(enterprise_ctx(uscc, T0 + timedelta(days=3)), ok=True))
+    assert key.status(T0 + timedelta(days=3)) is KeyStatus.ACTIVE
+    assert key.first_use_at == T0 + timedelta(days=3)
+
+
+def test_pin_attempts_on_a_locked_key_are_refused(rng: random.Random, uscc: str) -> None:
+    key = _locked(rng, uscc)
+    for ok in (True, False):
+        with refused("key_locked", "status"):
+            key.record_pin_attempt(enterprise_ctx(uscc), ok=ok)
+    with refused("key_locked"):
+        key.change_pin(enterprise_ctx(uscc))
+
+
+def test_changing_the_pin_means_it_is_no_longer_the_initial_one(
+    rng: random.Random, uscc: str
+) -> None:
+    key = _fail(issued_key(rng, uscc), 2)
+    key = then(key, key.change_pin(enterprise_ctx(uscc)))
+    assert not key.pin_is_initial
+    assert key.consecutive_failures == 0
+    assert key.status(T0) is KeyStatus.ACTIVE
+
+
+def test_unlocking_restores_the_initial_pin(rng: random.Random, uscc: str) -> None:
+    key = _locked(rng, uscc)
+    events = key.unlock(window_ctx())
+    assert [type(e) for e in events] == [PinUnlocked]
+    unlocked = then(key, events)
+    assert (unlocked.locked, unlocked.consecutive_failures, unlocked.pin_is_initial) == (
+        False,
+        0,
+        True,
+    )
+    assert unlocked.status(T0) is KeyStatus.ACTIVE
+
+
+def test_unlocking_a_key_that_is_not_locked_is_refused(rng: random.Random, uscc: str) -> None:
+    with refused("not_locked", "status"):
+        active_key(rng, uscc).unlock(window_ctx())
+
+
+# -- renewal -------------------------------------------------------------------------------------
+
+
+def test_renewal_after_pre_approval_extends_validity_and_resets_the_pin(
+    rng: random.Random, uscc: str
+) -> None:
+    key = active_key(rng, uscc)
+    key = then(key, key.change_pin(enterprise_ctx(uscc)))
+    later = T0 + timedelta(days=3000)
+    key = _fail(_pre_approved(key, later), 2, later)
+    events = key.renew(window_ctx(later), "APP-1", all_documents(), "03000000000abcde")
+    (event,) = events
+    assert isinstance(event, CertificateRenewed)
+    assert event.valid_until == add_years(later, 10)
+    renewed = then(key, events)
+    assert renewed.valid_from == later
+    assert renewed.valid_until == add_years(later, 10)
+    assert renewed.certificate_number == "03000000000abcde"
+    assert (renewed.pin_is_initial, renewed.consecutive_failures) == (True, 0)
+    assert renewed.renewals == {"APP-1": "completed"}
+
+
+def test_renewal_steps_are_recorded(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    requested = key.request_renewal(enterprise_ctx(uscc), "APP-1")
+    assert [type(e) for e in requested] == [CertificateRenewalRequested]
+    key = then(key, requested)
+    approved = key.pre_approve_renewal(window_ctx(), "APP-1")
+    assert [type(e) for e in approved] == [CertificateRenewalPreApproved]
+    assert then(key, approved).renewals == {"APP-1": "pre_approved"}
+
+
+def test_renewal_without_an_introduction_letter_is_refused_naming_it(
+    rng: random.Random, uscc: str
+) -> None:
+    key = _pre_approved(active_key(rng, uscc))
+    with refused("renewal_document_missing", "introduction_letter") as info:
+        key.renew(window_ctx(), "APP-1", all_documents(introduction_letter=False))
+    assert "介绍信" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "missing",
+    ["business_licence_original", "clerk_id_card", "introduction_letter", "key_presented"],
+)
+def test_renewal_needs_every_document(rng: random.Random, uscc: str, missing: str) -> None:
+    key = _pre_approved(active_key(rng, uscc))
+    with refused("renewal_document_missing", missing):
+        key.renew(window_ctx(), "APP-1", all_documents(**{missing: False}))
+
+
+def test_renewal_with_a_malformed_certificate_number_is_refused(
+    rng: random.Random, uscc: str
+) -> None:
+    key = _pre_approved(active_key(rng, uscc))
+    with refused("invalid_certificate_number", "certificate_number"):
+        key.renew(window_ctx(), "APP-1", all_documents(), "not-hex-at-all!!")
+
+
+def test_renewal_without_pre_approval_is_refused(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    key = then(key, key.request_renewal(enterprise_ctx(uscc), "APP-1"))
+    with refused("renewal_not_pre_approved", "application_id"):
+        key.renew(window_ctx(), "APP-1", all_documents())
+
+
+def test_an_unknown_renewal_application_is_not_found(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    with pytest.raises(NotFoundError) as info:
+        key.pre_approve_renewal(window_ctx(), "APP-9")
+    assert info.value.rule == "unknown_renewal_application"
+    with refused("unknown_renewal_application"):
+        key.renew(window_ctx(), "APP-9", all_documents())
+
+
+def test_a_renewal_is_pre_approved_once(rng: random.Random, uscc: str) -> None:
+    key = _pre_approved(active_key(rng, uscc))
+    with refused("renewal_not_requested"):
+        key.pre_approve_renewal(window_ctx(), "APP-1")
+
+
+def test_one_renewal_application_at_a_time(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    key = then(key, key.request_renewal(enterprise_ctx(uscc), "APP-1"))
+    with refused("renewal_application_exists"):
+        key.request_renewal(enterprise_ctx(uscc), "APP-1")
+    with refused("renewal_already_pending"):
+        key.request_renewal(enterprise_ctx(uscc), "APP-2")
+
+
+def test_renewal_is_done_by_the_window(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    key = then(key, key.request_renewal(enterprise_ctx(uscc), "APP-1"))
+    with refused("role_not_allowed"):
+        key.pre_approve_renewal(enterprise_ctx(uscc), "APP-1")
+    key = then(key, key.pre_approve_renewal(window_ctx(), "APP-1"))
+    with refused("role_not_allowed"):
+        key.renew(enterprise_ctx(uscc), "APP-1", all_documents())
+
+
+def test_an_expired_key_is_renewed_at_the_window(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    late = key.valid_until + timedelta(days=30)
+    assert key.status(late) is KeyStatus.EXPIRED
+    key = _pre_approved(key, late)
+    renewed = then(key, key.renew(window_ctx(late), "APP-1", all_documents()))
+    assert renewed.status(late) is KeyStatus.ACTIVE
+    assert renewed.is_active_legal_person_key_of(uscc, late)
+
+
+def test_a_locked_key_is_renewed_and_unlocked(rng: random.Random, uscc: str) -> None:
+    key = _pre_approved(_locked(rng, uscc))
+    renewed = then(key, key.renew(window_ctx(), "APP-1", all_documents()))
+    assert not renewed.locked
+    assert renewed.status(T0) is KeyStatus.ACTIVE
+
+
+def test_renewal_is_refused_on_a_lost_key(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    key = then(key, key.report_lost(enterprise_ctx(uscc), "遗失"))
+    with refused("key_not_usable", "status") as info:
+        key.request_renewal(enterprise_ctx(uscc), "APP-1")
+    assert "lost" in str(info.value)
+
+
+# -- expiry, loss, freeze, void, replacement -------------------------------------------------------
+
+
+def test_nothing_works_on_an_expired_key(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    late = window_ctx(key.valid_until + timedelta(seconds=1))
+    commands: list[Callable[[], list[DomainEvent]]] = [
+        lambda: key.record_pin_attempt(late, ok=True),
+        lambda: key.change_pin(late),
+        lambda: key.report_lost(late, "遗失"),
+        lambda: key.freeze(late, "冒用"),
+        lambda: key.replace(late, "8009", "故障"),
+    ]
+    for command in commands:
+        with refused("key_not_usable") as info:
+            command()
+        assert "expired" in str(info.value)
+    assert not key.is_active_legal_person_key_of(uscc, late.at)
+
+
+def test_a_lost_key_is_unusable(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    key = then(key, key.report_lost(enterprise_ctx(uscc), "出差途中遗失"))
+    assert key.status(T0) is KeyStatus.LOST
+    assert key.last_incident_reason == "出差途中遗失"
+    with refused("key_not_usable"):
+        key.record_pin_attempt(enterprise_ctx(uscc), ok=True)
+    with refused("key_not_usable"):
+        key.report_lost(enterprise_ctx(uscc), "again")
+    with refused("key_not_usable"):
+        key.unlock(window_ctx())
+
+
+def test_the_window_freezes_a_key(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    with refused("role_not_allowed"):
+        key.freeze(enterprise_ctx(uscc), "冒用")
+    frozen = then(key, key.freeze(window_ctx(), "提供虚假信息"))
+    assert frozen.status(T0) is KeyStatus.FROZEN
+    with refused("key_not_usable"):
+        frozen.mail(window_ctx(), mailing_details(rng, key.card_no, "8009"))
+
+
+@pytest.mark.parametrize("command", ["report_lost", "freeze", "void", "replace"])
+def test_incidents_need_a_reason(rng: random.Random, uscc: str, command: str) -> None:
+    key = active_key(rng, uscc)
+    with refused("reason_required", "reason"):
+        if command == "void":
+            key.void(window_ctx(), " ", erase_personal_data=False)
+        elif command == "replace":
+            key.replace(window_ctx(), "8009", "")
+        else:
+            getattr(key, command)(window_ctx(), "")
+
+
+def test_voiding_erases_personal_data_when_asked(rng: random.Random, uscc: str) -> None:
+    key = _mailed(rng, uscc)
+    voided = then(key, key.void(enterprise_ctx(uscc), "持卡人撤回同意", erase_personal_data=True))
+    assert voided.status(T0) is KeyStatus.VOID
+    assert (voided.holder_name, voided.mailing, voided.personal_data_erased) == (None, None, True)
+    kept = then(key, key.void(enterprise_ctx(uscc), "卡号遗失", erase_personal_data=False))
+    assert kept.holder_name == key.holder_name
+    assert not kept.personal_data_erased
+
+
+def test_anything_not_yet_void_can_be_voided_once(rng: random.Random, uscc: str) -> None:
+    key = _locked(rng, uscc)
+    key = then(key, key.report_lost(enterprise_ctx(uscc), "遗失"))
+    late = window_ctx(key.valid_until + timedelta(days=1))
+    voided = then(key, key.void(late, "卡号遗失", erase_personal_data=False))
+    assert voided.status(late.at) is KeyStatus.VOID
+    with refused("key_not_usable") as info:
+        voided.void(window_ctx(), "again", erase_personal_data=True)
+    assert "void" in str(info.value)
+
+
+def test_a_lost_key_is_replaced_and_the_chain_kept(rng: random.Random, uscc: str) -> None:
+    old = active_key(rng, uscc)
+    old = then(old, old.report_lost(enterprise_ctx(uscc), "遗失"))
+    events = old.replace(enterprise_ctx(uscc), "8000000000000099", "遗失补办")
+    assert [type(e) for e in events] == [KeyReplaced]
+    old = then(old, events)
+    assert old.replaced_by == "8000000000000099"
+    assert old.status(T0) is KeyStatus.REPLACED
+    new: UKey = build(
+        UKey.issue(
+            enterprise_ctx(uscc),
+            "8000000000000099",
+            old.kind,
+            Media.IKEY,
+            uscc,
+            old.holder_id,
+            "王伟",
+            supplier=Supplier.BEIJING_TONGFANG,
+            replaces=old.card_no,
+        )
+    )
+    assert new.replaces == old.card_no
+    with refused("key_not_usable", "status"):
+        old.replace(enterprise_ctx(uscc), "8000000000000100", "again")
+
+
+def test_a_frozen_or_faulty_key_can_be_replaced(rng: random.Random, uscc: str) -> None:
+    faulty = active_key(rng, uscc)
+    assert faulty.replace(enterprise_ctx(uscc), "8009", "芯片损坏")
+    frozen = then(faulty, faulty.freeze(window_ctx(), "冒用"))
+    assert frozen.replace(window_ctx(), "8009", "冻结后补办")
+
+
+def test_a_void_key_cannot_be_replaced(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    key = then(key, key.void(window_ctx(), "作废", erase_personal_data=False))
+    with refused("key_not_usable"):
+        key.replace(window_ctx(), "8009", "补办")
+
+
+def test_a_key_cannot_replace_itself(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    with refused("same_card_number", "new_card_no"):
+        key.replace(window_ctx(), key.card_no, "补办")
+
+
+def test_status_precedence(rng: random.Random, uscc: str) -> None:
+    key = _locked(rng, uscc)
+    assert key.status(key.valid_until + timedelta(days=1)) is KeyStatus.EXPIRED
+    lost = then(key, key.report_lost(enterprise_ctx(uscc), "遗失"))
+    assert lost.status(T0) is KeyStatus.LOST
+    replaced = then(lost, lost.replace(enterprise_ctx(uscc), "8009", "补办"))
+    assert replaced.status(T0) is KeyStatus.REPLACED
+    voided = then(replaced, replaced.void(window_ctx(), "作废", erase_personal_data=False))
+    assert voided.status(T0) is KeyStatus.VOID
+
+
+def test_only_a_usable_legal_person_key_of_the_enterprise_is_active_for_it(
+    rng: random.Random, uscc: str
+) -> None:
+    assert active_key(rng, uscc).is_active_legal_person_key_of(uscc, T0)
+    assert not active_key(rng, uscc, KeyKind.OPERATOR).is_active_legal_person_key_of(uscc, T0)
+    assert not active_key(rng, uscc).is_active_legal_person_key_of(make_uscc(rng), T0)
+    assert not _locked(rng, uscc).is_active_legal_person_key_of(uscc, T0)
+
+
+# -- events --------------------------------------------------------------------------------------
+
+
+def _all_event_classes() -> list[type[DomainEvent]]:
+    modules = (domain.enterprise, domain.operator, domain.ukey_events)
+    return [
+        value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, DomainEvent) and value is not DomainEvent
+    ]
+
+
+def _lifecycle(seed: int) -> list[DomainEvent]:
+    rng = random.Random(seed)
+    uscc = make_uscc(rng)
+    lp_card, op_card = "8000000000000001", "0800000000000002"
+    events = UKey.issue(
+        window_ctx(), lp_card, KeyKind.LEGAL_PERSON, Media.IKEY, uscc, key_id("h"), "王伟"
+    )
+    key: UKey = build(events)
+    steps: list[Callable[[UKey], list[DomainEvent]]] = [
+        lambda k: k.mail(window_ctx(), mailing_details(rng, lp_card, op_card)),
+        lambda k: k.deliver(window_ctx()),
+        lambda k: k.record_pin_attempt(enterprise_ctx(uscc), ok=True),
+        lambda k: k.change_pin(enterprise_ctx(uscc)),
+        *[lambda k: k.record_pin_attempt(enterprise_ctx(uscc), ok=False)] * 5,
+        lambda k: k.unlock(window_ctx()),
+        lambda k: k.request_renewal(enterprise_ctx(uscc), "APP-1"),
+        lambda k: k.pre_approve_renewal(window_ctx(), "APP-1"),
+        lambda k: k.renew(window_ctx(), "APP-1", all_documents()),
+        lambda k: k.report_lost(enterprise_ctx(uscc), "遗失"),
+        lambda k: k.replace(enterprise_ctx(uscc), "8000000000000003", "补办"),
+        lambda k: k.void(window_ctx(), "作废", erase_personal_data=True),
+    ]
+    for step in steps:
+        new = step(key)
+        events += new
+        key = then(key, new)
+    return events
+
+
+def test_no_event_has_a_pin_field() -> None:
+    classes = _all_event_classes()
+    assert len(classes) == 6 + 3 + 15
+    for event_class in classes:
+        assert not [name for name in event_class.model_fields if "pin" in name.lower()]
+    stored = "".join(event.model_dump_json() for event in _lifecycle(1))
+    assert "88888888" not in stored
+    assert '"pin' not in stored.lower()
+
+
+def test_the_whole_lifecycle_covers_every_key_event() -> None:
+    names = {type(event).__name__ for event in _lifecycle(1)}
+    ukey_events = {c.__name__ for c in _all_event_classes() if c.__module__.endswith("ukey_events")}
+    assert ukey_events - names == {"KeyFrozen"}
+
+
+def test_same_context_gives_identical_event_bytes() -> None:
+    first = [event.model_dump_json() for event in _lifecycle(5)]
+    assert first == [event.model_dump_json() for event in _lifecycle(5)]
+
+
+def test_key_events_round_trip_through_json_and_rebuild_the_same_key() -> None:
+    events = _lifecycle(2)
+    copies = [type(e).model_validate_json(e.model_dump_json()) for e in events]
+    assert copies == events
+    assert build(copies) == build(events)
+    assert [e.originator_version for e in events] == list(range(1, len(events) + 1))
