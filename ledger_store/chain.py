@@ -8,6 +8,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
+from ledger_store.database import LedgerEntry
+
 GENESIS = bytes(32)
 """The chain hash before the first entry."""
 
@@ -35,19 +37,6 @@ def chain_hash(previous: bytes, entry: bytes) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class ChainedRow:
-    """One stored event as the recorder writes it: its place in the ledger and its hashes."""
-
-    ledger_index: int
-    originator_id: UUID
-    originator_version: int
-    topic: str
-    state: bytes
-    entry_hash: bytes
-    chain_hash: bytes
-
-
-@dataclass(frozen=True, slots=True)
 class UnchainedEvent:
     """The part of a stored event the chain covers."""
 
@@ -59,7 +48,7 @@ class UnchainedEvent:
 
 def extend_chain(
     head_index: int, head_hash: bytes, events: Iterable[UnchainedEvent]
-) -> Iterator[ChainedRow]:
+) -> Iterator[LedgerEntry]:
     """Give each event the next dense index and its entry and chain hashes."""
     index, previous = head_index, head_hash
     for event in events:
@@ -68,7 +57,7 @@ def extend_chain(
             index, event.originator_id, event.originator_version, event.topic, event.state
         )
         previous = chain_hash(previous, entry)
-        yield ChainedRow(
+        yield LedgerEntry(
             ledger_index=index,
             originator_id=event.originator_id,
             originator_version=event.originator_version,

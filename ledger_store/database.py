@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -53,6 +53,21 @@ class LedgerEntry:
     state: bytes
     entry_hash: bytes
     chain_hash: bytes
+
+
+PAGE = 1000
+
+
+def iter_pages(
+    read: Callable[[int, int, int | None], list[LedgerEntry]], after: int, until: int | None
+) -> Iterator[LedgerEntry]:
+    """Stream entries page by page through `read(after, limit, until)` (flat memory)."""
+    while True:
+        page = read(after, PAGE, until)
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = page[-1].ledger_index
 
 
 class TransactionWrite(Protocol):

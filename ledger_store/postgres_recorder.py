@@ -20,9 +20,13 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from ledger_store.chain import GENESIS, UnchainedEvent, extend_chain
-from ledger_store.database import Dialect, LedgerEntry, SqlCursor, TransactionWrite
-
-PAGE = 1000
+from ledger_store.database import (
+    Dialect,
+    LedgerEntry,
+    SqlCursor,
+    TransactionWrite,
+    iter_pages,
+)
 
 
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
@@ -166,9 +170,4 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
 
     def iter_entries(self, after: int = 0, until: int | None = None) -> Iterator[LedgerEntry]:
         """Every entry after `after`, streamed in pages."""
-        while True:
-            page = self.read_entries(after, PAGE, until)
-            yield from page
-            if len(page) < PAGE:
-                return
-            after = page[-1].ledger_index
+        return iter_pages(self.read_entries, after, until)

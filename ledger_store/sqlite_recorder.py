@@ -12,9 +12,13 @@ from eventsourcing.persistence import IntegrityError, OperationalError, StoredEv
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
 from ledger_store.chain import GENESIS, UnchainedEvent, extend_chain
-from ledger_store.database import Dialect, LedgerEntry, SqlCursor, TransactionWrite
-
-PAGE = 1000
+from ledger_store.database import (
+    Dialect,
+    LedgerEntry,
+    SqlCursor,
+    TransactionWrite,
+    iter_pages,
+)
 
 
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
@@ -146,12 +150,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def iter_entries(self, after: int = 0, until: int | None = None) -> Iterator[LedgerEntry]:
         """Every entry after `after`, streamed in pages."""
-        while True:
-            page = self.read_entries(after, PAGE, until)
-            yield from page
-            if len(page) < PAGE:
-                return
-            after = page[-1].ledger_index
+        return iter_pages(self.read_entries, after, until)
 
 
 def _uuid(value: UUID | str) -> UUID:
