@@ -88,6 +88,11 @@ class LedgerCore(Application[UUID]):
     env: ClassVar[dict[str, str]] = {
         "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
         "MAPPER_TOPIC": get_topic(PydanticMapper),
+        # Aggregates are immutable, so cached states need no deep copy; fast-forwarding reads
+        # the events another process appended since, so the cache is never stale.
+        "AGGREGATE_CACHE_MAXSIZE": "5000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     }
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -119,6 +124,10 @@ class LedgerCore(Application[UUID]):
             ) from None
         if not isinstance(aggregate, cls):
             raise NotFoundError("not_found", f"{what or cls.__name__.lower()} does not exist")
+        if self.repository.cache is not None:
+            # The library fast-forwards a cached aggregate by mutating it in place; ours are
+            # immutable, so the fast-forwarded state must be put back.
+            self.repository.cache.put(aggregate_id, aggregate)
         return aggregate
 
     def find(self, cls: type[TAgg], aggregate_id: UUID) -> TAgg | None:
