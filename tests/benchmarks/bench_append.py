@@ -127,6 +127,7 @@ def measure(writers: int, commands: int, rounds: int) -> dict[str, float]:
                     app: Any = LedgerCore(
                         Settings(database_url=f"{URL}?schema={schema}", postgres_pool_size=writers)
                     )
+                    app.repository.cache = None  # the same uncached load as the plain app
                 else:
                     env.pop("APPLICATION_RECORDER_TOPIC")
                     app = PlainApp(env=env)
