@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from uuid import UUID
 
-from domain.base import CommandContext, DomainError, DomainEvent
+from domain.base import CommandContext, DomainError, DomainEvent, NotFoundError
 from domain.enterprise import Enterprise, EnterpriseChange
 from domain.filings import Filing, FilingKind, ThreeInOneFiling
 from domain.forms import (
@@ -191,7 +191,7 @@ class EnrollmentCommands(LedgerCore):
         def decide() -> tuple[UUID, Sequence[DomainEvent]]:
             operator = self.operator(operator_uuid)
             if operator.uscc != uscc:
-                raise DomainError("not_found", f"operator {operator_uuid} is not of {uscc}", "id")
+                raise NotFoundError("not_found", f"operator {operator_uuid} is not of {uscc}", "id")
             check_version(operator, expected_version)
             key = self.authorising_key(authorising_card_no)
             return operator.id, operator.set_permissions(ctx, permissions, key)

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     )
     postgres_pool_size: int = Field(default=5, ge=1, le=100)
     postgres_connect_timeout: int = Field(default=5, ge=1, le=120)
+    postgres_pre_ping: bool = Field(
+        default=False,
+        description="ping each pooled connection before use (one more round trip per use)",
+    )
     checkpoint_every_events: int = Field(default=1000, ge=1)
     checkpoint_every_seconds: float = Field(default=60.0, gt=0)
 
@@ -77,6 +81,6 @@ class Settings(BaseSettings):
             "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
             "POSTGRES_MAX_OVERFLOW": str(self.postgres_pool_size),
             "POSTGRES_CONNECT_TIMEOUT": str(self.postgres_connect_timeout),
-            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_PRE_PING": "y" if self.postgres_pre_ping else "n",
             "APPLICATION_RECORDER_TOPIC": get_topic(ChainedPostgresRecorder),
         }
