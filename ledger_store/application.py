@@ -8,7 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import IntegrityError, InterfaceError, Mapper, OperationalError
 from eventsourcing.utils import get_topic
 
 from domain.base import Aggregate, ConflictError, DomainEvent, NotFoundError, project
@@ -152,6 +152,14 @@ class LedgerCore(Application[UUID]):
                 "concurrent_change",
                 "another command changed the same record first; reload and retry",
             ) from error
+        except (OperationalError, InterfaceError):
+            # The connection broke: if COMMIT reached the server, the events are there with
+            # exactly these bytes, and deciding again would record the command twice.
+            stored = [self.mapper.to_stored_event(event) for event in events]
+            committed = self.database.committed_indexes(stored)
+            if committed is None:
+                raise
+            return committed
         return [r.notification.id for r in recordings]
 
     def execute(

@@ -70,6 +70,29 @@ def iter_pages(
         after = page[-1].ledger_index
 
 
+def committed_indexes(
+    database: LedgerDatabase,
+    stored_events: Sequence[Any],
+    stored_id: Callable[[UUID], Any],
+) -> list[int] | None:
+    """Whether an append whose acknowledgement was lost did commit: the indexes when every
+    event is stored with the same bytes, None when none is (one transaction: all or none)."""
+    if not stored_events:
+        return None
+    indexes = []
+    with database.transaction() as cursor:
+        for event in stored_events:
+            row = cursor.execute(
+                f"SELECT ledger_index, state FROM {database.events_table} "
+                "WHERE originator_id = ? AND originator_version = ?",
+                (stored_id(event.originator_id), event.originator_version),
+            ).fetchone()
+            if row is None or bytes(row[1]) != event.state:
+                return None
+            indexes.append(int(row[0]))
+    return indexes
+
+
 class TransactionWrite(Protocol):
     """Something written in the same transaction as a command's events."""
 
@@ -92,6 +115,9 @@ class LedgerDatabase(Protocol):
     def transaction(self) -> AbstractContextManager[SqlCursor]:
         """A read-write transaction on the ledger's database."""
 
+    def reading(self) -> AbstractContextManager[SqlCursor]:
+        """A read transaction (one consistent snapshot where the backend gives one)."""
+
     def read_entries(self, after: int, limit: int, until: int | None = None) -> list[LedgerEntry]:
         """Entries with ledger index > after (and <= until), in ledger order."""
 
@@ -100,3 +126,6 @@ class LedgerDatabase(Protocol):
 
     def iter_entries(self, after: int = 0, until: int | None = None) -> Iterator[LedgerEntry]:
         """Every entry after `after`, streamed in pages."""
+
+    def committed_indexes(self, stored_events: Sequence[Any]) -> list[int] | None:
+        """The ledger indexes of exactly these stored events if they committed, else None."""

@@ -25,6 +25,7 @@ from ledger_store.database import (
     LedgerEntry,
     SqlCursor,
     TransactionWrite,
+    committed_indexes as _committed,
     iter_pages,
 )
 
@@ -83,9 +84,12 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         """Another table of the ledger's database (same schema), as SQL may name it."""
         return f'"{self.datastore.schema}"."{name}"'
 
-    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
-        """Append events (and any same-transaction writes) under the table lock."""
+        """Append events (and any same-transaction writes) under the table lock.
+
+        Never retried here: when a connection breaks after COMMIT was sent, only a read can
+        tell whether it landed (`LedgerCore.record` asks `committed_indexes`).
+        """
         writes: Sequence[TransactionWrite] = kwargs.get("writes", ())
         with self.transaction(pipelined=True) as cursor:
             positions = self._append(cursor, stored_events)
@@ -135,30 +139,31 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         Pipelined, statements are sent without waiting for each answer: an append costs two
         round trips (lock + head, then insert + commit) instead of one per statement.
         """
-        try:
-            with self.datastore.get_connection() as conn:
-                pipeline = conn.pipeline() if pipelined else nullcontext()
-                with (
-                    pipeline,
-                    conn.transaction(),
-                    conn.cursor(row_factory=tuple_row) as curs,
-                ):
-                    yield SqlCursor(curs, "postgres")
-        except psycopg.IntegrityError as error:
-            raise IntegrityError(str(error)) from error
-        except (psycopg.OperationalError, psycopg.InterfaceError) as error:
-            raise OperationalError(str(error)) from error
-        except psycopg.Error as error:
-            raise PersistenceError(str(error)) from error
+        with _library_errors(), self.datastore.get_connection() as conn:
+            pipeline = conn.pipeline() if pipelined else nullcontext()
+            with pipeline, conn.transaction(), conn.cursor(row_factory=tuple_row) as curs:
+                yield SqlCursor(curs, "postgres")
 
-    def reading(self) -> Any:
-        """A read transaction (the same as a write one here; nothing is written)."""
-        return self.transaction()
+    @contextmanager
+    def reading(self) -> Iterator[SqlCursor]:
+        """Reads in autocommit: no BEGIN/COMMIT round trips (READ COMMITTED gives no snapshot
+        across statements inside a transaction either)."""
+        with (
+            _library_errors(),
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            yield SqlCursor(curs, "postgres")
+
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
+    def committed_indexes(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
+        """The ledger indexes of exactly these events if they are stored, else None."""
+        return _committed(self, stored_events, lambda value: value)
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def head(self) -> tuple[int, bytes]:
         """The last ledger index and its chain hash."""
-        with self.transaction() as cursor:
+        with self.reading() as cursor:
             row = cursor.raw.execute(self.select_head_statement).fetchone()
         return (row[0], bytes(row[1])) if row else (0, GENESIS)
 
@@ -166,7 +171,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
     def read_entries(self, after: int, limit: int, until: int | None = None) -> list[LedgerEntry]:
         """Entries after `after` (up to `until`), in ledger order."""
         upper = until if until is not None else 2**62
-        with self.transaction() as cursor:
+        with self.reading() as cursor:
             rows = cursor.raw.execute(
                 self.select_entries_statement, (after, upper, limit), prepare=True
             ).fetchall()
@@ -177,3 +182,16 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
     def iter_entries(self, after: int = 0, until: int | None = None) -> Iterator[LedgerEntry]:
         """Every entry after `after`, streamed in pages."""
         return iter_pages(self.read_entries, after, until)
+
+
+@contextmanager
+def _library_errors() -> Iterator[None]:
+    """psycopg's errors as the eventsourcing library's persistence errors."""
+    try:
+        yield
+    except psycopg.IntegrityError as error:
+        raise IntegrityError(str(error)) from error
+    except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+        raise OperationalError(str(error)) from error
+    except psycopg.Error as error:
+        raise PersistenceError(str(error)) from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -36,13 +37,17 @@ def verify_chain(
                 "an entry was deleted, inserted or moved"
             )
             return ChainReport(expected_index - 1, previous, expected_index, problem)
-        recomputed = entry_hash(
-            entry.ledger_index,
-            entry.originator_id,
-            entry.originator_version,
-            entry.topic,
-            entry.state,
-        )
+        try:
+            recomputed = entry_hash(
+                entry.ledger_index,
+                entry.originator_id,
+                entry.originator_version,
+                entry.topic,
+                entry.state,
+            )
+        except (struct.error, OverflowError, ValueError, TypeError, AttributeError) as error:
+            problem = f"the stored row is malformed and cannot be hashed ({error})"
+            return ChainReport(expected_index - 1, previous, expected_index, problem)
         if recomputed != entry.entry_hash:
             problem = "entry hash does not match the stored event: the event was altered"
             return ChainReport(expected_index - 1, previous, expected_index, problem)

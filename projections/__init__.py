@@ -1,0 +1,1 @@
+"""Read models (views) of the ledger and the runner that keeps them current exactly once."""

@@ -9,8 +9,7 @@ from datetime import date
 import pytest
 import stdnum.cn.ric
 import stdnum.cn.uscc
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 from pydantic import BaseModel, ValidationError
 
 from domain.identifier_generators import (

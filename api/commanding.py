@@ -1,0 +1,136 @@
+"""Running a command for a request: context, Idempotency-Key, If-Match, the answer and headers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
+
+import orjson
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
+
+from api.auth import Principal
+from api.deps import Services, ServicesDep
+from api.errors import ProblemError
+from domain.base import CommandContext
+from ledger_store.application import CommandResult
+from ledger_store.idempotency import IdempotencyClaim
+
+_ETAG: Final = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+
+Action = Callable[[CommandContext, IdempotencyClaim | None], CommandResult]
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="any unique string (e.g. a UUID): a retry with it returns the first answer",
+        examples=["6f9c1e1a-0b7e-4c55-9a57-3c1f0e0d2a11"],
+    ),
+]
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=40,
+        description='the version you last saw ("3" or 3); 409 with the current one if it moved',
+        examples=['"3"'],
+    ),
+]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The expected version named by If-Match (`3`, `"3"`, `W/"3"`; `*` means any)."""
+    if value is None or value.strip() in ("", "*"):
+        return None
+    match = _ETAG.match(value.strip())
+    if match is None:
+        raise ProblemError(
+            422,
+            "invalid_if_match",
+            f'If-Match must be the aggregate version, e.g. "3"; got {value!r}',
+            field="header.If-Match",
+        )
+    return int(match.group(1))
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """The command headers of one request, bound to the app's services."""
+
+    services: Services
+    request: Request
+    idempotency_key: str | None
+    expected_version: int | None
+
+    def run(
+        self,
+        principal: Principal,
+        response: Response,
+        body: BaseModel | None,
+        action: Action,
+        *,
+        location: str | None = None,
+    ) -> dict[str, Any]:
+        """Run `action` as `principal` now; the answer, with ETag (and Location) set."""
+        ctx = CommandContext(
+            actor=principal.actor,
+            at=datetime.now(UTC),
+            request_id=self.request.scope.get("state", {}).get("request_id"),
+            idempotency_key=self.idempotency_key,
+        )
+        claim = None
+        if self.idempotency_key is not None:
+            claim = IdempotencyClaim(
+                scope=principal.principal_id,
+                key=self.idempotency_key,
+                fingerprint=self.fingerprint(body),
+            )
+        result = action(ctx, claim)
+        if not result.replayed and result.events:
+            self.services.committed()
+        response.headers["ETag"] = f'"{result.version}"'
+        if location is not None:
+            response.headers["Location"] = location
+        if result.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return result.answer()
+
+    def fingerprint(self, body: BaseModel | None) -> str:
+        """What the request asks, so a key reused for another request is recognised."""
+        payload = None if body is None else body.model_dump(mode="json")
+        text = orjson.dumps(
+            {"method": self.request.method, "path": self.request.url.path, "body": payload},
+            option=orjson.OPT_SORT_KEYS,
+        )
+        return hashlib.sha256(text).hexdigest()
+
+
+async def command(
+    request: Request,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+    if_match: IfMatchHeader = None,
+) -> Command:
+    """A command on an existing record: Idempotency-Key and If-Match."""
+    return Command(services, request, idempotency_key, parse_if_match(if_match))
+
+
+async def creation(
+    request: Request,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Command:
+    """A command that creates a record: Idempotency-Key only."""
+    return Command(services, request, idempotency_key, None)
+
+
+CommandDep = Annotated[Command, Depends(command)]
+CreationDep = Annotated[Command, Depends(creation)]

@@ -1,0 +1,454 @@
+"""Keys (UKEY): issue, EMS mailing and delivery, PIN, renewal, loss, freeze, void, replacement."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response
+
+from api.auth import Principal
+from api.commanding import CommandDep, CreationDep
+from api.deps import (
+    LedgerDep,
+    MinPosition,
+    ProcessActor,
+    Reader,
+    Services,
+    ServicesDep,
+    WindowActor,
+    check_enterprise,
+)
+from api.errors import PROBLEMS, ProblemError
+from api.schemas import examples
+from api.schemas.common import CommandAnswer, FreePairAnswer, RenewalApplicationAnswer
+from api.schemas.keys import (
+    Incident,
+    IssueFreePair,
+    IssueKey,
+    MailKey,
+    PinAttempt,
+    Renew,
+    Replace,
+    Void,
+)
+from api.schemas.queries import KeyPage
+from domain.base import NotFoundError, Role
+from domain.identifiers import CardNumber, Uscc
+from domain.ukey import KeyStatus
+from domain.ukey_events import ApplicationId
+from projections import key_queries
+from projections.key_queries import KeyRecord
+
+router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=PROBLEMS)
+
+CardPath = Annotated[CardNumber, Path(description="卡号 as printed", examples=[examples.LP_CARD])]
+ApplicationPath = Annotated[
+    ApplicationId,
+    Path(description="the renewal application's id", examples=["8800004601000001-R1"]),
+]
+
+
+def own_key(services: Services, principal: Principal, card_no: str) -> None:
+    """Refuse an enterprise token acting on a key of another enterprise (404 if no such key)."""
+    if principal.role is not Role.ENTERPRISE:
+        return
+    owner = services.key_owner(card_no)
+    if owner is None:
+        raise NotFoundError("not_found", f"key {card_no} does not exist")
+    check_enterprise(principal, owner)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=FreePairAnswer | CommandAnswer,
+    responses={201: {"description": "the free pair (FreePairAnswer) or the bought key"}},
+)
+def issue_key(
+    body: Annotated[IssueKey, Body()],
+    principal: ProcessActor,
+    command: CreationDep,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Issue the free pair after approval (window), or record a key bought from a supplier."""
+    check_enterprise(principal, body.uscc)
+    if isinstance(body, IssueFreePair):
+        if principal.role is not Role.WINDOW:
+            raise ProblemError(403, "role_not_allowed", "the free pair is issued by the window")
+        return command.run(
+            principal,
+            response,
+            body,
+            lambda ctx, claim: ledger.issue_free_pair(
+                ctx,
+                body.uscc,
+                legal_person_card_no=body.legal_person_card_no,
+                operator_card_no=body.operator_card_no,
+                legal_person_media=body.legal_person_media,
+                legal_person_certificate_number=body.legal_person_certificate_number,
+                operator_certificate_number=body.operator_certificate_number,
+                idempotency=claim,
+            ),
+            location=f"/v1/keys/{body.legal_person_card_no}",
+        )
+    return command.run(
+        principal,
+        response,
+        body,
+        lambda ctx, claim: ledger.issue_bought_key(
+            ctx,
+            body.uscc,
+            card_no=body.card_no,
+            holder_id=body.holder_id,
+            supplier=body.supplier,
+            product=body.product,
+            certificate_number=body.certificate_number,
+            idempotency=claim,
+        ),
+        location=f"/v1/keys/{body.card_no}",
+    )
+
+
+@router.post("/{card_no}/mailing", response_model=CommandAnswer)
+def mail_key(
+    card_no: CardPath,
+    body: MailKey,
+    principal: WindowActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Hand a free key to EMS with the completed handover form (快递交接单)."""
+    details = body.details()
+    return command.run(
+        principal,
+        response,
+        body,
+        lambda ctx, claim: ledger.mail_key(
+            ctx, card_no, details, expected_version=command.expected_version, idempotency=claim
+        ),
+    )
+
+
+@router.post("/{card_no}/delivery", response_model=CommandAnswer)
+def deliver_key(
+    card_no: CardPath,
+    principal: ProcessActor,
+    services: ServicesDep,
+    command: CommandDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Record that EMS delivered the key."""
+    own_key(services, principal, card_no)
+    ledger = services.ledger
+    return command.run(
+        principal,
+        response,
+        None,
+        lambda ctx, claim: ledger.deliver_key(
+            ctx, card_no, expected_version=command.expected_version, idempotency=claim
+        ),
+    )
+
+
+@router.post("/{card_no}/pin-attempts", response_model=CommandAnswer)
+def record_pin_attempt(
+    card_no: CardPath,
+    body: PinAttempt,
+    principal: ProcessActor,
+    services: ServicesDep,
+    command: CommandDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Record a PIN attempt; the fifth consecutive wrong PIN locks the key."""
+    own_key(services, principal, card_no)
+    ledger = services.ledger
+    return command.run(
+        principal,
+        response,
+        body,
+        lambda ctx, claim: ledger.record_pin_attempt(
+            ctx, card_no, ok=body.ok, expected_version=command.expected_version, idempotency=claim
+        ),
+    )
+
+
+@router.post("/{card_no}/pin-change", response_model=CommandAnswer)
+def change_pin(
+    card_no: CardPath,
+    principal: ProcessActor,
+    services: ServicesDep,
+    command: CommandDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Record that the holder changed the initial PIN (88888888)."""
+    own_key(services, principal, card_no)
+    ledger = services.ledger
+    return command.run(
+        principal,
+        response,
+        None,
+        lambda ctx, claim: ledger.change_pin(
+            ctx, card_no, expected_version=command.expected_version, idempotency=claim
+        ),
+    )
+
+
+@router.post("/{card_no}/unlock", response_model=CommandAnswer)
+def unlock_key(
+    card_no: CardPath,
+    principal: WindowActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Unlock a locked key at the card window (解锁); the PIN is the initial one again."""
+    return command.run(
+        principal,
+        response,
+        None,
+        lambda ctx, claim: ledger.unlock_key(
+            ctx, card_no, expected_version=command.expected_version, idempotency=claim
+        ),
+    )
+
+
+@router.post(
+    "/{card_no}/renewal-applications", status_code=201, response_model=RenewalApplicationAnswer
+)
+def request_renewal(
+    card_no: CardPath,
+    principal: ProcessActor,
+    services: ServicesDep,
+    command: CommandDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Apply online for a certificate renewal (证书更新); the answer names the application."""
+    own_key(services, principal, card_no)
+    ledger = services.ledger
+    answer = command.run(
+        principal,
+        response,
+        None,
+        lambda ctx, claim: ledger.request_renewal(
+            ctx, card_no, expected_version=command.expected_version, idempotency=claim
+        ),
+    )
+    application = answer.get("application_id", "")
+    response.headers["Location"] = f"/v1/keys/{card_no}/renewal-applications/{application}"
+    return answer
+
+
+@router.post(
+    "/{card_no}/renewal-applications/{application_id}/pre-approval", response_model=CommandAnswer
+)
+def pre_approve_renewal(
+    card_no: CardPath,
+    application_id: ApplicationPath,
+    principal: WindowActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """The window pre-approves a renewal application (预审)."""
+    return command.run(
+        principal,
+        response,
+        None,
+        lambda ctx, claim: ledger.pre_approve_renewal(
+            ctx,
+            card_no,
+            application_id,
+            expected_version=command.expected_version,
+            idempotency=claim,
+        ),
+    )
+
+
+@router.post("/{card_no}/renewal", response_model=CommandAnswer)
+def renew_key(
+    card_no: CardPath,
+    body: Renew,
+    principal: WindowActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Renew in person with the four documents: ten more years, PIN initial again."""
+    return command.run(
+        principal,
+        response,
+        body,
+        lambda ctx, claim: ledger.renew_key(
+            ctx,
+            card_no,
+            application_id=body.application_id,
+            documents=body.documents,
+            certificate_number=body.certificate_number,
+            expected_version=command.expected_version,
+            idempotency=claim,
+        ),
+    )
+
+
+@router.post("/{card_no}/loss-report", response_model=CommandAnswer)
+def report_key_lost(
+    card_no: CardPath,
+    body: Incident,
+    principal: ProcessActor,
+    services: ServicesDep,
+    command: CommandDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Report the key lost (挂失); it becomes unusable."""
+    own_key(services, principal, card_no)
+    ledger = services.ledger
+    return command.run(
+        principal,
+        response,
+        body,
+        lambda ctx, claim: ledger.report_key_lost(
+            ctx,
+            card_no,
+            reason=body.reason,
+            expected_version=command.expected_version,
+            idempotency=claim,
+        ),
+    )
+
+
+@router.post("/{card_no}/freeze", response_model=CommandAnswer)
+def freeze_key(
+    card_no: CardPath,
+    body: Incident,
+    principal: WindowActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Freeze the key for false information or impersonation (冻结)."""
+    return command.run(
+        principal,
+        response,
+        body,
+        lambda ctx, claim: ledger.freeze_key(
+            ctx,
+            card_no,
+            reason=body.reason,
+            expected_version=command.expected_version,
+            idempotency=claim,
+        ),
+    )
+
+
+@router.post("/{card_no}/void", response_model=CommandAnswer)
+def void_key(
+    card_no: CardPath,
+    body: Void,
+    principal: ProcessActor,
+    services: ServicesDep,
+    command: CommandDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Void the key (作废), optionally erasing its holder's personal data from the views."""
+    own_key(services, principal, card_no)
+    ledger = services.ledger
+    return command.run(
+        principal,
+        response,
+        body,
+        lambda ctx, claim: ledger.void_key(
+            ctx,
+            card_no,
+            reason=body.reason,
+            erase_personal_data=body.erase_personal_data,
+            expected_version=command.expected_version,
+            idempotency=claim,
+        ),
+    )
+
+
+@router.post("/{card_no}/replacement", status_code=201, response_model=CommandAnswer)
+def replace_key(
+    card_no: CardPath,
+    body: Replace,
+    principal: ProcessActor,
+    services: ServicesDep,
+    command: CreationDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Replace a lost, frozen or faulty key with a bought one (补办); the answer is the new key."""
+    own_key(services, principal, card_no)
+    ledger = services.ledger
+    return command.run(
+        principal,
+        response,
+        body,
+        lambda ctx, claim: ledger.replace_key(
+            ctx,
+            card_no,
+            new_card_no=body.new_card_no,
+            reason=body.reason,
+            supplier=body.supplier,
+            product=body.product,
+            certificate_number=body.certificate_number,
+            idempotency=claim,
+        ),
+        location=f"/v1/keys/{body.new_card_no}",
+    )
+
+
+@router.get("/{card_no}", response_model=KeyRecord)
+def get_key(
+    card_no: CardPath,
+    principal: Reader,
+    services: ServicesDep,
+    min_position: MinPosition,
+) -> KeyRecord:
+    """One key by card number: status, PIN state, validity, mailing, holder (masked for hotline)."""
+    record = key_queries.get_key(
+        services.ledger.database,
+        card_no,
+        mask=principal.role is Role.HOTLINE,
+        min_position=min_position,
+        timeout=services.api.query_wait_seconds,
+    )
+    if record is None:
+        raise NotFoundError("not_found", f"key {card_no} does not exist")
+    check_enterprise(principal, record.uscc)
+    return record
+
+
+@router.get("", response_model=KeyPage)
+def find_keys(
+    principal: Reader,
+    services: ServicesDep,
+    min_position: MinPosition,
+    uscc: Annotated[Uscc | None, Query(description="the enterprise's keys")] = None,
+    holder: Annotated[
+        str | None, Query(min_length=1, max_length=50, description="holder's name")
+    ] = None,
+    status: Annotated[KeyStatus | None, Query(description="the key's status now")] = None,
+    after: Annotated[
+        CardNumber | None, Query(description="the last card number of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Keys by enterprise, holder name and/or status (an enterprise sees only its own)."""
+    if principal.role is Role.ENTERPRISE:
+        uscc = uscc or principal.uscc
+        check_enterprise(principal, uscc or "")
+    items = key_queries.find_keys(
+        services.ledger.database,
+        mask=principal.role is Role.HOTLINE,
+        uscc=uscc,
+        holder=holder,
+        status=None if status is None else status.value,
+        after_card_no=after,
+        limit=limit,
+        min_position=min_position,
+        timeout=services.api.query_wait_seconds,
+    )
+    next_after = items[-1].card_no if len(items) == limit else None
+    return {"items": items, "next_after": next_after}

@@ -1,0 +1,1 @@
+"""Request and response schemas of the HTTP API (never the domain's events)."""

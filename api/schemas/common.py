@@ -1,0 +1,109 @@
+"""Schemas shared by every resource: command answers and problem documents."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EXAMPLE_ID = "5b0f3a52-7c1e-5d59-9a0f-4a9f1c3e2b7d"
+
+
+class Request(BaseModel):
+    """A request body: unknown fields are refused, so a typo is a 422, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommandAnswer(BaseModel):
+    """What a command reached: the aggregate it changed, its new version, the ledger position."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": EXAMPLE_ID, "version": 3, "position": 42}]}
+    )
+
+    id: UUID = Field(description="the aggregate the command changed or created")
+    version: int = Field(description="its version now (use it as If-Match)")
+    position: int = Field(
+        description="the ledger position reached; pass it as min_position to read your write"
+    )
+
+
+class FreePairAnswer(CommandAnswer):
+    """The free pair was issued: the enterprise's id and version, and the two card numbers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": EXAMPLE_ID,
+                    "version": 8,
+                    "position": 57,
+                    "legal_person_card_no": "8800000123456701",
+                    "operator_card_no": "8800000123456702",
+                }
+            ]
+        }
+    )
+
+    legal_person_card_no: str
+    operator_card_no: str
+
+
+class RenewalApplicationAnswer(CommandAnswer):
+    """A renewal application was filed; its id names it in the pre-approval and the renewal."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": EXAMPLE_ID,
+                    "version": 12,
+                    "position": 90,
+                    "application_id": "8800000123456701-R1",
+                }
+            ]
+        }
+    )
+
+    application_id: str
+
+
+class FieldProblem(BaseModel):
+    """What is wrong with one field of the request."""
+
+    field: str | None = Field(description="dotted path of the field (query.x, header.x, body path)")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document (`application/problem+json`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:eport-ledger:problem:key_locked",
+                    "title": "Refused by a rule",
+                    "status": 422,
+                    "detail": "key 8800000123456701 is locked; unlock it first",
+                    "instance": "/v1/keys/8800000123456701/pin-attempts",
+                    "rule": "key_locked",
+                    "errors": [{"field": "status", "message": "key 8800000123456701 is locked"}],
+                    "request_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+                }
+            ]
+        }
+    )
+
+    type: str = Field(description="a URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(default=None, description="the path the problem occurred at")
+    rule: str = Field(description="the rule that refused the request, e.g. key_locked")
+    errors: list[FieldProblem] = Field(default_factory=list)
+    request_id: str | None = None
+    current_version: int | None = Field(
+        default=None, description="on 409 version_mismatch: the record's current version"
+    )

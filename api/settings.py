@@ -1,0 +1,36 @@
+"""Settings of the HTTP service (EPORT_API_*), beside the ledger's own (EPORT_*)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    """How the API serves: views, checkpoints, waits, token cache, brute-force limits, logs."""
+
+    model_config = SettingsConfigDict(env_prefix="EPORT_API_", extra="ignore")
+
+    views: Literal["inprocess", "worker"] = Field(
+        default="inprocess",
+        description="inprocess: this process keeps the views; worker: `eport-ledger worker` does",
+    )
+    checkpoints: bool = Field(
+        default=True, description="sign checkpoints in the background (every N events / T s)"
+    )
+    query_wait_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="how long a query waits for `min_position`"
+    )
+    token_cache_seconds: float = Field(
+        default=5.0, ge=0, le=300, description="how long a checked token is trusted in memory"
+    )
+    auth_failures_per_minute: int = Field(
+        default=30, ge=1, description="failed authentications per client IP before 429"
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="larger request bodies are refused with 413"
+    )
+    log_level: str = Field(default="INFO")
+    log_json: bool = Field(default=True, description="structured JSON logs on stderr")

@@ -1,0 +1,297 @@
+"""Queries of the key-status view: one key by card number, keys by enterprise, holder or status.
+
+The hotline reads with `mask=True` (ID `4601**********0016`, phone `138****8000`); window staff
+and auditors with `mask=False`. `expired` and `days_left` are computed against `now`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.ukey import PIN_LOCK_THRESHOLD
+from ledger_store.database import LedgerDatabase, SqlCursor
+from projections.consistency import DEFAULT_TIMEOUT
+from projections.decode import parse_time, time_text, to_time
+from projections.key_status import ENTERPRISES, HOLDERS, KEYS, RENEWALS, TERMINAL
+from projections.query import masked_id, masked_phone, now_or, snapshot
+from projections.schema import TableNames
+from projections.sqlbulk import select_where_in
+
+VIEWS = ("key_status",)
+STATUSES = (
+    "issued", "mailed", "delivered", "active", "locked", "lost", "frozen", "void", "replaced",
+    "expired",
+)  # fmt: skip
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Holder(_Model):
+    """The key's holder; personal data masked for the hotline, absent once erased."""
+
+    id: str | None
+    name: str | None
+    id_type: str | None
+    id_number: str | None
+    phone: str | None
+
+
+class Mailing(_Model):
+    """The EMS handover (快递交接单) and the delivery."""
+
+    case_number: str | None
+    order_number: str | None
+    ems_number: str | None
+    company_name: str | None
+    recipient_name: str | None
+    recipient_phone: str | None
+    recipient_address: str | None
+    postcode: str | None
+    mailed_at: datetime | None
+    delivered_at: datetime | None
+
+
+class Renewal(_Model):
+    """A certificate-renewal application and where it stands."""
+
+    application_id: str
+    state: str
+    requested_at: datetime | None
+    pre_approved_at: datetime | None
+    completed_at: datetime | None
+
+
+class LastChange(_Model):
+    """The last event that changed the key."""
+
+    ledger_index: int
+    at: datetime
+    event: str
+
+
+class KeyRecord(_Model):
+    """What the hotline and the window see of one key."""
+
+    card_no: str
+    status: str
+    kind: str
+    media: str
+    supplier: str | None
+    certificate_number: str | None
+    uscc: str
+    enterprise_name: str | None
+    holder: Holder
+    failed_attempts: int
+    attempts_left: int
+    initial_pin: bool
+    valid_from: datetime
+    valid_until: datetime
+    days_left: int
+    issued_at: datetime
+    first_use_at: datetime | None
+    locked_at: datetime | None
+    mailing: Mailing | None
+    replaces: str | None
+    replaced_by: str | None
+    incident_reason: str | None
+    personal_data_erased: bool
+    renewals: tuple[Renewal, ...]
+    version: int
+    last_change: LastChange
+
+
+def status_at(stored: str, valid_until: str, now: str) -> str:
+    """The status at `now`: void, replaced, lost and frozen win; then expired; then stored."""
+    if stored in TERMINAL:
+        return stored
+    return "expired" if now > valid_until else stored
+
+
+def _select(names: TableNames) -> str:
+    cols = ", ".join(f"k.{c}" for c in KEYS.column_names)
+    return (
+        f"SELECT {cols}, e.name, h.id_type, h.id_number, h.phone FROM {names(KEYS.name)} k "
+        f"LEFT JOIN {names(ENTERPRISES.name)} e ON e.uscc = k.uscc "
+        f"LEFT JOIN {names(HOLDERS.name)} h ON h.holder_id = k.holder_id"
+    )
+
+
+def _records(
+    cursor: SqlCursor, names: TableNames, rows: list[tuple[Any, ...]], mask: bool, now: datetime
+) -> list[KeyRecord]:
+    width = len(KEYS.column_names)
+    renewals: dict[str, list[Renewal]] = {}
+    key_ids = [row[0] for row in rows]
+    columns = ("key_id", "application_id", "state", "requested_at", "pre_approved_at",
+               "completed_at")  # fmt: skip
+    found = select_where_in(cursor, names(RENEWALS.name), columns, "key_id", key_ids)
+    for key_id, application, state, requested, pre_approved, completed in sorted(
+        found, key=lambda r: (r[0], r[3] or "")
+    ):
+        renewals.setdefault(key_id, []).append(
+            Renewal(
+                application_id=application, state=state, requested_at=parse_time(requested),
+                pre_approved_at=parse_time(pre_approved), completed_at=parse_time(completed),
+            )
+        )  # fmt: skip
+    now_text = time_text(now)
+    return [
+        _record(dict(zip(KEYS.column_names, row[:width], strict=True)), row[width:], renewals,
+                mask, now, now_text)
+        for row in rows
+    ]  # fmt: skip
+
+
+def _record(
+    k: dict[str, Any],
+    extra: tuple[Any, ...],
+    renewals: dict[str, list[Renewal]],
+    mask: bool,
+    now: datetime,
+    now_text: str,
+) -> KeyRecord:
+    enterprise_name, id_type, id_number, phone = extra
+    erased = bool(k["personal_data_erased"])
+    valid_until = to_time(k["valid_until"])
+    holder = Holder(
+        id=k["holder_id"],
+        name=k["holder_name"],
+        id_type=None if erased else id_type,
+        id_number=None if erased else masked_id(id_number, mask),
+        phone=None if erased else masked_phone(phone, mask),
+    )
+    mailing = None
+    if k["mailed_at"] is not None and not erased:
+        mailing = Mailing(
+            case_number=k["mail_case_number"], order_number=k["mail_order_number"],
+            ems_number=k["mail_ems_number"], company_name=k["mail_company_name"],
+            recipient_name=k["mail_recipient_name"],
+            recipient_phone=masked_phone(k["mail_recipient_phone"], mask),
+            recipient_address=k["mail_recipient_address"], postcode=k["mail_postcode"],
+            mailed_at=parse_time(k["mailed_at"]), delivered_at=parse_time(k["delivered_at"]),
+        )  # fmt: skip
+    locked = bool(k["locked"])
+    return KeyRecord(
+        card_no=k["card_no"], status=status_at(k["stored_status"], k["valid_until"], now_text),
+        kind=k["kind"], media=k["media"], supplier=k["supplier"],
+        certificate_number=k["certificate_number"], uscc=k["uscc"],
+        enterprise_name=enterprise_name, holder=holder,
+        failed_attempts=k["consecutive_failures"],
+        attempts_left=0 if locked else PIN_LOCK_THRESHOLD - k["consecutive_failures"],
+        initial_pin=bool(k["pin_is_initial"]), valid_from=to_time(k["valid_from"]),
+        valid_until=valid_until, days_left=(valid_until - now).days,
+        issued_at=to_time(k["issued_at"]), first_use_at=parse_time(k["first_use_at"]),
+        locked_at=parse_time(k["locked_at"]), mailing=mailing, replaces=k["replaces"],
+        replaced_by=k["replaced_by"], incident_reason=k["incident_reason"],
+        personal_data_erased=erased, renewals=tuple(renewals.get(k["key_id"], ())),
+        version=k["version"],
+        last_change=LastChange(
+            ledger_index=k["last_index"], at=to_time(k["last_at"]), event=k["last_event"]
+        ),
+    )  # fmt: skip
+
+
+def get_key(
+    database: LedgerDatabase,
+    card_no: str,
+    *,
+    mask: bool,
+    now: datetime | None = None,
+    min_position: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    names: TableNames | None = None,
+) -> KeyRecord | None:
+    """One key by its card number (卡号), or None."""
+    moment = now_or(now)
+    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
+        rows = cursor.execute(f"{_select(tables)} WHERE k.card_no = ?", (card_no,)).fetchall()
+        records = _records(cursor, tables, rows, mask, moment)
+    return records[0] if records else None
+
+
+def _status_filter(status: str, now_text: str) -> tuple[str, list[Any]]:
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+    terminal = ",".join("?" * len(TERMINAL))
+    if status == "expired":
+        return f"k.stored_status NOT IN ({terminal}) AND k.valid_until < ?", [*TERMINAL, now_text]
+    if status in TERMINAL:
+        return "k.stored_status = ?", [status]
+    return "k.stored_status = ? AND k.valid_until >= ?", [status, now_text]
+
+
+def find_keys(
+    database: LedgerDatabase,
+    *,
+    mask: bool,
+    uscc: str | None = None,
+    holder: str | None = None,
+    status: str | None = None,
+    now: datetime | None = None,
+    limit: int = 100,
+    after_card_no: str | None = None,
+    min_position: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    names: TableNames | None = None,
+) -> list[KeyRecord]:
+    """Keys by enterprise (USCC), holder name and/or status, by card number, `limit` at a time."""
+    moment = now_or(now)
+    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
+        return select_keys(
+            cursor, tables, mask=mask, now=moment, uscc=uscc, holder=holder, status=status,
+            limit=limit, after_card_no=after_card_no,
+        )  # fmt: skip
+
+
+def select_keys(
+    cursor: SqlCursor,
+    tables: TableNames,
+    *,
+    mask: bool,
+    now: datetime,
+    uscc: str | None = None,
+    holder: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    after_card_no: str | None = None,
+) -> list[KeyRecord]:
+    """`find_keys` inside a read transaction the caller holds."""
+    where: list[str] = []
+    params: list[Any] = []
+    if uscc is not None:
+        where.append("k.uscc = ?")
+        params.append(uscc)
+    if holder is not None:
+        where.append("k.holder_name = ?")
+        params.append(holder.strip())
+    if status is not None:
+        clause, values = _status_filter(status, time_text(now))
+        where.append(clause)
+        params += values
+    if after_card_no is not None:
+        where.append("k.card_no > ?")
+        params.append(after_card_no)
+    sql_where = f" WHERE {' AND '.join(where)}" if where else ""
+    rows = cursor.execute(
+        f"{_select(tables)}{sql_where} ORDER BY k.card_no LIMIT ?", [*params, limit]
+    ).fetchall()
+    return _records(cursor, tables, rows, mask, now)
+
+
+def keys_by_uscc(
+    database: LedgerDatabase, uscc: str, *, mask: bool, **options: Any
+) -> list[KeyRecord]:
+    """Every key of one enterprise (up to `limit`, default 100)."""
+    return find_keys(database, mask=mask, uscc=uscc, **options)
+
+
+def keys_by_holder(
+    database: LedgerDatabase, holder_name: str, *, mask: bool, **options: Any
+) -> list[KeyRecord]:
+    """Every key whose holder has this name."""
+    return find_keys(database, mask=mask, holder=holder_name, **options)

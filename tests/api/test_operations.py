@@ -1,0 +1,88 @@
+"""Operations: health, readiness with the views' lag, metrics by route template, safe logs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from api.commands import worker
+from api.logging import JsonFormatter
+from api.schemas import examples
+from ledger_store.settings import Settings
+from tests.api.conftest import Api, opened
+
+LEGAL_PERSON = examples.FILINGS["three_in_one"]["materials"]["ic_card_registration_form"][
+    "legal_person"
+]
+
+
+def test_health_readiness_and_metrics_need_no_token(enrolled: Api) -> None:
+    api = enrolled
+    assert api.client.get("/healthz").json() == {"status": "ok"}
+    api.settle()
+    ready = api.client.get("/readyz").json()
+    size = api.services.ledger.position()
+    assert ready["status"] == "ready"
+    assert ready["ledger_size"] == size
+    assert ready["views"]["key_status"] == {"position": size, "lag": 0}
+    metrics = api.client.get("/metrics")
+    assert metrics.status_code == 200
+    text = metrics.text
+    assert 'route="/v1/keys/{card_no}/pin-attempts"' in text
+    assert f"eport_ledger_size {float(size)}" in text
+    assert 'eport_view_lag{view="audit_trail"} 0.0' in text
+    assert examples.LP_CARD not in text
+
+
+def test_logs_are_json_with_request_ids_and_never_personal_data_or_tokens(
+    enrolled: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = enrolled
+    caplog.set_level(logging.INFO, logger="eport")
+    holder = LEGAL_PERSON["name"]
+    api.client.get(
+        "/v1/keys",
+        params={"holder": holder},
+        headers={**api.as_("hotline"), "X-Request-ID": "trace-42"},
+    )
+    api.post("enterprise", f"/v1/enterprises/{examples.USCC}/filings/forex", {"x": holder})
+    api.client.get("/v1/keys", headers={"Authorization": "Bearer epl_stolen_stolen_stolen_x"})
+    lines = [JsonFormatter().format(record) for record in caplog.records]
+    text = "\n".join(lines)
+    assert '"request_id":"trace-42"' in text
+    assert '"route":"/v1/keys"' in text
+    assert '"status":422' in text
+    for secret in (holder, LEGAL_PERSON["id_number"], "epl_", examples.USCC, examples.LP_CARD):
+        assert secret not in text
+    for token in api.headers.values():
+        assert token["Authorization"].removeprefix("Bearer ") not in text
+
+
+def test_with_views_kept_by_a_worker_reads_wait_for_the_worker(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EPORT_DATABASE_URL", settings.database_url)
+    with opened(settings, views="worker", query_wait_seconds=0.3) as api:
+        api.register()
+        position = api.services.ledger.position()
+        behind = api.get("window", f"/v1/enterprises/{examples.USCC}", min_position=position)
+        assert (behind.status_code, behind.json()["rule"]) == (503, "views_behind")
+        assert behind.headers["Retry-After"] == "1"
+        stop = threading.Event()
+        thread = threading.Thread(target=worker.run, args=(None, stop), daemon=True)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                found = api.get("window", f"/v1/enterprises/{examples.USCC}", min_position=position)
+                if found.status_code == 200:
+                    break
+            assert found.status_code == 200, found.text
+            assert api.client.get("/readyz").json()["views_kept_by"] == "worker"
+        finally:
+            stop.set()
+            thread.join(10)
+        assert not thread.is_alive()

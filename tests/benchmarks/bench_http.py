@@ -1,0 +1,369 @@
+"""HTTP throughput and latency: the API beside a bare FastAPI endpoint, measured in the same run.
+
+Run by hand (PostgreSQL must answer at EPORT_TEST_POSTGRES_URL):
+
+    .venv/bin/python tests/benchmarks/bench_http.py [--seconds 3] [--clients 1,16,64]
+
+Two uvicorn processes on loopback, one worker each, both on the same PostgreSQL:
+
+- the API (`eport-ledger serve` on PostgreSQL, views in process, as deployed), and
+- a bare FastAPI app whose sync endpoints do one raw psycopg SELECT of the same key row, or one
+  raw INSERT of a row, on a psycopg pool of the same size.
+
+Scenarios at 1, 16 and 64 concurrent keep-alive clients: the hotline's lookup
+(GET /v1/keys/{card_no}, hotline token, personal data masked) against the bare SELECT, and a
+PIN attempt (POST /v1/keys/{card_no}/pin-attempts as the key's enterprise, one key per client)
+against the bare INSERT. Prints requests/s, p50 and p99, and the ratios. Targets: lookup at least
+0.7x bare, command at least 0.5x, lookup p99 under 20 ms at 64 clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from api.auth import TokenStore  # noqa: E402
+from api.demo import samples  # noqa: E402
+from domain.base import Actor, CommandContext, Role, utcnow  # noqa: E402
+from domain.identifier_generators import make_card_number, make_customs_code, make_uscc  # noqa: E402
+from ledger_store.key_commands import Ledger  # noqa: E402
+from ledger_store.settings import Settings  # noqa: E402
+
+URL = os.environ.get("EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POOL = 10
+
+BARE_APP = """
+import os
+from typing import Any
+from fastapi import FastAPI
+from psycopg_pool import ConnectionPool
+
+pool = ConnectionPool(os.environ["BARE_CONNINFO"], min_size={pool}, max_size={pool},
+                      kwargs={{"autocommit": True}}, open=True)
+app = FastAPI()
+SCHEMA = os.environ["BARE_SCHEMA"]
+
+@app.get("/bare/keys/{{card_no}}")
+def select(card_no: str) -> dict[str, Any]:
+    with pool.connection() as conn:
+        row = conn.execute(
+            f'SELECT card_no, stored_status, holder_name, valid_until FROM "{{SCHEMA}}".view_keys '
+            "WHERE card_no = %s", (card_no,)).fetchone()
+    return {{"card_no": row[0], "status": row[1], "holder": row[2], "valid_until": row[3]}}
+
+@app.post("/bare/rows")
+def insert(body: dict[str, Any]) -> dict[str, Any]:
+    with pool.connection() as conn:
+        row = conn.execute(
+            f'INSERT INTO "{{SCHEMA}}".bare_rows (payload) VALUES (%s) RETURNING id',
+            (str(body),)).fetchone()
+    return {{"id": row[0]}}
+"""
+
+
+@dataclass
+class Result:
+    """One scenario at one concurrency."""
+
+    name: str
+    clients: int
+    requests: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def quantile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+# -- a minimal keep-alive HTTP/1.1 client (so the load generator costs little) ------------------
+
+
+async def _client(
+    port: int,
+    requests: list[bytes],
+    stop_at: float,
+    latencies: list[float],
+    counts: list[int],
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    turn = 0
+    try:
+        while time.perf_counter() < stop_at:
+            request = requests[turn % len(requests)]
+            turn += 1
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            counts[0 if 200 <= status < 300 else 1] += 1
+    finally:
+        writer.close()
+
+
+def _request(method: str, path: str, token: str | None, body: bytes | None = None) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: keep-alive"]
+    if token:
+        lines.append(f"Authorization: Bearer {token}")
+    if body is not None:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
+
+
+async def _load(
+    port: int, per_client: list[list[bytes]], seconds: float
+) -> tuple[list[float], list[int], float]:
+    latencies: list[float] = []
+    counts = [0, 0]
+    warm_until = time.perf_counter() + 0.3
+    await asyncio.gather(*(_client(port, r, warm_until, [], [0, 0]) for r in per_client))
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(_client(port, r, started + seconds, latencies, counts) for r in per_client)
+    )
+    return latencies, counts, time.perf_counter() - started
+
+
+def measure(name: str, port: int, per_client: list[list[bytes]], seconds: float) -> Result:
+    latencies, counts, elapsed = asyncio.run(_load(port, per_client, seconds))
+    return Result(name, len(per_client), counts[0] + counts[1], elapsed, latencies, counts[1])
+
+
+# -- setup -----------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait(port: int, path: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(
+                    f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+                )
+                if sock.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing answers on port {port}{path}")
+
+
+def _caught_up(port: int) -> None:
+    """Wait until the API's views have applied the whole seeded ledger."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        ready = orjson.loads(answer.split(b"\r\n\r\n", 1)[1])
+        if all(view["lag"] == 0 for view in ready["views"].values()):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the views did not catch up")
+
+
+@contextmanager
+def process(
+    name: str, args: list[str], env: dict[str, str], cwd: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    log = (cwd / f"{name}.log").open("wb")
+    proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def seed(settings: Settings, enterprises: int) -> tuple[list[tuple[str, str]], str]:
+    """Enterprises with their free pair, keys in use: [(card_no, enterprise token)], hotline."""
+    ledger = Ledger(settings)
+    tokens = TokenStore(ledger.database)
+    tokens.create_table()
+    keys: list[tuple[str, str]] = []
+    rng = random.Random(7)
+    clerk = Actor(principal_id="bench-window", role=Role.WINDOW)
+    try:
+        for _ in range(enterprises):
+            uscc = make_uscc(rng)
+            code = make_customs_code(rng)
+            me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
+            now = utcnow()
+
+            company = samples.company_name(rng)
+            ledger.register_enterprise(
+                at(me), uscc=uscc, name=company, customs_code=code, receipt_number="HZ1"
+            )
+            filings = samples.filings(rng, ledger.region, company, code, "HZ1", now.date())
+            for filing in filings.values():
+                ledger.submit_filing(at(me), uscc, filing)
+            ledger.review(at(clerk), uscc, approve=True, window=ledger.region.window_name)
+            pair = (make_card_number(rng), make_card_number(rng))
+            ledger.issue_free_pair(
+                at(clerk), uscc, legal_person_card_no=pair[0], operator_card_no=pair[1]
+            )
+            token = tokens.issue("enterprise", uscc=uscc).token
+            for card in pair:
+                ledger.record_pin_attempt(at(me), card, ok=True)
+                keys.append((card, token))
+        hotline = tokens.issue("hotline").token
+    finally:
+        ledger.close()
+    return keys, hotline
+
+
+def at(actor: Actor) -> CommandContext:
+    """A command by `actor` now."""
+    return CommandContext(actor=actor, at=utcnow())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="per scenario and level")
+    parser.add_argument("--clients", default="1,16,64")
+    parser.add_argument("--enterprises", type=int, default=100)
+    args = parser.parse_args()
+    levels = [int(n) for n in args.clients.split(",")]
+
+    schema = f"bench_http_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(
+            f'CREATE TABLE "{schema}".bare_rows (id BIGSERIAL PRIMARY KEY, payload TEXT NOT NULL)'
+        )
+    sep = "&" if "?" in URL else "?"
+    database_url = f"{URL}{sep}schema={schema}"
+    workdir = Path(f"/tmp/{schema}")
+    workdir.mkdir()
+    settings = Settings(database_url=database_url, postgres_pool_size=POOL // 2)
+    try:
+        keys, hotline = seed(settings, args.enterprises)
+        (workdir / "bare_app.py").write_text(BARE_APP.format(pool=POOL))
+        # EPORT_API_* given to the benchmark reach the API (e.g. EPORT_API_VIEWS=worker).
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("EPORT_") or k.startswith("EPORT_API_")
+        }
+        env |= {
+            "PYTHONPATH": str(ROOT),
+            "EPORT_DATABASE_URL": database_url,
+            "EPORT_POSTGRES_POOL_SIZE": str(POOL // 2),
+            "BARE_CONNINFO": URL.split("?")[0],
+            "BARE_SCHEMA": schema,
+        }
+        api_port, bare_port = _free_port(), _free_port()
+        api_cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(api_port)]
+        bare_cmd = [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(bare_port),
+                    "--no-access-log", "--log-level", "warning"]  # fmt: skip
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(process("api", api_cmd, env, workdir))
+            stack.enter_context(process("bare", bare_cmd, env, workdir))
+            if env.get("EPORT_API_VIEWS") == "worker":
+                worker_cmd = [sys.executable, "-m", "api.cli", "worker"]
+                stack.enter_context(process("worker", worker_cmd, env, workdir))
+            _wait(api_port, "/readyz")
+            _wait(bare_port, "/docs")
+            _caught_up(api_port)
+            results = run_all(levels, args.seconds, keys, hotline, api_port, bare_port)
+        report(results, levels)
+    finally:
+        with psycopg.connect(URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        print(f"(server logs in {workdir})")
+    return 0
+
+
+def run_all(
+    levels: list[int],
+    seconds: float,
+    keys: list[tuple[str, str]],
+    hotline: str,
+    api_port: int,
+    bare_port: int,
+) -> dict[tuple[str, int], Result]:
+    results: dict[tuple[str, int], Result] = {}
+    body = orjson.dumps({"ok": True})
+    for clients in levels:
+        # Each client cycles through its own share of the keys, so no key's history grows long
+        # (a real key sees a few PIN attempts a day, not thousands).
+        shares = [keys[i::clients] or [keys[i % len(keys)]] for i in range(clients)]
+        lookups = [[_request("GET", f"/v1/keys/{c}", hotline) for c, _ in s] for s in shares]
+        bare_selects = [[_request("GET", f"/bare/keys/{c}", None) for c, _ in s] for s in shares]
+        attempts = [
+            [_request("POST", f"/v1/keys/{c}/pin-attempts", t, body) for c, t in share]
+            for share in shares
+        ]
+        inserts = [[_request("POST", "/bare/rows", None, body)] for _ in shares]
+        for name, port, per_client in (
+            ("bare SELECT", bare_port, bare_selects),
+            ("lookup", api_port, lookups),
+            ("bare INSERT", bare_port, inserts),
+            ("PIN attempt", api_port, attempts),
+        ):
+            result = measure(name, port, per_client, seconds)
+            results[name, clients] = result
+            print(
+                f"{name:12} {clients:3} clients: {result.rps:8.0f} req/s  p50 "
+                f"{result.quantile(0.5):6.2f} ms  p99 {result.quantile(0.99):6.2f} ms"
+                + (f"  ({result.errors} non-2xx)" if result.errors else ""),
+                flush=True,
+            )
+    return results
+
+
+def report(results: dict[tuple[str, int], Result], levels: list[int]) -> None:
+    print("\nclients  lookup/bare  PIN attempt/bare  lookup p99 ms")
+    for clients in levels:
+        lookup = results["lookup", clients].rps / results["bare SELECT", clients].rps
+        command = results["PIN attempt", clients].rps / results["bare INSERT", clients].rps
+        p99 = results["lookup", clients].quantile(0.99)
+        print(f"{clients:7}  {lookup:11.2f}  {command:16.2f}  {p99:13.2f}")
+    print("targets: lookup >= 0.70, PIN attempt >= 0.50, lookup p99 < 20 ms at 64 clients")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,494 @@
+"""Model-based: a Hypothesis state machine drives the Ledger with random commands and compares
+every answer (accepted, or refused by which rule), every key's state and its hotline view with a
+small in-memory model of the rules of DOMAIN.md written here, independently of `domain/`."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import count as counter
+from typing import Any
+
+from hypothesis import HealthCheck, settings as hypothesis_settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from api.demo.samples import ALL_DOCUMENTS
+from domain.base import Actor, DomainError
+from domain.filings import FilingKind, ThreeInOneFiling
+from domain.forms import KeyKind, Permission, RenewalDocuments, Supplier, SupplierProduct
+from domain.ids import operator_id
+from domain.ukey import KeyStatus
+from ledger_store.application import CommandResult
+from ledger_store.key_commands import Ledger
+from projections.key_queries import get_key
+from projections.runner import Runner
+from tests.reliability.support import T0, WINDOW, count, ctx, enroll
+
+LOCK_AFTER = 5  # 累计输错5次密码会自动锁定
+VALIDITY = 10  # years from issue or from the last renewal
+UNUSABLE = {"expired", "lost", "frozen", "void", "replaced"}
+EXAMPLES = {"sqlite": 40, "postgres": 8}
+STEPS = 30
+
+
+def ten_years_after(moment: datetime) -> datetime:
+    try:
+        return moment.replace(year=moment.year + VALIDITY)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + VALIDITY, day=28)
+
+
+@dataclass
+class KeyModel:
+    """What the rules say a key is."""
+
+    card: str
+    kind: KeyKind
+    free: bool
+    valid_until: datetime
+    failures: int = 0
+    locked: bool = False
+    initial_pin: bool = True
+    used: bool = False
+    mailed: bool = False
+    delivered: bool = False
+    lost: bool = False
+    frozen: bool = False
+    void: bool = False
+    replaced_by: str | None = None
+    renewals: dict[str, str] = field(default_factory=dict)
+
+    def status(self, now: datetime) -> str:
+        """void > replaced > lost > frozen > expired > locked > active > delivered > mailed."""
+        for flag, name in (
+            (self.void, "void"),
+            (self.replaced_by is not None, "replaced"),
+            (self.lost, "lost"),
+            (self.frozen, "frozen"),
+            (now > self.valid_until, "expired"),
+            (self.locked, "locked"),
+            (self.used, "active"),
+            (self.delivered, "delivered"),
+            (self.mailed, "mailed"),
+        ):
+            if flag:
+                return name
+        return "issued"
+
+
+class RefusedError(Exception):
+    """The model refuses, naming the rule."""
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(rule)
+        self.rule = rule
+
+
+def refuse_if(condition: bool, rule_name: str) -> None:
+    if condition:
+        raise RefusedError(rule_name)
+
+
+class Rules:
+    """The rules of DOMAIN.md over the model's keys: each command mutates or raises RefusedError."""
+
+    def __init__(self, keys: dict[str, KeyModel], permissions: set[Permission]) -> None:
+        self.keys = keys
+        self.permissions = permissions
+
+    def usable(self, key: KeyModel, now: datetime, allow: frozenset[str] = frozenset()) -> str:
+        status = key.status(now)
+        refuse_if(status in UNUSABLE - allow, "key_not_usable")
+        return status
+
+    def pin_attempt(self, key: KeyModel, now: datetime, ok: bool) -> None:
+        refuse_if(self.usable(key, now) == "locked", "key_locked")
+        if ok:
+            key.failures, key.used = 0, True
+            return
+        key.failures += 1
+        key.locked = key.failures >= LOCK_AFTER
+
+    def change_pin(self, key: KeyModel, now: datetime) -> None:
+        refuse_if(self.usable(key, now) == "locked", "key_locked")
+        key.initial_pin, key.failures, key.used = False, 0, True
+
+    def unlock(self, key: KeyModel, now: datetime) -> None:
+        refuse_if(self.usable(key, now) != "locked", "not_locked")
+        key.locked, key.failures, key.initial_pin = False, 0, True
+
+    def report_lost(self, key: KeyModel, now: datetime) -> None:
+        self.usable(key, now)
+        key.lost = True
+
+    def freeze(self, key: KeyModel, now: datetime, window: bool) -> None:
+        refuse_if(not window, "role_not_allowed")
+        self.usable(key, now)
+        key.frozen = True
+
+    def void(self, key: KeyModel) -> None:
+        refuse_if(key.void, "key_not_usable")
+        key.void = True
+
+    def replace(self, key: KeyModel, now: datetime, new_card: str) -> KeyModel:
+        self.usable(key, now, allow=frozenset({"lost", "frozen"}))
+        key.replaced_by = new_card
+        return KeyModel(new_card, key.kind, free=False, valid_until=ten_years_after(now))
+
+    def request_renewal(self, key: KeyModel, now: datetime) -> None:
+        self.usable(key, now, allow=frozenset({"expired"}))
+        refuse_if(
+            any(state != "completed" for state in key.renewals.values()), "renewal_already_pending"
+        )
+
+    def pre_approve(self, key: KeyModel, now: datetime, application: str, window: bool) -> None:
+        refuse_if(not window, "role_not_allowed")
+        self.usable(key, now, allow=frozenset({"expired"}))
+        refuse_if(application not in key.renewals, "unknown_renewal_application")
+        refuse_if(key.renewals[application] != "requested", "renewal_not_requested")
+        key.renewals[application] = "pre_approved"
+
+    def renew(
+        self, key: KeyModel, now: datetime, application: str, complete: bool, window: bool
+    ) -> None:
+        refuse_if(not window, "role_not_allowed")
+        self.usable(key, now, allow=frozenset({"expired"}))
+        refuse_if(application not in key.renewals, "unknown_renewal_application")
+        refuse_if(key.renewals[application] != "pre_approved", "renewal_not_pre_approved")
+        refuse_if(not complete, "renewal_document_missing")
+        key.renewals[application] = "completed"
+        key.valid_until = ten_years_after(now)
+        key.initial_pin, key.failures, key.locked = True, 0, False
+
+    def mail(self, key: KeyModel, now: datetime, window: bool) -> None:
+        refuse_if(not window, "role_not_allowed")
+        self.usable(key, now)
+        refuse_if(not key.free, "not_free_issue")
+        refuse_if(key.delivered, "already_delivered")
+        refuse_if(key.mailed, "already_mailed")
+        key.mailed = True
+
+    def deliver(self, key: KeyModel, now: datetime) -> None:
+        self.usable(key, now)
+        refuse_if(not key.mailed, "not_mailed")
+        refuse_if(key.delivered, "already_delivered")
+        key.delivered = True
+
+    def set_permissions(
+        self, wanted: set[Permission], authority: KeyModel | None, window: bool, now: datetime
+    ) -> None:
+        if authority is None:
+            refuse_if(not window, "legal_person_key_required")
+        else:
+            usable = authority.status(now) not in UNUSABLE | {"locked"}
+            refuse_if(
+                authority.kind is not KeyKind.LEGAL_PERSON or not usable,
+                "legal_person_key_required",
+            )
+        self.permissions.clear()
+        self.permissions.update(wanted)
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    """One fresh enterprise per example on a shared ledger; every step checked against Rules."""
+
+    ledger: Ledger
+    runner: Runner
+    serial: Iterator[int]
+    tally: Counter[str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        n = next(self.serial)
+        self.firm = enroll(self.ledger, f"model-{os.getpid()}-{n}-{id(self)}", T0)
+        self.prefix = f"M{n:05d}{id(self) % 1000:03d}"
+        self.now = T0 + timedelta(minutes=1)
+        self.keys = {
+            card: KeyModel(card, kind, free=True, valid_until=ten_years_after(T0))
+            for card, kind in zip(
+                self.firm.cards, (KeyKind.LEGAL_PERSON, KeyKind.OPERATOR), strict=True
+            )
+        }
+        self.operator = self._operator_id()
+        self.permissions = set(self.ledger.operator(self.operator).permissions)
+        self.rules = Rules(self.keys, self.permissions)
+        self.replacements = 0
+
+    def _operator_id(self) -> Any:
+        three = self.ledger.enterprise(self.firm.uscc).filings[FilingKind.THREE_IN_ONE]
+        assert isinstance(three, ThreeInOneFiling)
+        form = three.materials.ic_card_registration_form
+        return operator_id(self.firm.uscc, form.operator.id_number, KeyKind.OPERATOR.value)
+
+    # -- running one command on both sides ----------------------------------------------------
+
+    def both(
+        self,
+        name: str,
+        model: Callable[[], Any],
+        real: Callable[[], CommandResult],
+    ) -> CommandResult | None:
+        """Run the model and the ledger; they must agree on accepted vs refused-by-which-rule."""
+        self.now += timedelta(minutes=1)
+        try:
+            expected: str | None = None
+            model()
+        except RefusedError as refusal:
+            expected = refusal.rule
+        try:
+            result = real()
+            got: str | None = None
+        except DomainError as error:
+            result, got = None, error.rule
+        self.tally[f"{name}:{got or 'accepted'}"] += 1
+        assert got == expected, (
+            f"{name}: the ledger said {got or 'accepted'}, the rules {expected or 'accepted'}"
+        )
+        return result
+
+    def actor(self, window: bool) -> Actor:
+        return WINDOW if window else self.firm.me
+
+    def card(self, data: st.DataObject) -> str:
+        return data.draw(st.sampled_from(list(self.keys)), label="card")  # in issue order
+
+    # -- the commands -----------------------------------------------------------------------------
+
+    @rule(data=st.data(), ok=st.booleans(), failures=st.integers(1, 5))
+    def pin_attempts(self, data: st.DataObject, ok: bool, failures: int) -> None:
+        card = self.card(data)
+        for attempt_ok in [False] * (0 if ok else failures) + [ok]:
+            self.both(
+                "pin_ok" if attempt_ok else "pin_fail",
+                lambda o=attempt_ok: self.rules.pin_attempt(self.keys[card], self.now, o),
+                lambda o=attempt_ok: self.ledger.record_pin_attempt(
+                    ctx(self.firm.me, self.now), card, ok=o
+                ),
+            )
+
+    @rule(data=st.data())
+    def change_pin(self, data: st.DataObject) -> None:
+        card = self.card(data)
+        self.both(
+            "pin_change",
+            lambda: self.rules.change_pin(self.keys[card], self.now),
+            lambda: self.ledger.change_pin(ctx(self.firm.me, self.now), card),
+        )
+
+    @rule(data=st.data())
+    def unlock(self, data: st.DataObject) -> None:
+        card = self.card(data)
+        self.both(
+            "unlock",
+            lambda: self.rules.unlock(self.keys[card], self.now),
+            lambda: self.ledger.unlock_key(ctx(WINDOW, self.now), card),
+        )
+
+    @rule(
+        data=st.data(),
+        what=st.sampled_from(["loss", "freeze", "void", "replace", "replace"]),
+        window=st.sampled_from([True, True, False]),
+    )
+    def incident(self, data: st.DataObject, what: str, window: bool) -> None:
+        """Loss (挂失), freeze (冻结), void (作废) or replacement (补办): one rule, so the keys
+        do not all end unusable in a few steps."""
+        card = self.card(data)
+        key, at = self.keys[card], self.ctx_at
+        if what == "loss":
+            self.both(
+                "loss_report",
+                lambda: self.rules.report_lost(key, self.now),
+                lambda: self.ledger.report_key_lost(at(False), card, reason="遗失"),
+            )
+        elif what == "freeze":
+            self.both(
+                "freeze",
+                lambda: self.rules.freeze(key, self.now, window),
+                lambda: self.ledger.freeze_key(at(window), card, reason="冒用"),
+            )
+        elif what == "void":
+            erase = data.draw(st.booleans(), label="erase")
+            self.both(
+                "void",
+                lambda: self.rules.void(key),
+                lambda: self.ledger.void_key(
+                    at(False), card, reason="撤回同意", erase_personal_data=erase
+                ),
+            )
+        else:
+            self.replace(data, card)
+
+    def replace(self, data: st.DataObject, card: str) -> None:
+        supplier = data.draw(st.sampled_from(Supplier), label="supplier")
+        product = data.draw(st.sampled_from(SupplierProduct), label="product")
+        self.replacements += 1
+        new_card = f"{self.prefix}R{self.replacements}"
+        created: list[KeyModel] = []
+        self.both(
+            "replacement",
+            lambda: created.append(self.rules.replace(self.keys[card], self.now, new_card)),
+            lambda: self.ledger.replace_key(
+                self.ctx_at(False), card, new_card_no=new_card, reason="补办",
+                supplier=supplier, product=product,
+            ),
+        )  # fmt: skip
+        for key in created:
+            self.keys[key.card] = key
+
+    def ctx_at(self, window: bool) -> Any:
+        return ctx(self.actor(window), self.now)
+
+    @rule(data=st.data())
+    def request_renewal(self, data: st.DataObject) -> None:
+        card = self.card(data)
+        result = self.both(
+            "renewal_request",
+            lambda: self.rules.request_renewal(self.keys[card], self.now),
+            lambda: self.ledger.request_renewal(ctx(self.firm.me, self.now), card),
+        )
+        if result is not None:
+            application = dict(result.extra)["application_id"]
+            assert application not in self.keys[card].renewals, "an application id was reused"
+            self.keys[card].renewals[application] = "requested"
+
+    def application(self, card: str, data: st.DataObject) -> str:
+        known = list(self.keys[card].renewals)
+        open_ = [a for a, state in self.keys[card].renewals.items() if state != "completed"]
+        choices = [*open_ * 4, *known, f"{card}-R99"]
+        return data.draw(st.sampled_from(choices), label="application")
+
+    @rule(data=st.data(), window=st.sampled_from([True, True, True, False]))
+    def pre_approve(self, data: st.DataObject, window: bool) -> None:
+        card = self.card(data)
+        application = self.application(card, data)
+        self.both(
+            "pre_approval",
+            lambda: self.rules.pre_approve(self.keys[card], self.now, application, window),
+            lambda: self.ledger.pre_approve_renewal(
+                ctx(self.actor(window), self.now), card, application
+            ),
+        )
+
+    @rule(
+        data=st.data(),
+        window=st.sampled_from([True, True, True, False]),
+        complete=st.sampled_from([True, True, True, False]),
+    )
+    def renew(self, data: st.DataObject, window: bool, complete: bool) -> None:
+        card = self.card(data)
+        application = self.application(card, data)
+        documents = ALL_DOCUMENTS if complete else RenewalDocuments(
+            business_licence_original=True, clerk_id_card=True, introduction_letter=False,
+            key_presented=True,
+        )  # fmt: skip
+        self.both(
+            "renewal",
+            lambda: self.rules.renew(self.keys[card], self.now, application, complete, window),
+            lambda: self.ledger.renew_key(
+                ctx(self.actor(window), self.now), card, application_id=application,
+                documents=documents,
+            ),
+        )  # fmt: skip
+
+    @rule(data=st.data(), window=st.sampled_from([True, True, True, False]))
+    def mail(self, data: st.DataObject, window: bool) -> None:
+        card = self.card(data)
+        self.both(
+            "mailing",
+            lambda: self.rules.mail(self.keys[card], self.now, window),
+            lambda: self.ledger.mail_key(
+                ctx(self.actor(window), self.now), card, self.firm.mailing
+            ),
+        )
+
+    @rule(data=st.data())
+    def deliver(self, data: st.DataObject) -> None:
+        card = self.card(data)
+        self.both(
+            "delivery",
+            lambda: self.rules.deliver(self.keys[card], self.now),
+            lambda: self.ledger.deliver_key(ctx(self.firm.me, self.now), card),
+        )
+
+    @rule(
+        data=st.data(),
+        wanted=st.sets(st.sampled_from(Permission), max_size=4),
+        how=st.sampled_from(["legal_person_key", "operator_key", "window", "no_key"]),
+    )
+    def set_permissions(self, data: st.DataObject, wanted: set[Permission], how: str) -> None:
+        authority: KeyModel | None = None
+        if how in ("legal_person_key", "operator_key"):
+            kind = KeyKind.LEGAL_PERSON if how == "legal_person_key" else KeyKind.OPERATOR
+            candidates = [c for c, k in self.keys.items() if k.kind is kind]
+            authority = self.keys[data.draw(st.sampled_from(candidates), label="authority")]
+        window = how == "window"
+        self.both(
+            "permissions",
+            lambda: self.rules.set_permissions(wanted, authority, window, self.now),
+            lambda: self.ledger.set_permissions(
+                ctx(self.actor(window), self.now), self.firm.uscc, self.operator, wanted,
+                authorising_card_no=None if authority is None else authority.card,
+            ),
+        )  # fmt: skip
+
+    @rule(days=st.sampled_from([1, 1, 1, 30, 30, 90, 400, 400, 3700]))
+    def time_passes(self, days: int) -> None:
+        self.now += timedelta(days=days)
+
+    # -- the state and the views agree with the model -------------------------------------------
+
+    @invariant()
+    def keys_and_views_agree_with_the_model(self) -> None:
+        self.runner.catch_up()
+        for card, model in self.keys.items():
+            key = self.ledger.key(card)
+            status = model.status(self.now)
+            assert key.status(self.now) is KeyStatus(status), card
+            assert (key.consecutive_failures, key.locked, key.pin_is_initial) == (
+                model.failures, model.locked, model.initial_pin
+            ), card  # fmt: skip
+            assert key.valid_until == model.valid_until, card
+            assert {a: s.value for a, s in key.renewals.items()} == model.renewals, card
+            assert key.replaced_by == model.replaced_by, card
+            view = get_key(self.ledger.database, card, mask=False, now=self.now)
+            assert view is not None, card
+            assert (view.status, view.failed_attempts, view.initial_pin) == (
+                status, model.failures, model.initial_pin
+            ), card  # fmt: skip
+            assert view.attempts_left == (0 if model.locked else LOCK_AFTER - model.failures)
+            assert view.valid_until == model.valid_until, card
+            assert {r.application_id: r.state for r in view.renewals} == model.renewals, card
+            assert view.replaced_by == model.replaced_by, card
+        assert set(self.ledger.operator(self.operator).permissions) == self.permissions
+
+
+def test_random_commands_agree_with_a_model_of_the_rules(backend: str, ledger: Ledger) -> None:
+    tally: Counter[str] = Counter()
+    runner = Runner(ledger.database)
+    runner.setup()
+    machine = type(
+        "Machine",
+        (LedgerMachine,),
+        {"ledger": ledger, "runner": runner, "serial": counter(), "tally": tally},
+    )
+    run_state_machine_as_test(
+        machine,
+        settings=hypothesis_settings(
+            max_examples=EXAMPLES[backend],
+            stateful_step_count=STEPS,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+            print_blob=True,
+        ),
+    )
+    count(f"model.{backend}.examples", EXAMPLES[backend])
+    count(f"model.{backend}.commands", sum(tally.values()))
+    count(
+        f"model.{backend}.refusals_compared",
+        sum(v for k, v in tally.items() if not k.endswith(":accepted")),
+    )
+    assert sum(tally.values()) > EXAMPLES[backend] * 5
