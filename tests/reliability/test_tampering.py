@@ -28,7 +28,7 @@ from ledger_store.signing import load_or_create_signing_key
 from replay.verify import verify_ledger
 from tests.reliability.support import count
 
-ALTERATIONS = {"sqlite": 1000, "postgres": 500}  # PostgreSQL costs ~30 ms a round trip here
+ALTERATIONS = {"sqlite": 1000, "postgres": 1000}  # 1,000 random alterations on each backend
 CONTROL_EVERY = 20  # one unaltered control among every 20 runs
 
 Row = dict[str, Any]
