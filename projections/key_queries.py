@@ -6,6 +6,7 @@ and auditors with `mask=False`. `expired` and `days_left` are computed against `
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -112,10 +113,27 @@ def status_at(stored: str, valid_until: str, now: str) -> str:
     return "expired" if now > valid_until else stored
 
 
-def _select(names: TableNames) -> str:
+RENEWAL_COLUMNS = ("application_id", "state", "requested_at", "pre_approved_at", "completed_at")
+
+
+def _renewals(rows: Iterable[Sequence[Any]]) -> list[Renewal]:
+    """Renewal applications from (application, state, requested, pre-approved, completed)."""
+    return [
+        Renewal(
+            application_id=application, state=state, requested_at=parse_time(requested),
+            pre_approved_at=parse_time(pre_approved), completed_at=parse_time(completed),
+        )
+        for application, state, requested, pre_approved, completed in sorted(
+            rows, key=lambda r: r[2] or ""
+        )
+    ]  # fmt: skip
+
+
+def _select(names: TableNames, renewal_columns: Sequence[str] = ()) -> str:
     cols = ", ".join(f"k.{c}" for c in KEYS.column_names)
+    more = "".join(f", r.{c}" for c in renewal_columns)
     return (
-        f"SELECT {cols}, e.name, h.id_type, h.id_number, h.phone FROM {names(KEYS.name)} k "
+        f"SELECT {cols}, e.name, h.id_type, h.id_number, h.phone{more} FROM {names(KEYS.name)} k "
         f"LEFT JOIN {names(ENTERPRISES.name)} e ON e.uscc = k.uscc "
         f"LEFT JOIN {names(HOLDERS.name)} h ON h.holder_id = k.holder_id"
     )
@@ -125,20 +143,12 @@ def _records(
     cursor: SqlCursor, names: TableNames, rows: list[tuple[Any, ...]], mask: bool, now: datetime
 ) -> list[KeyRecord]:
     width = len(KEYS.column_names)
-    renewals: dict[str, list[Renewal]] = {}
     key_ids = [row[0] for row in rows]
-    columns = ("key_id", "application_id", "state", "requested_at", "pre_approved_at",
-               "completed_at")  # fmt: skip
-    found = select_where_in(cursor, names(RENEWALS.name), columns, "key_id", key_ids)
-    for key_id, application, state, requested, pre_approved, completed in sorted(
-        found, key=lambda r: (r[0], r[3] or "")
-    ):
-        renewals.setdefault(key_id, []).append(
-            Renewal(
-                application_id=application, state=state, requested_at=parse_time(requested),
-                pre_approved_at=parse_time(pre_approved), completed_at=parse_time(completed),
-            )
-        )  # fmt: skip
+    columns = ("key_id", *RENEWAL_COLUMNS)
+    grouped: dict[str, list[tuple[Any, ...]]] = {}
+    for found in select_where_in(cursor, names(RENEWALS.name), columns, "key_id", key_ids):
+        grouped.setdefault(found[0], []).append(found[1:])
+    renewals = {key_id: _renewals(applications) for key_id, applications in grouped.items()}
     now_text = time_text(now)
     return [
         _record(dict(zip(KEYS.column_names, row[:width], strict=True)), row[width:], renewals,
@@ -209,9 +219,19 @@ def get_key(
     """One key by its card number (卡号), or None."""
     moment = now_or(now)
     with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
-        rows = cursor.execute(f"{_select(tables)} WHERE k.card_no = ?", (card_no,)).fetchall()
-        records = _records(cursor, tables, rows, mask, moment)
-    return records[0] if records else None
+        # One statement: the key with its renewals joined (a row per renewal, usually one row).
+        rows = cursor.execute(
+            f"{_select(tables, RENEWAL_COLUMNS)} "
+            f"LEFT JOIN {tables(RENEWALS.name)} r ON r.key_id = k.key_id "
+            "WHERE k.card_no = ?",
+            (card_no,),
+        ).fetchall()
+    if not rows:
+        return None
+    width = len(KEYS.column_names) + 4
+    renewals = {rows[0][0]: _renewals(row[width:] for row in rows if row[width] is not None)}
+    key = dict(zip(KEYS.column_names, rows[0][: width - 4], strict=True))
+    return _record(key, rows[0][width - 4 : width], renewals, mask, moment, time_text(moment))
 
 
 def _status_filter(status: str, now_text: str) -> tuple[str, list[Any]]:
