@@ -81,7 +81,7 @@ class IdempotencyWrite:
 
 def find_answer(database: LedgerDatabase, claim: IdempotencyClaim) -> StoredAnswer | None:
     """The first answer under this key, or None; a different request under it is refused."""
-    with database.transaction() as cursor:
+    with database.reading() as cursor:
         row = cursor.execute(
             f"SELECT fingerprint, status, body FROM {database.table(TABLE)} "
             "WHERE scope = ? AND key = ?",
