@@ -14,15 +14,18 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 
 from api.auth import Principal
-from api.deps import Services, ServicesDep
+from api.deps import Services, ServicesDep, check_enterprise
 from api.errors import ProblemError
-from domain.base import CommandContext
+from domain.base import CommandContext, NotFoundError, Role
 from ledger_store.application import CommandResult
 from ledger_store.idempotency import IdempotencyClaim
+from ledger_store.key_commands import CommandOptions, Ledger
 
 _ETAG: Final = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 
 Action = Callable[[CommandContext, IdempotencyClaim | None], CommandResult]
+KeyStep = Callable[[Ledger, CommandContext, CommandOptions], CommandResult]
+"""One step of a key's life: the ledger, the context, and If-Match/Idempotency-Key to pass on."""
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -103,6 +106,25 @@ class Command:
             response.headers["Idempotent-Replayed"] = "true"
         return result.answer()
 
+    def on_key(
+        self,
+        principal: Principal,
+        response: Response,
+        body: BaseModel | None,
+        card_no: str,
+        step: KeyStep,
+    ) -> dict[str, Any]:
+        """Run a step of one key's life: an enterprise only on its own keys, then `run`."""
+        own_key(self.services, principal, card_no)
+        ledger = self.services.ledger
+
+        def action(ctx: CommandContext, claim: IdempotencyClaim | None) -> CommandResult:
+            return step(
+                ledger, ctx, {"expected_version": self.expected_version, "idempotency": claim}
+            )
+
+        return self.run(principal, response, body, action)
+
     def fingerprint(self, body: BaseModel | None) -> str:
         """What the request asks, so a key reused for another request is recognised."""
         payload = None if body is None else body.model_dump(mode="json")
@@ -134,3 +156,13 @@ async def creation(
 
 CommandDep = Annotated[Command, Depends(command)]
 CreationDep = Annotated[Command, Depends(creation)]
+
+
+def own_key(services: Services, principal: Principal, card_no: str) -> None:
+    """Refuse an enterprise token acting on a key of another enterprise (404 if no such key)."""
+    if principal.role is not Role.ENTERPRISE:
+        return
+    owner = services.key_owner(card_no)
+    if owner is None:
+        raise NotFoundError("not_found", f"key {card_no} does not exist")
+    check_enterprise(principal, owner)

@@ -6,14 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
-from api.auth import Principal
-from api.commanding import CommandDep, CreationDep
+from api.commanding import CommandDep, CreationDep, own_key
 from api.deps import (
     LedgerDep,
     MinPosition,
     ProcessActor,
     Reader,
-    Services,
     ServicesDep,
     WindowActor,
     check_enterprise,
@@ -46,16 +44,6 @@ ApplicationPath = Annotated[
     ApplicationId,
     Path(description="the renewal application's id", examples=["8800004601000001-R1"]),
 ]
-
-
-def own_key(services: Services, principal: Principal, card_no: str) -> None:
-    """Refuse an enterprise token acting on a key of another enterprise (404 if no such key)."""
-    if principal.role is not Role.ENTERPRISE:
-        return
-    owner = services.key_owner(card_no)
-    if owner is None:
-        raise NotFoundError("not_found", f"key {card_no} does not exist")
-    check_enterprise(principal, owner)
 
 
 @router.post(
@@ -116,39 +104,30 @@ def mail_key(
     body: MailKey,
     principal: WindowActor,
     command: CommandDep,
-    ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
     """Hand a free key to EMS with the completed handover form (快递交接单)."""
     details = body.details()
-    return command.run(
+    return command.on_key(
         principal,
         response,
         body,
-        lambda ctx, claim: ledger.mail_key(
-            ctx, card_no, details, expected_version=command.expected_version, idempotency=claim
-        ),
+        card_no,
+        lambda ledger, ctx, options: ledger.mail_key(ctx, card_no, details, **options),
     )
 
 
 @router.post("/{card_no}/delivery", response_model=CommandAnswer)
 def deliver_key(
-    card_no: CardPath,
-    principal: ProcessActor,
-    services: ServicesDep,
-    command: CommandDep,
-    response: Response,
+    card_no: CardPath, principal: ProcessActor, command: CommandDep, response: Response
 ) -> dict[str, Any]:
     """Record that EMS delivered the key."""
-    own_key(services, principal, card_no)
-    ledger = services.ledger
-    return command.run(
+    return command.on_key(
         principal,
         response,
         None,
-        lambda ctx, claim: ledger.deliver_key(
-            ctx, card_no, expected_version=command.expected_version, idempotency=claim
-        ),
+        card_no,
+        lambda ledger, ctx, options: ledger.deliver_key(ctx, card_no, **options),
     )
 
 
@@ -157,60 +136,44 @@ def record_pin_attempt(
     card_no: CardPath,
     body: PinAttempt,
     principal: ProcessActor,
-    services: ServicesDep,
     command: CommandDep,
     response: Response,
 ) -> dict[str, Any]:
     """Record a PIN attempt; the fifth consecutive wrong PIN locks the key."""
-    own_key(services, principal, card_no)
-    ledger = services.ledger
-    return command.run(
+    return command.on_key(
         principal,
         response,
         body,
-        lambda ctx, claim: ledger.record_pin_attempt(
-            ctx, card_no, ok=body.ok, expected_version=command.expected_version, idempotency=claim
-        ),
+        card_no,
+        lambda ledger, ctx, options: ledger.record_pin_attempt(ctx, card_no, ok=body.ok, **options),
     )
 
 
 @router.post("/{card_no}/pin-change", response_model=CommandAnswer)
 def change_pin(
-    card_no: CardPath,
-    principal: ProcessActor,
-    services: ServicesDep,
-    command: CommandDep,
-    response: Response,
+    card_no: CardPath, principal: ProcessActor, command: CommandDep, response: Response
 ) -> dict[str, Any]:
     """Record that the holder changed the initial PIN (88888888)."""
-    own_key(services, principal, card_no)
-    ledger = services.ledger
-    return command.run(
+    return command.on_key(
         principal,
         response,
         None,
-        lambda ctx, claim: ledger.change_pin(
-            ctx, card_no, expected_version=command.expected_version, idempotency=claim
-        ),
+        card_no,
+        lambda ledger, ctx, options: ledger.change_pin(ctx, card_no, **options),
     )
 
 
 @router.post("/{card_no}/unlock", response_model=CommandAnswer)
 def unlock_key(
-    card_no: CardPath,
-    principal: WindowActor,
-    command: CommandDep,
-    ledger: LedgerDep,
-    response: Response,
+    card_no: CardPath, principal: WindowActor, command: CommandDep, response: Response
 ) -> dict[str, Any]:
     """Unlock a locked key at the card window (解锁); the PIN is the initial one again."""
-    return command.run(
+    return command.on_key(
         principal,
         response,
         None,
-        lambda ctx, claim: ledger.unlock_key(
-            ctx, card_no, expected_version=command.expected_version, idempotency=claim
-        ),
+        card_no,
+        lambda ledger, ctx, options: ledger.unlock_key(ctx, card_no, **options),
     )
 
 
@@ -218,22 +181,15 @@ def unlock_key(
     "/{card_no}/renewal-applications", status_code=201, response_model=RenewalApplicationAnswer
 )
 def request_renewal(
-    card_no: CardPath,
-    principal: ProcessActor,
-    services: ServicesDep,
-    command: CommandDep,
-    response: Response,
+    card_no: CardPath, principal: ProcessActor, command: CommandDep, response: Response
 ) -> dict[str, Any]:
     """Apply online for a certificate renewal (证书更新); the answer names the application."""
-    own_key(services, principal, card_no)
-    ledger = services.ledger
-    answer = command.run(
+    answer = command.on_key(
         principal,
         response,
         None,
-        lambda ctx, claim: ledger.request_renewal(
-            ctx, card_no, expected_version=command.expected_version, idempotency=claim
-        ),
+        card_no,
+        lambda ledger, ctx, options: ledger.request_renewal(ctx, card_no, **options),
     )
     application = answer.get("application_id", "")
     response.headers["Location"] = f"/v1/keys/{card_no}/renewal-applications/{application}"
@@ -248,46 +204,37 @@ def pre_approve_renewal(
     application_id: ApplicationPath,
     principal: WindowActor,
     command: CommandDep,
-    ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
     """The window pre-approves a renewal application (预审)."""
-    return command.run(
+    return command.on_key(
         principal,
         response,
         None,
-        lambda ctx, claim: ledger.pre_approve_renewal(
-            ctx,
-            card_no,
-            application_id,
-            expected_version=command.expected_version,
-            idempotency=claim,
+        card_no,
+        lambda ledger, ctx, options: ledger.pre_approve_renewal(
+            ctx, card_no, application_id, **options
         ),
     )
 
 
 @router.post("/{card_no}/renewal", response_model=CommandAnswer)
 def renew_key(
-    card_no: CardPath,
-    body: Renew,
-    principal: WindowActor,
-    command: CommandDep,
-    ledger: LedgerDep,
-    response: Response,
+    card_no: CardPath, body: Renew, principal: WindowActor, command: CommandDep, response: Response
 ) -> dict[str, Any]:
     """Renew in person with the four documents: ten more years, PIN initial again."""
-    return command.run(
+    return command.on_key(
         principal,
         response,
         body,
-        lambda ctx, claim: ledger.renew_key(
+        card_no,
+        lambda ledger, ctx, options: ledger.renew_key(
             ctx,
             card_no,
             application_id=body.application_id,
             documents=body.documents,
             certificate_number=body.certificate_number,
-            expected_version=command.expected_version,
-            idempotency=claim,
+            **options,
         ),
     )
 
@@ -297,23 +244,17 @@ def report_key_lost(
     card_no: CardPath,
     body: Incident,
     principal: ProcessActor,
-    services: ServicesDep,
     command: CommandDep,
     response: Response,
 ) -> dict[str, Any]:
     """Report the key lost (挂失); it becomes unusable."""
-    own_key(services, principal, card_no)
-    ledger = services.ledger
-    return command.run(
+    return command.on_key(
         principal,
         response,
         body,
-        lambda ctx, claim: ledger.report_key_lost(
-            ctx,
-            card_no,
-            reason=body.reason,
-            expected_version=command.expected_version,
-            idempotency=claim,
+        card_no,
+        lambda ledger, ctx, options: ledger.report_key_lost(
+            ctx, card_no, reason=body.reason, **options
         ),
     )
 
@@ -324,47 +265,34 @@ def freeze_key(
     body: Incident,
     principal: WindowActor,
     command: CommandDep,
-    ledger: LedgerDep,
     response: Response,
 ) -> dict[str, Any]:
     """Freeze the key for false information or impersonation (冻结)."""
-    return command.run(
+    return command.on_key(
         principal,
         response,
         body,
-        lambda ctx, claim: ledger.freeze_key(
-            ctx,
-            card_no,
-            reason=body.reason,
-            expected_version=command.expected_version,
-            idempotency=claim,
-        ),
+        card_no,
+        lambda ledger, ctx, options: ledger.freeze_key(ctx, card_no, reason=body.reason, **options),
     )
 
 
 @router.post("/{card_no}/void", response_model=CommandAnswer)
 def void_key(
-    card_no: CardPath,
-    body: Void,
-    principal: ProcessActor,
-    services: ServicesDep,
-    command: CommandDep,
-    response: Response,
+    card_no: CardPath, body: Void, principal: ProcessActor, command: CommandDep, response: Response
 ) -> dict[str, Any]:
     """Void the key (作废), optionally erasing its holder's personal data from the views."""
-    own_key(services, principal, card_no)
-    ledger = services.ledger
-    return command.run(
+    return command.on_key(
         principal,
         response,
         body,
-        lambda ctx, claim: ledger.void_key(
+        card_no,
+        lambda ledger, ctx, options: ledger.void_key(
             ctx,
             card_no,
             reason=body.reason,
             erase_personal_data=body.erase_personal_data,
-            expected_version=command.expected_version,
-            idempotency=claim,
+            **options,
         ),
     )
 
