@@ -221,10 +221,7 @@ class LedgerCore(Application[UUID]):
     ) -> list[TransactionWrite]:
         if claim is None:
             return []
-
-        def answer(positions: Sequence[int]) -> dict[str, Any]:
-            return CommandResult(subject, version, max(positions), extra=extra).answer()
-
+        answer = CommandResult(subject, version, 0, extra=extra).answer()  # position: the append's
         return [IdempotencyWrite(self.database, claim, answer)]
 
     def _version_of(self, aggregate_id: UUID) -> int:

@@ -93,11 +93,28 @@ def committed_indexes(
     return indexes
 
 
+@dataclass(frozen=True, slots=True)
+class AppendedPosition:
+    """The ledger index an append ends at, as SQL later in the same transaction can read it.
+
+    A scalar subquery rather than a number: on PostgreSQL the server assigns the indexes under
+    the writer lock, in the same statement as the writes that need them.
+    """
+
+    sql: str
+    """A scalar subquery with `?` placeholders."""
+    params: tuple[Any, ...]
+
+
 class TransactionWrite(Protocol):
     """Something written in the same transaction as a command's events."""
 
-    def write(self, cursor: SqlCursor, positions: Sequence[int]) -> None:
-        """Write, given the ledger indexes the events just received."""
+    def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
+        """One INSERT ... SELECT (`?` placeholders) that may read where the append ends.
+
+        It runs after the append in the same transaction: on PostgreSQL inside the append's
+        statement, as a data-modifying CTE. Its parameters end with `position.params`.
+        """
 
 
 class LedgerDatabase(Protocol):

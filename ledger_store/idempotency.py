@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from ledger_store.database import LedgerDatabase, SqlCursor
+from ledger_store.database import AppendedPosition, LedgerDatabase
 
 TABLE = "idempotency_keys"
 
@@ -54,27 +53,30 @@ class IdempotencyWrite:
         self,
         database: LedgerDatabase,
         claim: IdempotencyClaim,
-        answer: Callable[[Sequence[int]], dict[str, Any]],
+        answer: dict[str, Any],
         status: int = 201,
     ) -> None:
         self.table = database.table(TABLE)
         self.claim = claim
-        self.answer = answer
+        self.answer = {k: v for k, v in answer.items() if k != "position"}
         self.status = status
 
-    def write(self, cursor: SqlCursor, positions: Sequence[int]) -> None:
-        """Insert the key; a concurrent twin fails on the primary key and rolls back."""
-        body = self.answer(positions)
-        cursor.execute(
+    def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
+        """Insert the key; a concurrent twin fails on the primary key and rolls back.
+
+        The answer's `position` is the append's, which only the database knows before COMMIT:
+        it goes into its own column and back into the answer when it is read.
+        """
+        return (
             f"INSERT INTO {self.table} (scope, key, fingerprint, status, body, position) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            f"SELECT ?, ?, ?, ?, ?, {position.sql}",
             (
                 self.claim.scope,
                 self.claim.key,
                 self.claim.fingerprint,
                 self.status,
-                orjson.dumps(body),
-                max(positions, default=0),
+                orjson.dumps(self.answer),
+                *position.params,
             ),
         )
 
@@ -83,13 +85,15 @@ def find_answer(database: LedgerDatabase, claim: IdempotencyClaim) -> StoredAnsw
     """The first answer under this key, or None; a different request under it is refused."""
     with database.reading() as cursor:
         row = cursor.execute(
-            f"SELECT fingerprint, status, body FROM {database.table(TABLE)} "
+            f"SELECT fingerprint, status, body, position FROM {database.table(TABLE)} "
             "WHERE scope = ? AND key = ?",
             (claim.scope, claim.key),
         ).fetchone()
     if row is None:
         return None
-    answer = StoredAnswer(row[0], int(row[1]), orjson.loads(bytes(row[2])))
+    body = orjson.loads(bytes(row[2]))
+    body["position"] = int(row[3])
+    answer = StoredAnswer(row[0], int(row[1]), body)
     if answer.fingerprint != claim.fingerprint:
         raise IdempotencyMismatchError(
             "this Idempotency-Key was already used for a different request"

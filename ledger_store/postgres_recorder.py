@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import (
@@ -19,8 +20,9 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ledger_store.chain import GENESIS, UnchainedEvent, extend_chain
+from ledger_store.chain import GENESIS
 from ledger_store.database import (
+    AppendedPosition,
     Dialect,
     LedgerEntry,
     SqlCursor,
@@ -29,12 +31,65 @@ from ledger_store.database import (
     iter_pages,
 )
 
+APPENDED_POSITION = AppendedPosition("(SELECT indexes[cardinality(indexes)] FROM appended)", ())
+"""Where an append ends, for the writes in its statement: they share its snapshot, so they read
+the function's answer (the `appended` CTE), never the events table."""
+
+SCHEMA_LOCK = SQL("SELECT pg_advisory_xact_lock(hashtext('eport-ledger schema'))")
+"""Taken first in the transaction that creates the tables and functions, so processes that
+start together do not race on CREATE ... IF NOT EXISTS and CREATE OR REPLACE FUNCTION."""
+
+APPEND_FUNCTION = """
+CREATE OR REPLACE FUNCTION {schema}.{function}(
+    ids uuid[], versions bigint[], topics text[], states bytea[]
+) RETURNS bigint[] LANGUAGE plpgsql AS $append$
+DECLARE
+    head_index bigint;
+    head_hash bytea;
+    entry bytea;
+    topic_bytes bytea;
+    indexes bigint[] := '{{}}';
+BEGIN
+    -- Writers queue here; the lock is released when the calling statement commits.
+    LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
+    NOTIFY {channel};
+    SELECT ledger_index, chain_hash INTO head_index, head_hash
+        FROM {schema}.{table} ORDER BY ledger_index DESC LIMIT 1;
+    IF NOT FOUND THEN
+        head_index := 0;
+        head_hash := decode(repeat('00', 32), 'hex');
+    END IF;
+    FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+        head_index := head_index + 1;
+        topic_bytes := convert_to(topics[i], 'UTF8');
+        -- ledger_store.chain.entry_hash and chain_hash, byte for byte.
+        entry := sha256(
+            convert_to('eport-ledger entry v1', 'UTF8') || decode('00', 'hex')
+            || int8send(head_index) || uuid_send(ids[i]) || int8send(versions[i])
+            || int4send(octet_length(topic_bytes)) || topic_bytes
+            || int8send(octet_length(states[i])::bigint) || states[i]
+        );
+        head_hash := sha256(
+            convert_to('eport-ledger chain v1', 'UTF8') || decode('00', 'hex') || head_hash || entry
+        );
+        INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state,
+                                      ledger_index, entry_hash, chain_hash)
+            VALUES (ids[i], versions[i], topics[i], states[i], head_index, entry, head_hash);
+        indexes := indexes || head_index;
+    END LOOP;
+    RETURN indexes;
+END
+$append$
+"""
+"""The append, computed where the lock is held. `ledger_store.chain` is the reference: the
+verifier recomputes every hash in Python, and a test compares every hash with it."""
+
 
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
     """Stores events with a dense ledger index, an entry hash and a chain hash.
 
-    The library's EXCLUSIVE table lock already serialises writers; under it we read the chain
-    head, hash the new events and insert them, so indexes are dense and commit in order.
+    The library's EXCLUSIVE table lock serialises writers; under it the server reads the chain
+    head, hashes the new events and inserts them, so indexes are dense and commit in order.
     """
 
     dialect: Dialect = "postgres"
@@ -58,22 +113,36 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 table=table,
             )
         )
-        self.chained_insert_statement = SQL(
-            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state, "
-            "ledger_index, entry_hash, chain_hash) "
-            "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[], "
-            "%s::bigint[], %s::bytea[], %s::bytea[])"
-        ).format(schema=schema, table=table)
-        self.select_head_statement = SQL(
-            "SELECT ledger_index, chain_hash FROM {schema}.{table} "
+        function = Identifier(f"{self.events_table_name}_append")
+        self.sql_create_statements.append(
+            SQL(APPEND_FUNCTION).format(
+                function=function,
+                schema=schema,
+                table=table,
+                channel=Identifier(self.channel_name),
+            )
+        )
+        # Hot statements are plain text: psycopg caches the parsing of a text query, while a
+        # Composed one is rendered again on every execute.
+        self.append_statement = (
+            SQL("SELECT {schema}.{function}(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])")
+            .format(schema=schema, function=function)
+            .as_string()
+        )
+        self.select_head_statement = (
+            f"SELECT ledger_index, chain_hash FROM {self.events_table} "
             "ORDER BY ledger_index DESC LIMIT 1"
-        ).format(schema=schema, table=table)
-        self.select_entries_statement = SQL(
+        )
+        self.select_entries_statement = (
             "SELECT ledger_index, originator_id, originator_version, topic, state, entry_hash, "
-            "chain_hash FROM {schema}.{table} WHERE ledger_index > %s AND ledger_index <= %s "
-            "ORDER BY ledger_index LIMIT %s"
-        ).format(schema=schema, table=table)
-        self.notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
+            f"chain_hash FROM {self.events_table} WHERE ledger_index > %s "
+            "AND ledger_index <= %s ORDER BY ledger_index LIMIT %s"
+        )
+        self._select_events_statements: dict[tuple[bool, bool, bool, bool], str] = {}
+
+    def _create_table(self, curs: Any) -> None:
+        curs.execute(SCHEMA_LOCK)
+        super()._create_table(curs)
 
     @property
     def events_table(self) -> str:
@@ -85,64 +154,83 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         return f'"{self.datastore.schema}"."{name}"'
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
-        """Append events (and any same-transaction writes) under the table lock.
+        """Append events, and any same-transaction writes, in ONE statement.
 
-        Never retried here: when a connection breaks after COMMIT was sent, only a read can
-        tell whether it landed (`LedgerCore.record` asks `committed_indexes`).
+        The statement is its own transaction (the pool's connections are in autocommit): the
+        append function takes the writer lock, reads the head, hashes and inserts; the writes
+        run as data-modifying CTEs after it. The lock is held only while the server works,
+        never while this process waits for the network or the interpreter. Never retried
+        here: when a connection breaks after the statement was sent, only a read can tell
+        whether it committed (`LedgerCore.record` asks `committed_indexes`).
         """
-        writes: Sequence[TransactionWrite] = kwargs.get("writes", ())
-        with self.transaction(pipelined=True) as cursor:
-            positions = self._append(cursor, stored_events)
-            for write in writes:
-                write.write(cursor, positions)
-        return positions
-
-    def _append(self, cursor: SqlCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
         if not stored_events:
             return []
-        curs = cursor.raw
-        for statement in self.lock_table_statements:
-            curs.execute(statement, prepare=True)
-        curs.execute(self.notify_statement)
-        curs.execute(self.select_head_statement, prepare=True)
-        head_row = curs.fetchone()
-        head_index, head_hash = (head_row[0], bytes(head_row[1])) if head_row else (0, GENESIS)
-        rows = list(
-            extend_chain(
-                head_index,
-                head_hash,
-                (
-                    UnchainedEvent(s.originator_id, s.originator_version, s.topic, s.state)  # type: ignore[arg-type]
-                    for s in stored_events
-                ),
-            )
+        writes: Sequence[TransactionWrite] = kwargs.get("writes", ())
+        statement, params = self._append_statement(stored_events, writes)
+        with self.reading() as cursor:  # autocommit: the statement is its own transaction
+            row = cursor.raw.execute(statement, params, prepare=True).fetchone()
+        assert row is not None
+        return list(row[0])
+
+    def _append_statement(
+        self, stored_events: Sequence[StoredEvent], writes: Sequence[TransactionWrite]
+    ) -> tuple[str, list[Any]]:
+        params: list[Any] = [
+            [s.originator_id for s in stored_events],
+            [s.originator_version for s in stored_events],
+            [s.topic for s in stored_events],
+            [s.state for s in stored_events],
+        ]
+        if not writes:
+            return self.append_statement, params
+        ctes = [f"appended AS ({self.append_statement} AS indexes)"]
+        for number, write in enumerate(writes):
+            sql, write_params = write.statement(APPENDED_POSITION)
+            ctes.append(f"write{number} AS ({sql.replace('?', '%s')})")
+            params += write_params
+        return f"WITH {', '.join(ctes)} SELECT indexes FROM appended", params
+
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        """One aggregate's events: the library's query, with only the columns it needs."""
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        statement = self._select_events_statements.get(shape)
+        if statement is None:
+            statement = self._select_events_statements[shape] = self._select_events_sql(*shape)
+        params: list[Any] = [originator_id]
+        params += [value for value in (gt, lte, limit) if value is not None]
+        with self.reading() as cursor:
+            rows = cursor.raw.execute(statement, params, prepare=True).fetchall()
+        return [StoredEvent(r[0], r[1], r[2], bytes(r[3])) for r in rows]
+
+    def _select_events_sql(self, gt: bool, lte: bool, desc: bool, limit: bool) -> str:
+        return (
+            "SELECT originator_id, originator_version, topic, state "
+            f"FROM {self.events_table} WHERE originator_id = %s"
+            + (" AND originator_version > %s" if gt else "")
+            + (" AND originator_version <= %s" if lte else "")
+            + (" ORDER BY originator_version DESC" if desc else " ORDER BY originator_version ASC")
+            + (" LIMIT %s" if limit else "")
         )
-        curs.execute(
-            self.chained_insert_statement,
-            (
-                [r.originator_id for r in rows],
-                [r.originator_version for r in rows],
-                [r.topic for r in rows],
-                [r.state for r in rows],
-                [r.ledger_index for r in rows],
-                [r.entry_hash for r in rows],
-                [r.chain_hash for r in rows],
-            ),
-            prepare=True,
-        )
-        return [r.ledger_index for r in rows]
 
     @contextmanager
-    def transaction(self, *, pipelined: bool = False) -> Iterator[SqlCursor]:
-        """A read-write transaction; errors come out as the library's persistence errors.
-
-        Pipelined, statements are sent without waiting for each answer: an append costs two
-        round trips (lock + head, then insert + commit) instead of one per statement.
-        """
-        with _library_errors(), self.datastore.get_connection() as conn:
-            pipeline = conn.pipeline() if pipelined else nullcontext()
-            with pipeline, conn.transaction(), conn.cursor(row_factory=tuple_row) as curs:
-                yield SqlCursor(curs, "postgres")
+    def transaction(self) -> Iterator[SqlCursor]:
+        """A read-write transaction; errors come out as the library's persistence errors."""
+        with (
+            _library_errors(),
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            yield SqlCursor(curs, "postgres")
 
     @contextmanager
     def reading(self) -> Iterator[SqlCursor]:

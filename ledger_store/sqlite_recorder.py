@@ -13,6 +13,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
 from ledger_store.chain import GENESIS, UnchainedEvent, extend_chain
 from ledger_store.database import (
+    AppendedPosition,
     Dialect,
     LedgerEntry,
     SqlCursor,
@@ -69,9 +70,20 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         writes: Sequence[TransactionWrite] = kwargs.get("writes", ())
         with self.transaction() as cursor:
             positions = self._append(cursor, stored_events)
-            for write in writes:
-                write.write(cursor, positions)
+            if positions:
+                position = self.position_after(stored_events)
+                for write in writes:
+                    cursor.execute(*write.statement(position))
         return positions
+
+    def position_after(self, stored_events: Sequence[StoredEvent]) -> AppendedPosition:
+        """The ledger index the last of these events receives, as SQL in the transaction."""
+        last = stored_events[-1]
+        return AppendedPosition(
+            f"(SELECT ledger_index FROM {self.events_table} "
+            "WHERE originator_id = ? AND originator_version = ?)",
+            (_uuid(last.originator_id).hex, last.originator_version),
+        )
 
     def _append(self, cursor: SqlCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
         if not stored_events:

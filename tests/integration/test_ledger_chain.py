@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from domain.base import ConflictError
+from domain.base import Actor, ConflictError, Role
 from ledger_store.application import LedgerCore
-from ledger_store.chain import GENESIS, chain_hash
+from ledger_store.chain import GENESIS, UnchainedEvent, chain_hash, extend_chain
 from ledger_store.settings import Settings
 from ledger_store.verify import verify_chain
-from tests.toy_model import Counter, CounterBumped, counter_id, ctx, start
+from tests.toy_model import Counter, CounterBumped, CounterStarted, counter_id, ctx, start
 
 
 @pytest.fixture
@@ -89,6 +89,32 @@ def test_the_chain_links_every_entry(ledger: LedgerCore) -> None:
     assert report.intact
     assert report.size == 12
     assert report.head == ledger.database.head()[1]
+
+
+def test_every_backend_hashes_exactly_as_the_chain_module(ledger: LedgerCore) -> None:
+    # PostgreSQL hashes inside the database (under the writer lock); ledger_store.chain is the
+    # reference the verifier uses. Several events per append, and bytes that are not ASCII.
+    clerk = Actor(principal_id="海口窗口·张三", role=Role.WINDOW)
+    ledger.record(
+        [
+            CounterStarted(
+                originator_id=counter_id(name), originator_version=1, timestamp=ctx(0).at,
+                actor=clerk,
+            )
+            for name in ("甲", "乙", "丙")
+        ]
+    )  # fmt: skip
+    fill(ledger)
+    stored = list(ledger.database.iter_entries())
+    expected = extend_chain(
+        0,
+        GENESIS,
+        (UnchainedEvent(e.originator_id, e.originator_version, e.topic, e.state) for e in stored),
+    )
+    assert [(e.ledger_index, e.entry_hash, e.chain_hash) for e in stored] == [
+        (e.ledger_index, e.entry_hash, e.chain_hash) for e in expected
+    ]
+    assert "海口窗口".encode() in stored[0].state
 
 
 TAMPERINGS = {

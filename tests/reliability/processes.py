@@ -248,6 +248,9 @@ class TcpProxy:
         """Whether to break the connection instead of passing on `data` from the server."""
         return False
 
+    def outgoing(self, connection: dict[str, Any], data: bytes) -> None:
+        """See `data` on its way from the client to the server (to arm an `intercept`)."""
+
     def _pump(self, client: socket.socket, server: socket.socket) -> None:
         peers = {client: server, server: client}
         state: dict[str, Any] = {}
@@ -260,6 +263,8 @@ class TcpProxy:
                         return
                     if sock is server and self.intercept(state, data):
                         return
+                    if sock is client:
+                        self.outgoing(state, data)
                     peers[sock].sendall(data)
         except (OSError, ValueError):
             return

@@ -268,24 +268,36 @@ def _nothing_half_written(ledger: Ledger, commands: list[Command], start: int) -
 
 
 class CommitAckLoss(TcpProxy):
-    """Breaks the connection instead of passing on the server's reply to the COMMIT of a
-    transaction that inserted rows: the server has committed, the client never hears so."""
+    """Breaks the connection instead of passing on the server's reply to an append: the
+    append is one autocommitted statement, so the server has committed before it answers
+    (ReadyForQuery), and the client never hears so."""
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         super().__init__(upstream)
         self.armed = False
         self.fired = 0
 
+    def outgoing(self, connection: dict[str, Any], data: bytes) -> None:
+        if b'_append"(' in data:  # the append function, in the statement the client parses
+            connection["appending"] = True
+        if connection.get("appending") and EXECUTE in data:  # ... and then runs
+            connection["executing"] = True
+
     def intercept(self, connection: dict[str, Any], data: bytes) -> bool:
-        if b"INSERT 0 " in data:
-            connection["inserted"] = True
-        if self.armed and connection.get("inserted") and b"COMMIT\x00" in data:
-            self.armed = False
-            self.fired += 1
-            return True
-        if b"COMMIT\x00" in data or b"ROLLBACK\x00" in data:
-            connection["inserted"] = False
-        return False
+        if not connection.get("executing") or READY_FOR_QUERY not in data:
+            return False
+        connection["appending"] = connection["executing"] = False
+        if not self.armed:
+            return False
+        self.armed = False
+        self.fired += 1
+        return True
+
+
+READY_FOR_QUERY = b"Z\x00\x00\x00\x05"
+"""The server's ReadyForQuery message: the statement before it has finished (and committed)."""
+EXECUTE = b"E\x00\x00\x00\x09\x00\x00\x00\x00\x00"
+"""The client's Execute message for the unnamed portal, all rows (libpq's, after Bind)."""
 
 
 def _attempt_with_lost_ack(
