@@ -14,8 +14,9 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 
 from api.auth import Principal
-from api.deps import Services, ServicesDep, check_enterprise
+from api.deps import Services, check_enterprise
 from api.errors import ProblemError
+from api.responses import OrjsonResponse
 from domain.base import CommandContext, NotFoundError, Role
 from ledger_store.application import CommandResult
 from ledger_store.idempotency import IdempotencyClaim
@@ -24,6 +25,8 @@ from ledger_store.key_commands import CommandOptions, Ledger
 _ETAG: Final = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 
 Action = Callable[[CommandContext, IdempotencyClaim | None], CommandResult]
+Location = str | Callable[[dict[str, Any]], str]
+"""Where the created record lives: a path, or one computed from the answer."""
 KeyStep = Callable[[Ledger, CommandContext, CommandOptions], CommandResult]
 """One step of a key's life: the ledger, the context, and If-Match/Idempotency-Key to pass on."""
 
@@ -76,13 +79,16 @@ class Command:
     def run(
         self,
         principal: Principal,
-        response: Response,
         body: BaseModel | None,
         action: Action,
         *,
-        location: str | None = None,
-    ) -> dict[str, Any]:
-        """Run `action` as `principal` now; the answer, with ETag (and Location) set."""
+        location: Location | None = None,
+    ) -> Response:
+        """Run `action` as `principal` now: the answer, with ETag (and Location) set.
+
+        The status is the route's (`status_code=201` on creations). The answer is rendered
+        here: FastAPI would otherwise validate the dict again, in a second worker thread.
+        """
         ctx = CommandContext(
             actor=principal.actor,
             at=datetime.now(UTC),
@@ -99,21 +105,25 @@ class Command:
         result = action(ctx, claim)
         if not result.replayed and result.events:
             self.services.committed()
-        response.headers["ETag"] = f'"{result.version}"'
+        answer = result.answer()
+        headers = {"ETag": f'"{result.version}"'}
         if location is not None:
-            response.headers["Location"] = location
+            headers["Location"] = location if isinstance(location, str) else location(answer)
         if result.replayed:
-            response.headers["Idempotent-Replayed"] = "true"
-        return result.answer()
+            headers["Idempotent-Replayed"] = "true"
+        route = self.request.scope.get("route")
+        status = getattr(route, "status_code", None) or 200
+        return OrjsonResponse(answer, status_code=status, headers=headers)
 
     def on_key(
         self,
         principal: Principal,
-        response: Response,
         body: BaseModel | None,
         card_no: str,
         step: KeyStep,
-    ) -> dict[str, Any]:
+        *,
+        location: Location | None = None,
+    ) -> Response:
         """Run a step of one key's life: an enterprise only on its own keys, then `run`."""
         own_key(self.services, principal, card_no)
         ledger = self.services.ledger
@@ -123,7 +133,7 @@ class Command:
                 ledger, ctx, {"expected_version": self.expected_version, "idempotency": claim}
             )
 
-        return self.run(principal, response, body, action)
+        return self.run(principal, body, action, location=location)
 
     def fingerprint(self, body: BaseModel | None) -> str:
         """What the request asks, so a key reused for another request is recognised."""
@@ -137,20 +147,20 @@ class Command:
 
 async def command(
     request: Request,
-    services: ServicesDep,
     idempotency_key: IdempotencyKeyHeader = None,
     if_match: IfMatchHeader = None,
 ) -> Command:
     """A command on an existing record: Idempotency-Key and If-Match."""
+    services: Services = request.app.state.services
     return Command(services, request, idempotency_key, parse_if_match(if_match))
 
 
 async def creation(
     request: Request,
-    services: ServicesDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Command:
     """A command that creates a record: Idempotency-Key only."""
+    services: Services = request.app.state.services
     return Command(services, request, idempotency_key, None)
 
 

@@ -254,6 +254,9 @@ def check_certificate_number(value: str) -> str:
     return serial.lower()
 
 
+_STORED_MOBILE = re.compile(r"\+861[0-9]{10}")
+
+
 def _mask_tail(text: str) -> str:
     if len(text) <= 4:
         return "*" * len(text)
@@ -271,6 +274,8 @@ def mask_id_number(value: str) -> str:
 def mask_phone(value: str) -> str:
     """Mask a phone: mobile 138****8000, landline 0898-****6652, anything else ****6652."""
     text = value.strip()
+    if _STORED_MOBILE.fullmatch(text):  # the stored (E.164) mainland mobile: no parse needed
+        return f"{text[3:6]}****{text[-4:]}"
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from api.deps import Auditor, CheckpointSigner, MinPosition, ServicesDep, Verifier
 from api.errors import PROBLEMS, ProblemError
+from api.routing import PrefixRouter
 from api.schemas.audit import ConsistencyBundle, InclusionBundle, PublicKeys, StreamHistory
 from api.schemas.queries import AuditPage
 from domain.base import Role
@@ -18,7 +19,7 @@ from projections.audit_queries import audit_events
 from replay.history import StreamError, parse_as_of, stream_history
 from replay.proofs import consistency_bundle, inclusion_bundle
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEMS)
+router = PrefixRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEMS)
 
 Index = Annotated[int, Query(ge=1, le=2**62)]
 Size = Annotated[int | None, Query(ge=0, le=2**62, description="default: the latest checkpoint")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import Body, Path, Response
 
 from api.commanding import CommandDep, CreationDep
 from api.deps import (
@@ -18,6 +18,7 @@ from api.deps import (
     check_enterprise,
 )
 from api.errors import PROBLEMS, ProblemError
+from api.routing import PrefixRouter
 from api.schemas import examples
 from api.schemas.common import CommandAnswer
 from api.schemas.enterprises import (
@@ -41,7 +42,7 @@ from domain.identifiers import Uscc
 from projections import overview_queries
 from projections.overview_queries import EnterpriseOverview
 
-router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"], responses=PROBLEMS)
+router = PrefixRouter(prefix="/v1/enterprises", tags=["enterprises"], responses=PROBLEMS)
 
 UsccPath = Annotated[Uscc, Path(description="统一社会信用代码", examples=[examples.USCC])]
 
@@ -56,13 +57,11 @@ def register_enterprise(
     principal: ProcessActor,
     command: CreationDep,
     ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """Register an enterprise that holds its customs registration receipt."""
     check_enterprise(principal, body.uscc)
     return command.run(
         principal,
-        response,
         body,
         lambda ctx, claim: ledger.register_enterprise(
             ctx,
@@ -82,12 +81,10 @@ def _submit(
     principal: Any,
     command: Any,
     ledger: Any,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     check_enterprise(principal, uscc)
-    result: dict[str, Any] = command.run(
+    result: Response = command.run(
         principal,
-        response,
         body,
         lambda ctx, claim: ledger.submit_filing(
             ctx, uscc, body, expected_version=command.expected_version, idempotency=claim
@@ -103,10 +100,9 @@ def submit_three_in_one(
     principal: ProcessActor,
     command: CommandDep,
     ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """三证合一信息管理: business-registration data with the two uploaded forms."""
-    return _submit(uscc, body, principal, command, ledger, response)
+    return _submit(uscc, body, principal, command, ledger)
 
 
 @router.post("/{uscc}/filings/customs", response_model=CommandAnswer)
@@ -116,10 +112,9 @@ def submit_customs(
     principal: ProcessActor,
     command: CommandDep,
     ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """企业海关备案申请: the customs registration."""
-    return _submit(uscc, body, principal, command, ledger, response)
+    return _submit(uscc, body, principal, command, ledger)
 
 
 @router.post("/{uscc}/filings/forex", response_model=CommandAnswer)
@@ -129,10 +124,9 @@ def submit_forex(
     principal: ProcessActor,
     command: CommandDep,
     ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """企业外汇备案申请: the foreign-exchange filing."""
-    return _submit(uscc, body, principal, command, ledger, response)
+    return _submit(uscc, body, principal, command, ledger)
 
 
 @router.post("/{uscc}/filings/operator_preentry", response_model=CommandAnswer)
@@ -142,10 +136,9 @@ def submit_operator_preentry(
     principal: ProcessActor,
     command: CommandDep,
     ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """企业操作员预录入: the operators to be enrolled."""
-    return _submit(uscc, body, principal, command, ledger, response)
+    return _submit(uscc, body, principal, command, ledger)
 
 
 @router.post("/{uscc}/filings/{kind}", response_model=CommandAnswer, include_in_schema=False)
@@ -164,13 +157,11 @@ def review(
     principal: WindowActor,
     command: CommandDep,
     ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """The window approves the four filings, or rejects them with a reason."""
     window = body.window or ledger.region.window_name
     return command.run(
         principal,
-        response,
         body,
         lambda ctx, claim: ledger.review(
             ctx,
@@ -191,14 +182,12 @@ def change_enterprise(
     principal: ProcessActor,
     command: CommandDep,
     ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """Change name, business address or legal representative with the legal-person key (变更)."""
     check_enterprise(principal, uscc)
     change = body.change()
     return command.run(
         principal,
-        response,
         body,
         lambda ctx, claim: ledger.change_enterprise_info(
             ctx,
@@ -218,14 +207,12 @@ def register_operator(
     principal: ProcessActor,
     command: CreationDep,
     ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """Add a card holder to an approved enterprise, authorised by its legal-person key."""
     check_enterprise(principal, uscc)
     operator = isinstance(body, RegisterOperator)
-    answer = command.run(
+    return command.run(
         principal,
-        response,
         body,
         lambda ctx, claim: ledger.register_operator(
             ctx,
@@ -239,9 +226,8 @@ def register_operator(
             authorising_card_no=body.authorising_card_no,
             idempotency=claim,
         ),
+        location=lambda answer: f"/v1/enterprises/{uscc}/operators/{answer['id']}",
     )
-    response.headers["Location"] = f"/v1/enterprises/{uscc}/operators/{answer['id']}"
-    return answer
 
 
 @router.put("/{uscc}/operators/{operator_id}/permissions", response_model=CommandAnswer)
@@ -252,13 +238,11 @@ def set_permissions(
     principal: ProcessActor,
     command: CommandDep,
     ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """The operator's permissions become exactly these (业务授权), by the legal-person key."""
     check_enterprise(principal, uscc)
     return command.run(
         principal,
-        response,
         body,
         lambda ctx, claim: ledger.set_permissions(
             ctx,

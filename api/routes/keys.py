@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import Body, Path, Query, Response
 
 from api.commanding import CommandDep, CreationDep, own_key
 from api.deps import (
@@ -17,6 +17,8 @@ from api.deps import (
     check_enterprise,
 )
 from api.errors import PROBLEMS, ProblemError
+from api.responses import model_response
+from api.routing import PrefixRouter
 from api.schemas import examples
 from api.schemas.common import CommandAnswer, FreePairAnswer, RenewalApplicationAnswer
 from api.schemas.keys import (
@@ -37,7 +39,7 @@ from domain.ukey_events import ApplicationId
 from projections import key_queries
 from projections.key_queries import KeyRecord
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=PROBLEMS)
+router = PrefixRouter(prefix="/v1/keys", tags=["keys"], responses=PROBLEMS)
 
 CardPath = Annotated[CardNumber, Path(description="卡号 as printed", examples=[examples.LP_CARD])]
 ApplicationPath = Annotated[
@@ -57,8 +59,7 @@ def issue_key(
     principal: ProcessActor,
     command: CreationDep,
     ledger: LedgerDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """Issue the free pair after approval (window), or record a key bought from a supplier."""
     check_enterprise(principal, body.uscc)
     if isinstance(body, IssueFreePair):
@@ -66,7 +67,6 @@ def issue_key(
             raise ProblemError(403, "role_not_allowed", "the free pair is issued by the window")
         return command.run(
             principal,
-            response,
             body,
             lambda ctx, claim: ledger.issue_free_pair(
                 ctx,
@@ -82,7 +82,6 @@ def issue_key(
         )
     return command.run(
         principal,
-        response,
         body,
         lambda ctx, claim: ledger.issue_bought_key(
             ctx,
@@ -104,13 +103,11 @@ def mail_key(
     body: MailKey,
     principal: WindowActor,
     command: CommandDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """Hand a free key to EMS with the completed handover form (快递交接单)."""
     details = body.details()
     return command.on_key(
         principal,
-        response,
         body,
         card_no,
         lambda ledger, ctx, options: ledger.mail_key(ctx, card_no, details, **options),
@@ -118,13 +115,10 @@ def mail_key(
 
 
 @router.post("/{card_no}/delivery", response_model=CommandAnswer)
-def deliver_key(
-    card_no: CardPath, principal: ProcessActor, command: CommandDep, response: Response
-) -> dict[str, Any]:
+def deliver_key(card_no: CardPath, principal: ProcessActor, command: CommandDep) -> Response:
     """Record that EMS delivered the key."""
     return command.on_key(
         principal,
-        response,
         None,
         card_no,
         lambda ledger, ctx, options: ledger.deliver_key(ctx, card_no, **options),
@@ -137,12 +131,10 @@ def record_pin_attempt(
     body: PinAttempt,
     principal: ProcessActor,
     command: CommandDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """Record a PIN attempt; the fifth consecutive wrong PIN locks the key."""
     return command.on_key(
         principal,
-        response,
         body,
         card_no,
         lambda ledger, ctx, options: ledger.record_pin_attempt(ctx, card_no, ok=body.ok, **options),
@@ -150,13 +142,10 @@ def record_pin_attempt(
 
 
 @router.post("/{card_no}/pin-change", response_model=CommandAnswer)
-def change_pin(
-    card_no: CardPath, principal: ProcessActor, command: CommandDep, response: Response
-) -> dict[str, Any]:
+def change_pin(card_no: CardPath, principal: ProcessActor, command: CommandDep) -> Response:
     """Record that the holder changed the initial PIN (88888888)."""
     return command.on_key(
         principal,
-        response,
         None,
         card_no,
         lambda ledger, ctx, options: ledger.change_pin(ctx, card_no, **options),
@@ -164,13 +153,10 @@ def change_pin(
 
 
 @router.post("/{card_no}/unlock", response_model=CommandAnswer)
-def unlock_key(
-    card_no: CardPath, principal: WindowActor, command: CommandDep, response: Response
-) -> dict[str, Any]:
+def unlock_key(card_no: CardPath, principal: WindowActor, command: CommandDep) -> Response:
     """Unlock a locked key at the card window (解锁); the PIN is the initial one again."""
     return command.on_key(
         principal,
-        response,
         None,
         card_no,
         lambda ledger, ctx, options: ledger.unlock_key(ctx, card_no, **options),
@@ -180,20 +166,17 @@ def unlock_key(
 @router.post(
     "/{card_no}/renewal-applications", status_code=201, response_model=RenewalApplicationAnswer
 )
-def request_renewal(
-    card_no: CardPath, principal: ProcessActor, command: CommandDep, response: Response
-) -> dict[str, Any]:
+def request_renewal(card_no: CardPath, principal: ProcessActor, command: CommandDep) -> Response:
     """Apply online for a certificate renewal (证书更新); the answer names the application."""
-    answer = command.on_key(
+    return command.on_key(
         principal,
-        response,
         None,
         card_no,
         lambda ledger, ctx, options: ledger.request_renewal(ctx, card_no, **options),
+        location=lambda answer: (
+            f"/v1/keys/{card_no}/renewal-applications/{answer.get('application_id', '')}"
+        ),
     )
-    application = answer.get("application_id", "")
-    response.headers["Location"] = f"/v1/keys/{card_no}/renewal-applications/{application}"
-    return answer
 
 
 @router.post(
@@ -204,12 +187,10 @@ def pre_approve_renewal(
     application_id: ApplicationPath,
     principal: WindowActor,
     command: CommandDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """The window pre-approves a renewal application (预审)."""
     return command.on_key(
         principal,
-        response,
         None,
         card_no,
         lambda ledger, ctx, options: ledger.pre_approve_renewal(
@@ -220,12 +201,11 @@ def pre_approve_renewal(
 
 @router.post("/{card_no}/renewal", response_model=CommandAnswer)
 def renew_key(
-    card_no: CardPath, body: Renew, principal: WindowActor, command: CommandDep, response: Response
-) -> dict[str, Any]:
+    card_no: CardPath, body: Renew, principal: WindowActor, command: CommandDep
+) -> Response:
     """Renew in person with the four documents: ten more years, PIN initial again."""
     return command.on_key(
         principal,
-        response,
         body,
         card_no,
         lambda ledger, ctx, options: ledger.renew_key(
@@ -245,12 +225,10 @@ def report_key_lost(
     body: Incident,
     principal: ProcessActor,
     command: CommandDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """Report the key lost (挂失); it becomes unusable."""
     return command.on_key(
         principal,
-        response,
         body,
         card_no,
         lambda ledger, ctx, options: ledger.report_key_lost(
@@ -265,12 +243,10 @@ def freeze_key(
     body: Incident,
     principal: WindowActor,
     command: CommandDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """Freeze the key for false information or impersonation (冻结)."""
     return command.on_key(
         principal,
-        response,
         body,
         card_no,
         lambda ledger, ctx, options: ledger.freeze_key(ctx, card_no, reason=body.reason, **options),
@@ -279,12 +255,11 @@ def freeze_key(
 
 @router.post("/{card_no}/void", response_model=CommandAnswer)
 def void_key(
-    card_no: CardPath, body: Void, principal: ProcessActor, command: CommandDep, response: Response
-) -> dict[str, Any]:
+    card_no: CardPath, body: Void, principal: ProcessActor, command: CommandDep
+) -> Response:
     """Void the key (作废), optionally erasing its holder's personal data from the views."""
     return command.on_key(
         principal,
-        response,
         body,
         card_no,
         lambda ledger, ctx, options: ledger.void_key(
@@ -304,14 +279,12 @@ def replace_key(
     principal: ProcessActor,
     services: ServicesDep,
     command: CreationDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """Replace a lost, frozen or faulty key with a bought one (补办); the answer is the new key."""
     own_key(services, principal, card_no)
     ledger = services.ledger
     return command.run(
         principal,
-        response,
         body,
         lambda ctx, claim: ledger.replace_key(
             ctx,
@@ -333,7 +306,7 @@ def get_key(
     principal: Reader,
     services: ServicesDep,
     min_position: MinPosition,
-) -> KeyRecord:
+) -> Response:
     """One key by card number: status, PIN state, validity, mailing, holder (masked for hotline)."""
     record = key_queries.get_key(
         services.ledger.database,
@@ -345,7 +318,7 @@ def get_key(
     if record is None:
         raise NotFoundError("not_found", f"key {card_no} does not exist")
     check_enterprise(principal, record.uscc)
-    return record
+    return model_response(record)
 
 
 @router.get("", response_model=KeyPage)
@@ -362,7 +335,7 @@ def find_keys(
         CardNumber | None, Query(description="the last card number of the previous page")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> dict[str, Any]:
+) -> Response:
     """Keys by enterprise, holder name and/or status (an enterprise sees only its own)."""
     if principal.role is Role.ENTERPRISE:
         uscc = uscc or principal.uscc
@@ -379,4 +352,4 @@ def find_keys(
         timeout=services.api.query_wait_seconds,
     )
     next_after = items[-1].card_no if len(items) == limit else None
-    return {"items": items, "next_after": next_after}
+    return model_response(KeyPage(items=items, next_after=next_after))

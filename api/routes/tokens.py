@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 
 from api.auth import TokenError, TokenRecord
 from api.deps import Admin, ServicesDep
 from api.errors import PROBLEMS, ProblemError
+from api.routing import PrefixRouter
 from api.schemas.tokens import CreateToken, NewToken, TokenInfo, TokenList
 
-router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=PROBLEMS)
+router = PrefixRouter(prefix="/v1/tokens", tags=["tokens"], responses=PROBLEMS)
 
 
 def _info(record: TokenRecord) -> dict[str, Any]:

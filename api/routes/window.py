@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from api.deps import MinPosition, ServicesDep, WindowReader
 from api.errors import PROBLEMS
+from api.routing import PrefixRouter
 from api.schemas.queries import ExpiringPage, QueuePage
 from projections.expiry_calendar import expiring_keys
 from projections.window_queue import window_queue
 
-router = APIRouter(prefix="/v1/window", tags=["window"], responses=PROBLEMS)
+router = PrefixRouter(prefix="/v1/window", tags=["window"], responses=PROBLEMS)
 
 Stage = Literal[
     "awaiting_review",

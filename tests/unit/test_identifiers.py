@@ -453,6 +453,14 @@ def test_phones_are_masked_for_the_hotline(phone: str, masked: str) -> None:
     assert mask_phone(phone) == masked
 
 
+@given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+def test_stored_mobiles_mask_as_their_parsed_national_form(national: str) -> None:
+    # The stored E.164 form takes a shortcut past phonenumbers; the national form does not.
+    assert (
+        mask_phone("+86" + national) == mask_phone(national) == f"{national[:3]}****{national[-4:]}"
+    )
+
+
 # pydantic
 
 
