@@ -11,7 +11,15 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, InterfaceError, Mapper, OperationalError
 from eventsourcing.utils import get_topic
 
-from domain.base import Aggregate, ConflictError, DomainEvent, NotFoundError, project
+from domain.base import (
+    Aggregate,
+    ConflictError,
+    DomainError,
+    DomainEvent,
+    NotFoundError,
+    project,
+)
+from ledger_store.cached_decisions import cached_state, deciding_from_cache, remember
 from ledger_store.database import LedgerDatabase, TransactionWrite
 from ledger_store.idempotency import (
     IdempotencyClaim,
@@ -112,7 +120,10 @@ class LedgerCore(Application[UUID]):
         return PydanticMapper(transcoder=OrjsonTranscoder())
 
     def load(self, cls: type[TAgg], aggregate_id: UUID, *, what: str = "") -> TAgg:
-        """The aggregate's current state, or NotFoundError."""
+        """The aggregate's current state, or NotFoundError (cached while deciding a command)."""
+        cached = cached_state(self.repository.cache, aggregate_id)
+        if isinstance(cached, cls):
+            return cached
         try:
             aggregate: Aggregate = self.repository.get(
                 aggregate_id,
@@ -159,7 +170,9 @@ class LedgerCore(Application[UUID]):
             committed = self.database.committed_indexes(stored)
             if committed is None:
                 raise
+            remember(self.repository.cache, events)
             return committed
+        remember(self.repository.cache, events)
         return [r.notification.id for r in recordings]
 
     def execute(
@@ -179,8 +192,9 @@ class LedgerCore(Application[UUID]):
         if idempotency is not None and (stored := find_answer(self.database, idempotency)):
             return CommandResult.from_answer(stored)
         attempts = COMMUTING_RETRIES if commutes else 1
-        for attempt in range(attempts):
-            subject, events = decide()
+        attempt, fresh = 0, False
+        while True:
+            subject, events, from_cache = self._decide(decide, fresh)
             if not events:
                 return CommandResult(subject, self._version_of(subject), self.position())
             version = max(
@@ -193,11 +207,41 @@ class LedgerCore(Application[UUID]):
             except ConflictError:
                 if idempotency is not None and (stored := find_answer(self.database, idempotency)):
                     return CommandResult.from_answer(stored)
-                if attempt + 1 == attempts:
+                if from_cache:  # the cached state was stale, not a race: decide from fresh state
+                    fresh = True
+                    continue
+                attempt += 1
+                if attempt == attempts:
                     raise
                 continue
             return CommandResult(subject, version, max(positions), tuple(events), extra=more)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _decide(self, decide: Decide, fresh: bool) -> tuple[UUID, Sequence[DomainEvent], bool]:
+        """Decide from cached state where the append checks it (see `cached_decisions`).
+
+        Answers the decision and whether an aggregate it writes came from the cache unverified.
+        """
+        if fresh or self.repository.cache is None:
+            return (*decide(), False)
+        try:
+            with deciding_from_cache() as unverified:
+                subject, events = decide()
+        except DomainError:
+            if not unverified:
+                raise
+            return (*decide(), False)  # refused on what may be stale: ask fresh state
+        written = {event.originator_id for event in events}
+        if not events or any(
+            self._moved(aggregate_id, version)
+            for aggregate_id, version in unverified.items()
+            if aggregate_id not in written
+        ):
+            return (*decide(), False)
+        return subject, events, bool(written & unverified.keys())
+
+    def _moved(self, aggregate_id: UUID, version: int) -> bool:
+        """Whether an aggregate has events after `version` (another process wrote to it)."""
+        return bool(list(self.events.get(aggregate_id, gt=version, limit=1)))
 
     def create(
         self,

@@ -1,0 +1,69 @@
+"""Deciding a command from cached aggregates, with the append as the check that they were current.
+
+Loading an aggregate for a command normally costs a read: the cache is fast-forwarded with any
+events another process appended since. For the aggregates a command *writes*, that read is not
+needed: their new events carry the next versions, and the append refuses a version that is
+already taken, so a stale cached state can never be recorded on. The command is then decided
+again from fresh state, as if it had read first. Aggregates it only *reads* are checked with one
+read each after the decision, and a refusal or a no-op decided from unverified state is decided
+again from fresh state, so nothing is refused or skipped because of a stale cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+from uuid import UUID
+
+from domain.base import DomainEvent, project
+
+_UNVERIFIED: ContextVar[dict[UUID, int] | None] = ContextVar("eport_unverified", default=None)
+
+
+@contextmanager
+def deciding_from_cache() -> Iterator[dict[UUID, int]]:
+    """While inside, `cached_state` answers from the cache; yields what it gave (id: version)."""
+    unverified: dict[UUID, int] = {}
+    token = _UNVERIFIED.set(unverified)
+    try:
+        yield unverified
+    finally:
+        _UNVERIFIED.reset(token)
+
+
+def cached_state(cache: Any, aggregate_id: UUID) -> Any | None:
+    """The cached state of an aggregate, unverified, when deciding from the cache; else None."""
+    unverified = _UNVERIFIED.get()
+    if unverified is None or cache is None:
+        return None
+    try:
+        state = cache.get(aggregate_id)
+    except KeyError:
+        return None
+    unverified[aggregate_id] = state.version
+    return state
+
+
+def remember(cache: Any, events: Sequence[DomainEvent]) -> None:
+    """Put the states these (recorded) events lead to in the cache, where it holds their base.
+
+    A concurrent command may have put a newer state meanwhile; a state put out of order is
+    only ever older, and the next command on it is decided again after the append refuses it.
+    """
+    if cache is None:
+        return
+    by_aggregate: dict[UUID, list[DomainEvent]] = {}
+    for event in events:
+        by_aggregate.setdefault(event.originator_id, []).append(event)
+    for aggregate_id, own in by_aggregate.items():
+        base = None
+        if own[0].originator_version > 1:
+            try:
+                base = cache.get(aggregate_id)
+            except KeyError:
+                continue
+            if base.version != own[0].originator_version - 1:
+                continue
+        cache.put(aggregate_id, project(base, own))
