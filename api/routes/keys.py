@@ -48,8 +48,8 @@ ApplicationPath = Annotated[
 ]
 
 
-# The queries come first: routes are tried in order on every request, and the hotline's
-# lookup is the most frequent call.
+# Routes are tried in order on every request: the hotline's lookup and the PIN attempt (every
+# login) come first.
 
 
 @router.get("/{card_no}", response_model=KeyRecord)
@@ -105,6 +105,22 @@ def find_keys(
     )
     next_after = items[-1].card_no if len(items) == limit else None
     return model_response(KeyPage(items=items, next_after=next_after))
+
+
+@router.post("/{card_no}/pin-attempts", response_model=CommandAnswer)
+def record_pin_attempt(
+    card_no: CardPath,
+    body: PinAttempt,
+    principal: ProcessActor,
+    command: CommandDep,
+) -> Response:
+    """Record a PIN attempt; the fifth consecutive wrong PIN locks the key."""
+    return command.on_key(
+        principal,
+        body,
+        card_no,
+        lambda ledger, ctx, options: ledger.record_pin_attempt(ctx, card_no, ok=body.ok, **options),
+    )
 
 
 @router.post(
@@ -181,22 +197,6 @@ def deliver_key(card_no: CardPath, principal: ProcessActor, command: CommandDep)
         None,
         card_no,
         lambda ledger, ctx, options: ledger.deliver_key(ctx, card_no, **options),
-    )
-
-
-@router.post("/{card_no}/pin-attempts", response_model=CommandAnswer)
-def record_pin_attempt(
-    card_no: CardPath,
-    body: PinAttempt,
-    principal: ProcessActor,
-    command: CommandDep,
-) -> Response:
-    """Record a PIN attempt; the fifth consecutive wrong PIN locks the key."""
-    return command.on_key(
-        principal,
-        body,
-        card_no,
-        lambda ledger, ctx, options: ledger.record_pin_attempt(ctx, card_no, ok=body.ok, **options),
     )
 
 

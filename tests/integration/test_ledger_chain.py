@@ -105,6 +105,8 @@ def test_every_backend_hashes_exactly_as_the_chain_module(ledger: LedgerCore) ->
         ]
     )  # fmt: skip
     fill(ledger)
+    big = ledger.load(Counter, counter_id("c0"))  # a bulk append: more events than scalar params
+    ledger.record([big._event(CounterBumped, ctx(200), offset=i, by=i) for i in range(1, 101)])
     stored = list(ledger.database.iter_entries())
     expected = extend_chain(
         0,
@@ -115,6 +117,7 @@ def test_every_backend_hashes_exactly_as_the_chain_module(ledger: LedgerCore) ->
         (e.ledger_index, e.entry_hash, e.chain_hash) for e in expected
     ]
     assert "海口窗口".encode() in stored[0].state
+    assert len(stored) == 3 + 12 + 100
 
 
 TAMPERINGS = {
