@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -247,7 +247,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         """A read-write transaction; errors come out as the library's persistence errors."""
         with (
             _library_errors(),
-            self.datastore.get_connection() as conn,
+            self._connection() as conn,
             conn.transaction(),
             conn.cursor(row_factory=tuple_row) as curs,
         ):
@@ -259,10 +259,22 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         across statements inside a transaction either)."""
         with (
             _library_errors(),
-            self.datastore.get_connection() as conn,
+            self._connection() as conn,
             conn.cursor(row_factory=tuple_row) as curs,
         ):
             yield SqlCursor(curs, "postgres")
+
+    def _connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        """A pooled connection, straight from the pool once the library has opened it.
+
+        The library's `get_connection` reopens the pool and registers its composite types on
+        every use (a lock and a loop per statement on the hottest paths); our statements use
+        neither.
+        """
+        pool = self.datastore.pool
+        if pool.closed:  # the library opens its pool on first use
+            return self.datastore.get_connection()
+        return pool.connection()
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def committed_indexes(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
