@@ -2,7 +2,7 @@
 
 Run by hand (PostgreSQL must answer at EPORT_TEST_POSTGRES_URL):
 
-    .venv/bin/python tests/benchmarks/bench_http.py [--seconds 3] [--clients 1,16,64]
+    .venv/bin/python tests/benchmarks/bench_http.py [--seconds 3] [--clients 1,16,64] [--rounds 3]
 
 Two uvicorn processes on loopback, one worker each, both on the same PostgreSQL:
 
@@ -13,7 +13,8 @@ Two uvicorn processes on loopback, one worker each, both on the same PostgreSQL:
 Scenarios at 1, 16 and 64 concurrent keep-alive clients: the hotline's lookup
 (GET /v1/keys/{card_no}, hotline token, personal data masked) against the bare SELECT, and a
 PIN attempt (POST /v1/keys/{card_no}/pin-attempts as the key's enterprise, one key per client)
-against the bare INSERT. Prints requests/s, p50 and p99, and the ratios. Targets: lookup at least
+against the bare INSERT, in rounds that alternate bare and API. Prints requests/s, p50 and p99,
+and the median over rounds of each ratio. Targets: lookup at least
 0.7x bare, command at least 0.5x, lookup p99 under 20 ms at 64 clients.
 """
 
@@ -26,6 +27,7 @@ import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -269,6 +271,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per scenario and level")
     parser.add_argument("--clients", default="1,16,64")
+    parser.add_argument("--rounds", type=int, default=3, help="bare/API pairs per level")
     parser.add_argument("--enterprises", type=int, default=100)
     args = parser.parse_args()
     levels = [int(n) for n in args.clients.split(",")]
@@ -313,7 +316,7 @@ def main() -> int:
             _wait(api_port, "/readyz")
             _wait(bare_port, "/docs")
             _caught_up(api_port)
-            results = run_all(levels, args.seconds, keys, hotline, api_port, bare_port)
+            results = run_all(levels, args.seconds, args.rounds, keys, hotline, api_port, bare_port)
         report(results, levels)
     finally:
         with psycopg.connect(URL, autocommit=True) as conn:
@@ -322,15 +325,20 @@ def main() -> int:
     return 0
 
 
+Results = dict[tuple[str, int], list[Result]]
+"""Every round of every scenario at every level."""
+
+
 def run_all(
     levels: list[int],
     seconds: float,
+    rounds: int,
     keys: list[tuple[str, str]],
     hotline: str,
     api_port: int,
     bare_port: int,
-) -> dict[tuple[str, int], Result]:
-    results: dict[tuple[str, int], Result] = {}
+) -> Results:
+    results: Results = {}
     body = orjson.dumps({"ok": True})
     for clients in levels:
         # Each client cycles through its own share of the keys, so no key's history grows long
@@ -343,31 +351,45 @@ def run_all(
             for share in shares
         ]
         inserts = [[_request("POST", "/bare/rows", None, body)] for _ in shares]
-        for name, port, per_client in (
-            ("bare SELECT", bare_port, bare_selects),
-            ("lookup", api_port, lookups),
-            ("bare INSERT", bare_port, inserts),
-            ("PIN attempt", api_port, attempts),
-        ):
-            result = measure(name, port, per_client, seconds)
-            results[name, clients] = result
-            print(
-                f"{name:12} {clients:3} clients: {result.rps:8.0f} req/s  p50 "
-                f"{result.quantile(0.5):6.2f} ms  p99 {result.quantile(0.99):6.2f} ms"
-                + (f"  ({result.errors} non-2xx)" if result.errors else ""),
-                flush=True,
-            )
+        # Rounds alternate bare and API back to back, so a ratio compares neighbours in time
+        # (the machine's speed drifts between minutes more than between seconds).
+        for _ in range(rounds):
+            for name, port, per_client in (
+                ("bare SELECT", bare_port, bare_selects),
+                ("lookup", api_port, lookups),
+                ("bare INSERT", bare_port, inserts),
+                ("PIN attempt", api_port, attempts),
+            ):
+                result = measure(name, port, per_client, seconds)
+                results.setdefault((name, clients), []).append(result)
+                print(
+                    f"{name:12} {clients:3} clients: {result.rps:8.0f} req/s  p50 "
+                    f"{result.quantile(0.5):6.2f} ms  p99 {result.quantile(0.99):6.2f} ms"
+                    + (f"  ({result.errors} non-2xx)" if result.errors else ""),
+                    flush=True,
+                )
     return results
 
 
-def report(results: dict[tuple[str, int], Result], levels: list[int]) -> None:
-    print("\nclients  lookup/bare  PIN attempt/bare  lookup p99 ms")
+def report(results: Results, levels: list[int]) -> None:
+    """Per level: the median over rounds of each round's ratio, and the lookup's median p99."""
+    print("\n(medians over rounds)")
+    print("clients  lookup/bare  PIN attempt/bare  lookup p99 ms  lookup/s  PIN attempts/s")
     for clients in levels:
-        lookup = results["lookup", clients].rps / results["bare SELECT", clients].rps
-        command = results["PIN attempt", clients].rps / results["bare INSERT", clients].rps
-        p99 = results["lookup", clients].quantile(0.99)
-        print(f"{clients:7}  {lookup:11.2f}  {command:16.2f}  {p99:13.2f}")
+        lookup = _median_ratio(results["lookup", clients], results["bare SELECT", clients])
+        command = _median_ratio(results["PIN attempt", clients], results["bare INSERT", clients])
+        p99 = statistics.median(r.quantile(0.99) for r in results["lookup", clients])
+        lookups = statistics.median(r.rps for r in results["lookup", clients])
+        pins = statistics.median(r.rps for r in results["PIN attempt", clients])
+        print(
+            f"{clients:7}  {lookup:11.2f}  {command:16.2f}  {p99:13.2f}  {lookups:8.0f}  "
+            f"{pins:14.0f}"
+        )
     print("targets: lookup >= 0.70, PIN attempt >= 0.50, lookup p99 < 20 ms at 64 clients")
+
+
+def _median_ratio(api: list[Result], bare: list[Result]) -> float:
+    return statistics.median(a.rps / b.rps for a, b in zip(api, bare, strict=True))
 
 
 if __name__ == "__main__":
