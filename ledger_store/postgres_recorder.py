@@ -167,8 +167,12 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             return []
         writes: Sequence[TransactionWrite] = kwargs.get("writes", ())
         statement, params = self._append_statement(stored_events, writes)
-        with self.reading() as cursor:  # autocommit: the statement is its own transaction
-            row = cursor.raw.execute(statement, params, prepare=True).fetchone()
+        with (
+            _library_errors(),
+            self._connection() as conn,  # in autocommit: the statement is its own transaction
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            row = curs.execute(statement, params, prepare=True).fetchone()
         assert row is not None
         return list(row[0])
 
