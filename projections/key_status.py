@@ -132,6 +132,7 @@ class _Fold(Fold):
             cursor, {i.originator_id for i in items if i.event == "EnterpriseInfoChanged"}
         )
         rows, dirty = self.keys.rows, self.keys.dirty
+        self.holders.load(cursor, self._erased_holders(items))
         for item in items:
             name = item.event
             if name in KEY_EVENTS:
@@ -159,6 +160,27 @@ class _Fold(Fold):
                 if enterprise is not None and new_name is not None:
                     enterprise["name"] = new_name
                     self.enterprises.touch(item.originator_id)
+
+    def _erased_holders(self, items: Sequence[Item]) -> set[Any]:
+        """The holders whose personal data a void in this batch erases (keys issued in the
+        batch included, since their rows exist only once the batch is folded)."""
+        erasing = {
+            i.originator_id
+            for i in items
+            if i.event == "KeyVoided" and i.data["personal_data_erased"]
+        }
+        if not erasing:
+            return set()
+        held = {key: row["holder_id"] for key, row in self.keys.rows.items() if key in erasing}
+        issued = {i.originator_id: i.data["holder_id"] for i in items if i.event == "KeyIssued"}
+        return {held.get(key) or issued.get(key) for key in erasing} - {None}
+
+    def _erase_holder(self, holder_id: Any) -> None:
+        """The holder withdrew consent: the view keeps no name, ID number or phone of them."""
+        holder = self.holders.get(holder_id)
+        if holder is not None:
+            holder.update(name=None, id_type=None, id_number=None, phone=None)
+            self.holders.touch(holder_id)
 
     def _key_event(self, name: str, item: Item, row: Row) -> None:
         data, at = item.data, item.at
@@ -189,6 +211,7 @@ class _Fold(Fold):
             row["voided"], row["incident_reason"] = 1, data["reason"]
             if data["personal_data_erased"]:
                 row.update(dict.fromkeys(MAIL_FIELDS), holder_name=None, personal_data_erased=1)
+                self._erase_holder(row["holder_id"])
         elif name == "KeyReplaced":
             row["replaced_by"], row["incident_reason"] = data["new_card_no"], data["reason"]
         else:

@@ -182,6 +182,16 @@ def test_voiding_with_erasure_drops_the_holders_personal_data(world: World, ledg
         None,
         None,
     )
+    # Not only hidden: the view's holder row keeps nothing of the person, after a rebuild too.
+    holders = ledger.database.table("view_key_holders")
+    for _ in ("incremental", "rebuilt"):
+        with ledger.database.reading() as cursor:
+            row = cursor.execute(
+                f"SELECT name, id_type, id_number, phone FROM {holders} WHERE holder_id = ?",
+                (key.holder.id,),
+            ).fetchone()
+        assert row == (None, None, None, None)
+        rebuild(ledger.database)
 
 
 def test_the_overview_shows_filings_review_keys_and_card_holders(
