@@ -92,6 +92,14 @@ class Result:
     seconds: float
     latencies: list[float]
     errors: int
+    cpu_seconds: float | None = None
+    """The server process's CPU time (user + system, all threads) over the timed part."""
+
+    @property
+    def cpu_per_request_ms(self) -> float | None:
+        if self.cpu_seconds is None or not self.requests:
+            return None
+        return self.cpu_seconds / self.requests * 1000
 
     @property
     def rps(self) -> float:
@@ -144,9 +152,18 @@ def _request(method: str, path: str, token: str | None, body: bytes | None = Non
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
 
 
+def _cpu_seconds(pid: int | None) -> float | None:
+    """A process's CPU time so far (Linux /proc), or None where that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _load(
-    port: int, per_client: list[list[bytes]], seconds: float
-) -> tuple[list[float], list[int], float]:
+    port: int, per_client: list[list[bytes]], seconds: float, pid: int | None = None
+) -> tuple[list[float], list[int], float, float | None]:
     latencies: list[float] = []
     counts = [0, 0]
     # Warm up until every client has sent each of its requests once: a service that has run
@@ -155,16 +172,22 @@ async def _load(
     await asyncio.gather(
         *(_client(port, r, warm_until, [], [0, 0], at_least=len(r)) for r in per_client)
     )
+    cpu_before = _cpu_seconds(pid)
     started = time.perf_counter()
     await asyncio.gather(
         *(_client(port, r, started + seconds, latencies, counts) for r in per_client)
     )
-    return latencies, counts, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    cpu_after = _cpu_seconds(pid)
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return latencies, counts, elapsed, cpu
 
 
-def measure(name: str, port: int, per_client: list[list[bytes]], seconds: float) -> Result:
-    latencies, counts, elapsed = asyncio.run(_load(port, per_client, seconds))
-    return Result(name, len(per_client), counts[0] + counts[1], elapsed, latencies, counts[1])
+def measure(
+    name: str, port: int, per_client: list[list[bytes]], seconds: float, pid: int | None = None
+) -> Result:
+    latencies, counts, elapsed, cpu = asyncio.run(_load(port, per_client, seconds, pid))
+    return Result(name, len(per_client), counts[0] + counts[1], elapsed, latencies, counts[1], cpu)
 
 
 # -- setup -----------------------------------------------------------------------------------------
@@ -308,15 +331,16 @@ def main() -> int:
         bare_cmd = [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(bare_port),
                     "--no-access-log", "--log-level", "warning"]  # fmt: skip
         with contextlib.ExitStack() as stack:
-            stack.enter_context(process("api", api_cmd, env, workdir))
-            stack.enter_context(process("bare", bare_cmd, env, workdir))
+            api = stack.enter_context(process("api", api_cmd, env, workdir))
+            bare = stack.enter_context(process("bare", bare_cmd, env, workdir))
             if env.get("EPORT_API_VIEWS") == "worker":
                 worker_cmd = [sys.executable, "-m", "api.cli", "worker"]
                 stack.enter_context(process("worker", worker_cmd, env, workdir))
             _wait(api_port, "/readyz")
             _wait(bare_port, "/docs")
             _caught_up(api_port)
-            results = run_all(levels, args.seconds, args.rounds, keys, hotline, api_port, bare_port)
+            servers = {api_port: api.pid, bare_port: bare.pid}
+            results = run_all(levels, args.seconds, args.rounds, keys, hotline, servers)
         report(results, levels)
     finally:
         with psycopg.connect(URL, autocommit=True) as conn:
@@ -335,9 +359,10 @@ def run_all(
     rounds: int,
     keys: list[tuple[str, str]],
     hotline: str,
-    api_port: int,
-    bare_port: int,
+    servers: dict[int, int],
 ) -> Results:
+    """Every scenario at every level; `servers` maps the API's and the bare app's port to pid."""
+    api_port, bare_port = list(servers)
     results: Results = {}
     body = orjson.dumps({"ok": True})
     for clients in levels:
@@ -360,11 +385,13 @@ def run_all(
                 ("bare INSERT", bare_port, inserts),
                 ("PIN attempt", api_port, attempts),
             ):
-                result = measure(name, port, per_client, seconds)
+                result = measure(name, port, per_client, seconds, servers[port])
                 results.setdefault((name, clients), []).append(result)
+                cpu = result.cpu_per_request_ms
                 print(
                     f"{name:12} {clients:3} clients: {result.rps:8.0f} req/s  p50 "
                     f"{result.quantile(0.5):6.2f} ms  p99 {result.quantile(0.99):6.2f} ms"
+                    + (f"  server CPU {cpu:5.2f} ms/request" if cpu is not None else "")
                     + (f"  ({result.errors} non-2xx)" if result.errors else ""),
                     flush=True,
                 )
