@@ -183,11 +183,13 @@ class LedgerCore(Application[UUID]):
         idempotency: IdempotencyClaim | None = None,
         extra: Callable[[], dict[str, str]] | None = None,
     ) -> CommandResult:
-        """Run a command: decide its events from fresh state, then record them.
+        """Run a command: decide its events from current state, then record them.
 
-        Under an idempotency key the first answer is stored with the events and given again
-        on a retry. Commands that commute (a PIN attempt) are decided again on a lost race;
-        others surface the ConflictError so the caller can reconsider.
+        The decision may use cached aggregates; the append (and a read of what is only read)
+        checks that they were current, else the command is decided again from fresh state
+        (`_decide`). Under an idempotency key the first answer is stored with the events and
+        given again on a retry. Commands that commute (a PIN attempt) are decided again on a
+        lost race; others surface the ConflictError so the caller can reconsider.
         """
         if idempotency is not None and (stored := find_answer(self.database, idempotency)):
             return CommandResult.from_answer(stored)
