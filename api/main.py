@@ -15,7 +15,7 @@ from api.deps import VIEWS_POLL_SECONDS, Services
 from api.errors import install as install_errors
 from api.metrics import Metrics
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.routes import audit, enterprises, health, keys, tokens, window
+from api.routes import audit, enterprises, health, key_lookup, keys, tokens, window
 from api.settings import ApiSettings
 from ledger_store.checkpoints import Checkpointer
 from ledger_store.key_commands import Ledger
@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
     install_errors(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=api.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    for module in (health, enterprises, keys, window, audit, tokens):
+    for module in (health, enterprises, key_lookup, keys, window, audit, tokens):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
