@@ -157,7 +157,7 @@ class LedgerCore(Application[UUID]):
     ) -> list[int]:
         """Append events atomically with the chain; a lost race is a ConflictError."""
         try:
-            recordings = self.save(*events, writes=writes)
+            positions = [r.notification.id for r in self.save(*events, writes=writes)]
         except IntegrityError as error:
             raise ConflictError(
                 "concurrent_change",
@@ -170,10 +170,9 @@ class LedgerCore(Application[UUID]):
             committed = self.database.committed_indexes(stored)
             if committed is None:
                 raise
-            remember(self.repository.cache, events)
-            return committed
+            positions = committed
         remember(self.repository.cache, events)
-        return [r.notification.id for r in recordings]
+        return positions
 
     def execute(
         self,

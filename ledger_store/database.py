@@ -97,12 +97,13 @@ def committed_indexes(
 class AppendedPosition:
     """The ledger index an append ends at, as SQL later in the same transaction can read it.
 
-    A scalar subquery rather than a number: on PostgreSQL the server assigns the indexes under
-    the writer lock, in the same statement as the writes that need them.
+    SQL rather than a number: on PostgreSQL the server assigns the indexes under the writer
+    lock, in the same statement as the writes that need them (a subquery of that statement);
+    on SQLite the recorder knows them (a bound value).
     """
 
     sql: str
-    """A scalar subquery with `?` placeholders."""
+    """A scalar expression with `?` placeholders."""
     params: tuple[Any, ...]
 
 

@@ -128,7 +128,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         # Hot statements are plain text: psycopg caches the parsing of a text query, while a
         # Composed one is rendered again on every execute.
         self.append_function = SQL("{schema}.{function}").format(schema=schema, function=function)
-        self._append_statements: dict[int, str] = {}
+        self._append_statements: dict[int | None, str] = {}
         self.select_head_statement = (
             f"SELECT ledger_index, chain_hash FROM {self.events_table} "
             "ORDER BY ledger_index DESC LIMIT 1"
@@ -207,12 +207,12 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         dumps scalars cheaply but inspects every list it is given, which cost a third of an
         append's client CPU.
         """
-        statement = self._append_statements.get(events or 0)
+        statement = self._append_statements.get(events)
         if statement is None:
             marks = "%s" if events is None else "ARRAY[" + ", ".join(["%s"] * events) + "]"
             arrays = ", ".join(f"{marks}::{kind}[]" for kind in ("uuid", "bigint", "text", "bytea"))
             statement = f"SELECT {self.append_function.as_string()}({arrays})"
-            self._append_statements[events or 0] = statement
+            self._append_statements[events] = statement
         return statement
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)

@@ -70,20 +70,11 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         writes: Sequence[TransactionWrite] = kwargs.get("writes", ())
         with self.transaction() as cursor:
             positions = self._append(cursor, stored_events)
-            if positions:
-                position = self.position_after(stored_events)
+            if positions:  # computed here, under the write lock: the writes take it as a value
+                position = AppendedPosition("?", (positions[-1],))
                 for write in writes:
                     cursor.execute(*write.statement(position))
         return positions
-
-    def position_after(self, stored_events: Sequence[StoredEvent]) -> AppendedPosition:
-        """The ledger index the last of these events receives, as SQL in the transaction."""
-        last = stored_events[-1]
-        return AppendedPosition(
-            f"(SELECT ledger_index FROM {self.events_table} "
-            "WHERE originator_id = ? AND originator_version = ?)",
-            (_uuid(last.originator_id).hex, last.originator_version),
-        )
 
     def _append(self, cursor: SqlCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
         if not stored_events:
