@@ -23,15 +23,11 @@ class ProblemResponse(OrjsonResponse):
     media_type = "application/problem+json"
 
 
-def model_response(model: BaseModel, status_code: int = 200) -> Response:
+def model_response(model: BaseModel) -> Response:
     """A model a query already built and validated, serialised once by pydantic's core.
 
     Returned as a Response, it skips FastAPI's second validation against the route's response
     model (which runs in a worker thread for sync routes); the response model still documents
     the answer in OpenAPI, and the tests check answers against that schema.
     """
-    return Response(
-        model.model_dump_json(by_alias=True).encode(),
-        status_code=status_code,
-        media_type="application/json",
-    )
+    return Response(model.model_dump_json(by_alias=True).encode(), media_type="application/json")

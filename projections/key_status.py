@@ -171,9 +171,11 @@ class _Fold(Fold):
         }
         if not erasing:
             return set()
-        held = {key: row["holder_id"] for key, row in self.keys.rows.items() if key in erasing}
         issued = {i.originator_id: i.data["holder_id"] for i in items if i.event == "KeyIssued"}
-        return {held.get(key) or issued.get(key) for key in erasing} - {None}
+        rows = [self.keys.get(key) for key in erasing]
+        return {row["holder_id"] for row in rows if row} | {
+            issued[key] for key in erasing if key in issued
+        }
 
     def _erase_holder(self, holder_id: Any) -> None:
         """The holder withdrew consent: the view keeps no name, ID number or phone of them."""
