@@ -107,6 +107,9 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = open_services(settings, api, metrics)
+        services.reads = services.ledger.database.async_reads()
+        if services.reads is not None:
+            await services.reads.open()
         app.state.services = services
         database = services.ledger.database
         names = [view.name for view in TRACKED]
@@ -123,6 +126,8 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
         try:
             yield
         finally:
+            if services.reads is not None:
+                await services.reads.close()
             close_services(services)
 
     app = FastAPI(

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from ledger_store.async_reads import AsyncReads
 
 Dialect = Literal["sqlite", "postgres"]
 
@@ -135,6 +138,9 @@ class LedgerDatabase(Protocol):
 
     def reading(self) -> AbstractContextManager[SqlCursor]:
         """A read transaction (one consistent snapshot where the backend gives one)."""
+
+    def async_reads(self) -> AsyncReads | None:
+        """A new, unopened pool for reads on the event loop, where the backend has one."""
 
     def read_entries(self, after: int, limit: int, until: int | None = None) -> list[LedgerEntry]:
         """Entries with ledger index > after (and <= until), in ledger order."""

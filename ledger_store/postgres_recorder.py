@@ -20,6 +20,7 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from ledger_store.async_reads import AsyncReads
 from ledger_store.chain import GENESIS
 from ledger_store.database import (
     AppendedPosition,
@@ -152,6 +153,17 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
     def table(self, name: str) -> str:
         """Another table of the ledger's database (same schema), as SQL may name it."""
         return f'"{self.datastore.schema}"."{name}"'
+
+    def async_reads(self) -> AsyncReads:
+        """A pool for reads on the event loop, connecting as the library's pool does."""
+        pool = self.datastore.pool
+        kwargs = (pool.kwargs() if callable(pool.kwargs) else pool.kwargs) or {}
+        return AsyncReads(
+            {name: value for name, value in kwargs.items() if name != "row_factory"},
+            size=pool.min_size,
+            timeout=pool.timeout,
+            pre_ping=self.datastore.pre_ping,
+        )
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
         """Append events, and any same-transaction writes, in ONE statement.

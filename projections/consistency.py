@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 
@@ -79,3 +80,19 @@ def require_position(
     names = _names(views)
     if not wait_for_position(database, names, min_position, timeout):
         raise ViewNotCaughtUpError(names, min_position, read_positions(database, names))
+
+
+async def require_position_async(
+    database: LedgerDatabase,
+    views: Iterable[str | View],
+    min_position: int | None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> None:
+    """`require_position` for the event loop: a worker thread waits, unless the in-process
+    views are there already (the usual case: no thread at all)."""
+    if min_position is None:
+        return
+    projector = projector_for(database)
+    if projector is not None and projector.reached(_names(views), min_position):
+        return
+    await asyncio.to_thread(require_position, database, views, min_position, timeout)

@@ -6,6 +6,7 @@ and auditors with `mask=False`. `expired` and `days_left` are computed against `
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -13,8 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from domain.ukey import PIN_LOCK_THRESHOLD
+from ledger_store.async_reads import AsyncReads
 from ledger_store.database import LedgerDatabase, SqlCursor
-from projections.consistency import DEFAULT_TIMEOUT
+from projections.consistency import DEFAULT_TIMEOUT, require_position_async
 from projections.decode import parse_time, time_text, to_time
 from projections.key_status import ENTERPRISES, HOLDERS, KEYS, RENEWALS, TERMINAL
 from projections.query import masked_id, masked_phone, now_or, snapshot
@@ -219,13 +221,46 @@ def get_key(
     """One key by its card number (卡号), or None."""
     moment = now_or(now)
     with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
-        # One statement: the key with its renewals joined (a row per renewal, usually one row).
-        rows = cursor.execute(
-            f"{_select(tables, RENEWAL_COLUMNS)} "
-            f"LEFT JOIN {tables(RENEWALS.name)} r ON r.key_id = k.key_id "
-            "WHERE k.card_no = ?",
-            (card_no,),
-        ).fetchall()
+        rows = cursor.execute(*_key_statement(tables, card_no)).fetchall()
+    return _key_from_rows(rows, mask, moment)
+
+
+async def get_key_async(
+    database: LedgerDatabase,
+    reads: AsyncReads | None,
+    card_no: str,
+    *,
+    mask: bool,
+    now: datetime | None = None,
+    min_position: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> KeyRecord | None:
+    """`get_key` on the event loop: through `reads` where the backend has them (PostgreSQL),
+    else in a worker thread."""
+    if reads is None:
+        return await asyncio.to_thread(
+            get_key, database, card_no, mask=mask, now=now, min_position=min_position,
+            timeout=timeout,
+        )  # fmt: skip
+    await require_position_async(database, VIEWS, min_position, timeout)
+    moment = now_or(now)
+    rows = await reads.fetchall(*_key_statement(TableNames(database), card_no))
+    return _key_from_rows(rows, mask, moment)
+
+
+def _key_statement(tables: TableNames, card_no: str) -> tuple[str, tuple[str]]:
+    """One statement: the key with its renewals joined (a row per renewal, usually one row)."""
+    return (
+        f"{_select(tables, RENEWAL_COLUMNS)} "
+        f"LEFT JOIN {tables(RENEWALS.name)} r ON r.key_id = k.key_id "
+        "WHERE k.card_no = ?",
+        (card_no,),
+    )
+
+
+def _key_from_rows(
+    rows: Sequence[tuple[Any, ...]], mask: bool, moment: datetime
+) -> KeyRecord | None:
     if not rows:
         return None
     width = len(KEYS.column_names) + 4

@@ -27,15 +27,18 @@ CardPath = Annotated[CardNumber, Path(description="卡号 as printed", examples=
 
 
 @router.get("/{card_no}", response_model=KeyRecord)
-def get_key(
+async def get_key(
     card_no: CardPath,
     principal: Reader,
     services: ServicesDep,
     min_position: MinPosition,
 ) -> Response:
     """One key by card number: status, PIN state, validity, mailing, holder (masked for hotline)."""
-    record = key_queries.get_key(
+    # On the event loop: the hotline's call is the most frequent, and a worker thread's hop
+    # costs more than its query (docs/performance.md).
+    record = await key_queries.get_key_async(
         services.ledger.database,
+        services.reads,
         card_no,
         mask=principal.role is Role.HOTLINE,
         min_position=min_position,

@@ -106,13 +106,18 @@ def test_an_unreachable_database_is_503_and_the_service_recovers_by_itself(
     with opened(settings) as api:
         api.enrolled()
         card = f"/v1/keys/{examples.LP_CARD}/pin-attempts"
+        lookup = f"/v1/keys/{examples.LP_CARD}"  # read on the event loop's own pool
         before = api.services.ledger.position()
+        assert api.get("hotline", lookup, min_position=before).status_code == 200
 
         proxy.down()
         refused = api.post("enterprise", card, {"ok": False}, Idempotency_Key="during-outage")
         assert refused.status_code == 503, refused.text
         assert refused.json()["rule"] == "database_unavailable"
         assert refused.headers["Retry-After"] == "2"
+        unread = api.get("hotline", lookup)
+        assert unread.status_code == 503, unread.text
+        assert unread.json()["rule"] == "database_unavailable"
         assert api.client.get("/readyz").status_code == 503
         assert api.client.get("/healthz").status_code == 200
 
@@ -127,4 +132,9 @@ def test_an_unreachable_database_is_503_and_the_service_recovers_by_itself(
         assert api.services.ledger.position() == before + 1
         again = api.post("enterprise", card, {"ok": False}, Idempotency_Key="during-outage")
         assert again.json() == retried.json()
+        while (read := api.get("hotline", lookup)).status_code == 503:
+            assert time.monotonic() < deadline, read.text
+            time.sleep(0.2)
+        assert read.status_code == 200, read.text
+        assert read.json()["failed_attempts"] == 1
         assert api.client.get("/readyz").status_code == 200

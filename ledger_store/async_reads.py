@@ -1,0 +1,56 @@
+"""Reads on the event loop (PostgreSQL): an async psycopg pool beside the library's sync one.
+
+A sync FastAPI route runs in a worker thread; the hop there and back, with the interpreter lock
+handed between threads, costs the server more CPU than the query it carries (measured in
+docs/performance.md). The hottest reads (the hotline's key lookup) therefore run on the event
+loop through this pool. SQLite has no such pool: its reads stay in worker threads.
+
+The pool opens and closes inside the running event loop (the API's lifespan). Failures come
+out as psycopg's `OperationalError` (a pool timeout is one too), which the API answers with 503.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from psycopg.rows import tuple_row
+from psycopg_pool import AsyncConnectionPool
+
+
+class AsyncReads:
+    """Autocommitted single-statement reads with `?` placeholders, returning tuples."""
+
+    def __init__(
+        self,
+        connect: Mapping[str, Any],
+        *,
+        size: int,
+        timeout: float,
+        pre_ping: bool = False,
+    ) -> None:
+        self._pool = AsyncConnectionPool(
+            kwargs={**connect, "autocommit": True},
+            min_size=size,
+            max_size=size,
+            timeout=timeout,
+            open=False,
+            check=AsyncConnectionPool.check_connection if pre_ping else None,
+            name="eport-async-reads",
+        )
+
+    async def open(self) -> None:
+        """Start the pool's connections (in the background: an unreachable database does not
+        stop the service from starting; reads answer 503 until it is back)."""
+        await self._pool.open(wait=False)
+
+    async def close(self) -> None:
+        """Close every connection."""
+        await self._pool.close()
+
+    async def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row of one read statement."""
+        async with self._pool.connection() as conn:
+            cursor = conn.cursor(row_factory=tuple_row)
+            await cursor.execute(statement.replace("?", "%s"), tuple(params))
+            return await cursor.fetchall()

@@ -1,0 +1,90 @@
+"""The key lookup on the event loop (PostgreSQL's async pool; SQLite in a worker thread) reads
+exactly what the sync lookup reads, waits for `min_position` the same way, and fails cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from ledger_store.async_reads import AsyncReads
+from ledger_store.key_commands import Ledger
+from ledger_store.settings import Settings
+from projections.consistency import ViewNotCaughtUpError
+from projections.key_queries import KeyRecord, get_key, get_key_async
+from tests.integration.test_views_world import World, catch_up, open_ledger
+
+
+@pytest.fixture
+def ledger(settings: Settings) -> Iterator[Ledger]:
+    with open_ledger(settings) as ledger:
+        yield ledger
+
+
+def lookup(ledger: Ledger, card_no: str, **options: object) -> KeyRecord | None:
+    """`get_key_async` with the backend's async reads, opened and closed in one event loop."""
+
+    async def run() -> KeyRecord | None:
+        reads = ledger.database.async_reads()
+        if reads is not None:
+            await reads.open()
+        try:
+            return await get_key_async(ledger.database, reads, card_no, **options)  # type: ignore[arg-type]
+        finally:
+            if reads is not None:
+                await reads.close()
+
+    return asyncio.run(run())
+
+
+def test_the_async_lookup_reads_what_the_sync_lookup_reads(ledger: Ledger, backend: str) -> None:
+    world = World(ledger)
+    e = world.enrolled()
+    assert e.lp_card is not None
+    world.pin(e, e.lp_card, ok=False)
+    catch_up(ledger)
+    assert (ledger.database.async_reads() is None) == (backend == "sqlite")
+    for mask in (True, False):
+        expected = get_key(ledger.database, e.lp_card, mask=mask, now=world.now)
+        assert expected is not None
+        assert lookup(ledger, e.lp_card, mask=mask, now=world.now) == expected
+    assert lookup(ledger, "8800009999999999", mask=True) is None
+
+
+def test_the_async_lookup_waits_for_min_position(ledger: Ledger) -> None:
+    world = World(ledger)
+    e = world.enrolled()
+    catch_up(ledger)
+    assert e.lp_card is not None
+    result = world.pin(e, e.lp_card, ok=False)
+    with pytest.raises(ViewNotCaughtUpError) as caught:
+        lookup(ledger, e.lp_card, mask=True, min_position=result.position, timeout=0.05)
+    assert caught.value.wanted == result.position
+    catch_up(ledger)
+    key = lookup(ledger, e.lp_card, mask=True, min_position=result.position)
+    assert key is not None
+    assert key.failed_attempts == 1
+
+
+def test_an_unreachable_database_fails_reads_not_the_start(postgres_available: None) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    async def run() -> None:
+        reads = AsyncReads(
+            {"host": "127.0.0.1", "port": port, "user": "postgres", "dbname": "test"},
+            size=1,
+            timeout=0.5,
+        )
+        await reads.open()  # does not wait for the database
+        try:
+            with pytest.raises(psycopg.OperationalError):
+                await reads.fetchall("SELECT ?", (1,))
+        finally:
+            await reads.close()
+
+    asyncio.run(run())
