@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
@@ -29,6 +30,8 @@ Location = str | Callable[[dict[str, Any]], str]
 """Where the created record lives: a path, or one computed from the answer."""
 KeyStep = Callable[[Ledger, CommandContext, CommandOptions], CommandResult]
 """One step of a key's life: the ledger, the context, and If-Match/Idempotency-Key to pass on."""
+AsyncKeyStep = Callable[[Ledger, CommandContext, CommandOptions], Awaitable[CommandResult]]
+"""The same, awaited on the event loop."""
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -89,31 +92,8 @@ class Command:
         The status is the route's (`status_code=201` on creations). The answer is rendered
         here: FastAPI would otherwise validate the dict again, in a second worker thread.
         """
-        ctx = CommandContext(
-            actor=principal.actor,
-            at=datetime.now(UTC),
-            request_id=self.request.scope.get("state", {}).get("request_id"),
-            idempotency_key=self.idempotency_key,
-        )
-        claim = None
-        if self.idempotency_key is not None:
-            claim = IdempotencyClaim(
-                scope=principal.principal_id,
-                key=self.idempotency_key,
-                fingerprint=self.fingerprint(body),
-            )
-        result = action(ctx, claim)
-        if not result.replayed and result.events:
-            self.services.committed()
-        answer = result.answer()
-        headers = {"ETag": f'"{result.version}"'}
-        if location is not None:
-            headers["Location"] = location if isinstance(location, str) else location(answer)
-        if result.replayed:
-            headers["Idempotent-Replayed"] = "true"
-        route = self.request.scope.get("route")
-        status = getattr(route, "status_code", None) or 200
-        return OrjsonResponse(answer, status_code=status, headers=headers)
+        ctx, claim = self._begin(principal, body)
+        return self._answer(action(ctx, claim), location)
 
     def on_key(
         self,
@@ -134,6 +114,51 @@ class Command:
             )
 
         return self.run(principal, body, action, location=location)
+
+    async def on_key_async(
+        self, principal: Principal, body: BaseModel | None, card_no: str, step: AsyncKeyStep
+    ) -> Response:
+        """`on_key` for a step that runs on the event loop (a read, if any, in a thread)."""
+        services = self.services
+        if principal.role is Role.ENTERPRISE:
+            owner = services.key_owners.get(card_no) or await asyncio.to_thread(
+                services.key_owner, card_no
+            )
+            check_key_owner(principal, card_no, owner)
+        ctx, claim = self._begin(principal, body)
+        options: CommandOptions = {"expected_version": self.expected_version, "idempotency": claim}
+        return self._answer(await step(services.ledger, ctx, options), None)
+
+    def _begin(
+        self, principal: Principal, body: BaseModel | None
+    ) -> tuple[CommandContext, IdempotencyClaim | None]:
+        ctx = CommandContext(
+            actor=principal.actor,
+            at=datetime.now(UTC),
+            request_id=self.request.scope.get("state", {}).get("request_id"),
+            idempotency_key=self.idempotency_key,
+        )
+        claim = None
+        if self.idempotency_key is not None:
+            claim = IdempotencyClaim(
+                scope=principal.principal_id,
+                key=self.idempotency_key,
+                fingerprint=self.fingerprint(body),
+            )
+        return ctx, claim
+
+    def _answer(self, result: CommandResult, location: Location | None) -> Response:
+        if not result.replayed and result.events:
+            self.services.committed()
+        answer = result.answer()
+        headers = {"ETag": f'"{result.version}"'}
+        if location is not None:
+            headers["Location"] = location if isinstance(location, str) else location(answer)
+        if result.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        route = self.request.scope.get("route")
+        status = getattr(route, "status_code", None) or 200
+        return OrjsonResponse(answer, status_code=status, headers=headers)
 
     def fingerprint(self, body: BaseModel | None) -> str:
         """What the request asks, so a key reused for another request is recognised."""
@@ -170,9 +195,12 @@ CreationDep = Annotated[Command, Depends(creation)]
 
 def own_key(services: Services, principal: Principal, card_no: str) -> None:
     """Refuse an enterprise token acting on a key of another enterprise (404 if no such key)."""
-    if principal.role is not Role.ENTERPRISE:
-        return
-    owner = services.key_owner(card_no)
+    if principal.role is Role.ENTERPRISE:
+        check_key_owner(principal, card_no, services.key_owner(card_no))
+
+
+def check_key_owner(principal: Principal, card_no: str, owner: str | None) -> None:
+    """Refuse an enterprise acting on a key that is not its own (`owner` None: no such key)."""
     if owner is None:
         raise NotFoundError("not_found", f"key {card_no} does not exist")
     check_enterprise(principal, owner)

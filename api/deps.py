@@ -2,7 +2,8 @@
 
 Dependencies that do no I/O are `async def`: FastAPI runs sync dependencies in the thread pool,
 and a thread hop per dependency costs more than the dependency itself. Routes are sync `def`
-(one hop each), but for the hotline's lookup, which reads on the event loop (`Services.reads`).
+(one hop each), but for the hotline's lookup and the PIN attempt, which run their statements
+on the event loop (`Services.async_pool`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from api.errors import ProblemError
 from api.metrics import Metrics
 from api.settings import ApiSettings
 from domain.base import Role
-from ledger_store.async_reads import AsyncReads
+from ledger_store.async_pool import AsyncPool
 from ledger_store.checkpoints import Checkpointer
 from ledger_store.key_commands import Ledger
 from ledger_store.settings import Settings
@@ -47,8 +48,8 @@ class Services:
     signing_key: Ed25519PrivateKey
     projector: InProcessProjector | None = None
     checkpointer: Checkpointer | None = None
-    reads: AsyncReads | None = None
-    """Reads on the event loop (PostgreSQL), opened and closed by the app's lifespan."""
+    async_pool: AsyncPool | None = None
+    """Statements on the event loop (PostgreSQL), opened and closed by the app's lifespan."""
     key_owners: dict[str, str] = field(default_factory=dict)
     _last_poke: float = 0.0
     _owners_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -107,9 +107,9 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = open_services(settings, api, metrics)
-        services.reads = services.ledger.database.async_reads()
-        if services.reads is not None:
-            await services.reads.open()
+        services.async_pool = services.ledger.database.async_pool()
+        if services.async_pool is not None:
+            await services.async_pool.open()
         app.state.services = services
         database = services.ledger.database
         names = [view.name for view in TRACKED]
@@ -126,8 +126,8 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
         try:
             yield
         finally:
-            if services.reads is not None:
-                await services.reads.close()
+            if services.async_pool is not None:
+                await services.async_pool.close()
             close_services(services)
 
     app = FastAPI(
@@ -141,7 +141,9 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
     install_errors(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=api.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    for module in (health, enterprises, key_lookup, keys, window, audit, tokens):
+    # Routers are tried in this order on every request: the key lookup and the key commands
+    # (PIN attempts) are the most frequent calls; health's routes have no prefix to skip by.
+    for module in (key_lookup, keys, enterprises, window, audit, tokens, health):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -19,7 +19,12 @@ from domain.base import (
     NotFoundError,
     project,
 )
-from ledger_store.cached_decisions import cached_state, deciding_from_cache, remember
+from ledger_store.cached_decisions import (
+    cached_state,
+    deciding_from_cache,
+    refuse_reads,
+    remember,
+)
 from ledger_store.database import LedgerDatabase, TransactionWrite
 from ledger_store.idempotency import (
     IdempotencyClaim,
@@ -124,6 +129,7 @@ class LedgerCore(Application[UUID]):
         cached = cached_state(self.repository.cache, aggregate_id)
         if isinstance(cached, cls):
             return cached
+        refuse_reads(aggregate_id)
         try:
             aggregate: Aggregate = self.repository.get(
                 aggregate_id,
@@ -198,11 +204,7 @@ class LedgerCore(Application[UUID]):
             subject, events, from_cache = self._decide(decide, fresh)
             if not events:
                 return CommandResult(subject, self._version_of(subject), self.position())
-            version = max(
-                (e.originator_version for e in events if e.originator_id == subject), default=0
-            )
-            more = tuple((extra() if extra else {}).items())
-            writes = self._idempotency_writes(idempotency, subject, version, more)
+            version, more, writes = self._prepared(subject, events, idempotency, extra)
             try:
                 positions = self.record(events, writes)
             except ConflictError:
@@ -257,17 +259,22 @@ class LedgerCore(Application[UUID]):
         except ConflictError as error:
             raise ConflictError("already_exists", f"{what} is already in the ledger") from error
 
-    def _idempotency_writes(
+    def _prepared(
         self,
-        claim: IdempotencyClaim | None,
         subject: UUID,
-        version: int,
-        extra: tuple[tuple[str, str], ...],
-    ) -> list[TransactionWrite]:
+        events: Sequence[DomainEvent],
+        claim: IdempotencyClaim | None,
+        extra: Callable[[], dict[str, str]] | None,
+    ) -> tuple[int, tuple[tuple[str, str], ...], list[TransactionWrite]]:
+        """The subject's new version, the answer's extra fields and the writes of the append."""
+        version = max(
+            (e.originator_version for e in events if e.originator_id == subject), default=0
+        )
+        more = tuple((extra() if extra else {}).items())
         if claim is None:
-            return []
-        answer = CommandResult(subject, version, 0, extra=extra).answer()  # position: the append's
-        return [IdempotencyWrite(self.database, claim, answer)]
+            return version, more, []
+        answer = CommandResult(subject, version, 0, extra=more).answer()  # position: the append's
+        return version, more, [IdempotencyWrite(self.database, claim, answer)]
 
     def _version_of(self, aggregate_id: UUID) -> int:
         last = list(self.events.get(aggregate_id, desc=True, limit=1))

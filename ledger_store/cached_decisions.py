@@ -20,17 +20,34 @@ from uuid import UUID
 from domain.base import DomainEvent, project
 
 _UNVERIFIED: ContextVar[dict[UUID, int] | None] = ContextVar("eport_unverified", default=None)
+_CACHE_ONLY: ContextVar[bool] = ContextVar("eport_cache_only", default=False)
+
+
+class NotCachedError(Exception):
+    """Deciding from the cache alone needed an aggregate that the cache does not hold."""
 
 
 @contextmanager
-def deciding_from_cache() -> Iterator[dict[UUID, int]]:
-    """While inside, `cached_state` answers from the cache; yields what it gave (id: version)."""
+def deciding_from_cache(*, only: bool = False) -> Iterator[dict[UUID, int]]:
+    """While inside, `cached_state` answers from the cache; yields what it gave (id: version).
+
+    With `only`, a decision that would read the database raises NotCachedError instead
+    (`refuse_reads`): it runs on the event loop, where a read would stall every request.
+    """
     unverified: dict[UUID, int] = {}
     token = _UNVERIFIED.set(unverified)
+    only_token = _CACHE_ONLY.set(only)
     try:
         yield unverified
     finally:
+        _CACHE_ONLY.reset(only_token)
         _UNVERIFIED.reset(token)
+
+
+def refuse_reads(aggregate_id: UUID) -> None:
+    """Raise NotCachedError when deciding from the cache alone (called before any read)."""
+    if _CACHE_ONLY.get():
+        raise NotCachedError(aggregate_id)
 
 
 def cached_state(cache: Any, aggregate_id: UUID) -> Any | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from ledger_store.async_reads import AsyncReads
+    from ledger_store.async_pool import AsyncPool
 
 Dialect = Literal["sqlite", "postgres"]
 
@@ -139,7 +139,7 @@ class LedgerDatabase(Protocol):
     def reading(self) -> AbstractContextManager[SqlCursor]:
         """A read transaction (one consistent snapshot where the backend gives one)."""
 
-    def async_reads(self) -> AsyncReads | None:
+    def async_pool(self) -> AsyncPool | None:
         """A new, unopened pool for reads on the event loop, where the backend has one."""
 
     def read_entries(self, after: int, limit: int, until: int | None = None) -> list[LedgerEntry]:

@@ -14,9 +14,11 @@ from domain.forms import KeyKind, MailingDetails, Media, RenewalDocuments, Suppl
 from domain.ids import operator_id
 from domain.operator import Operator
 from domain.ukey import UKey
-from ledger_store.application import CommandResult, check_version
+from ledger_store.application import CommandResult, Decide, check_version
+from ledger_store.async_pool import AsyncPool
 from ledger_store.enrollment_commands import EnrollmentCommands
 from ledger_store.idempotency import IdempotencyClaim
+from ledger_store.loop_execution import LoopExecution
 
 KeyStep = Callable[[UKey], list[DomainEvent]]
 
@@ -28,7 +30,7 @@ class CommandOptions(TypedDict, total=False):
     idempotency: IdempotencyClaim | None
 
 
-class KeyCommands(EnrollmentCommands):
+class KeyCommands(EnrollmentCommands, LoopExecution):
     """Commands of a UKEY's life, from issue to replacement."""
 
     def issue_free_pair(
@@ -178,6 +180,26 @@ class KeyCommands(EnrollmentCommands):
             ctx, card_no, lambda key: key.record_pin_attempt(ctx, ok), commutes=True, **options
         )
 
+    async def record_pin_attempt_async(
+        self,
+        pool: AsyncPool | None,
+        ctx: CommandContext,
+        card_no: str,
+        *,
+        ok: bool,
+        **options: Unpack[CommandOptions],
+    ) -> CommandResult:
+        """`record_pin_attempt` on the event loop where it can be (`loop_execution`)."""
+        decide = self._key_decision(
+            ctx,
+            card_no,
+            lambda key: key.record_pin_attempt(ctx, ok),
+            options.get("expected_version"),
+        )
+        return await self.execute_async(
+            pool, decide, commutes=True, idempotency=options.get("idempotency")
+        )
+
     def change_pin(
         self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
     ) -> CommandResult:
@@ -270,13 +292,18 @@ class KeyCommands(EnrollmentCommands):
         extra: Callable[[], dict[str, str]] | None = None,
     ) -> CommandResult:
         """Load the key, check If-Match, apply one lifecycle step, record."""
+        decide = self._key_decision(ctx, card_no, step, expected_version)
+        return self.execute(decide, commutes=commutes, idempotency=idempotency, extra=extra)
 
+    def _key_decision(
+        self, ctx: CommandContext, card_no: str, step: KeyStep, expected_version: int | None
+    ) -> Decide:
         def decide() -> tuple[UUID, Sequence[DomainEvent]]:
             key = self.key(card_no)
             check_version(key, expected_version)
             return key.id, step(key)
 
-        return self.execute(decide, commutes=commutes, idempotency=idempotency, extra=extra)
+        return decide
 
     def _holder_of(self, uscc: str, holder_id: UUID) -> Operator:
         holder = self.find(Operator, holder_id)

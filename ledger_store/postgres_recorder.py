@@ -20,7 +20,7 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ledger_store.async_reads import AsyncReads
+from ledger_store.async_pool import AsyncPool
 from ledger_store.chain import GENESIS
 from ledger_store.database import (
     AppendedPosition,
@@ -154,11 +154,11 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         """Another table of the ledger's database (same schema), as SQL may name it."""
         return f'"{self.datastore.schema}"."{name}"'
 
-    def async_reads(self) -> AsyncReads:
+    def async_pool(self) -> AsyncPool:
         """A pool for reads on the event loop, connecting as the library's pool does."""
         pool = self.datastore.pool
         kwargs = (pool.kwargs() if callable(pool.kwargs) else pool.kwargs) or {}
-        return AsyncReads(
+        return AsyncPool(
             {name: value for name, value in kwargs.items() if name != "row_factory"},
             size=pool.min_size,
             timeout=pool.timeout,
@@ -185,6 +185,19 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             conn.cursor(row_factory=tuple_row) as curs,
         ):
             row = curs.execute(statement, params, prepare=True).fetchone()
+        assert row is not None
+        return list(row[0])
+
+    async def insert_events_async(
+        self,
+        pool: AsyncPool,
+        stored_events: Sequence[StoredEvent],
+        writes: Sequence[TransactionWrite] = (),
+    ) -> list[int]:
+        """`insert_events` on the event loop: the same one statement, through `pool`."""
+        statement, params = self._append_statement(stored_events, writes)
+        with _library_errors():
+            row = await pool.fetchone_prepared(statement, params)
         assert row is not None
         return list(row[0])
 

@@ -53,7 +53,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         """Another table of the ledger's database, as SQL may name it."""
         return name
 
-    def async_reads(self) -> None:
+    def async_pool(self) -> None:
         """None: SQLite reads run in worker threads (see ledger_store/async_reads.py)."""
 
     def construct_create_table_statements(self) -> list[str]:

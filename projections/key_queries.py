@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from domain.ukey import PIN_LOCK_THRESHOLD
-from ledger_store.async_reads import AsyncReads
+from ledger_store.async_pool import AsyncPool
 from ledger_store.database import LedgerDatabase, SqlCursor
 from projections.consistency import DEFAULT_TIMEOUT, require_position_async
 from projections.decode import parse_time, time_text, to_time
@@ -227,7 +227,7 @@ def get_key(
 
 async def get_key_async(
     database: LedgerDatabase,
-    reads: AsyncReads | None,
+    pool: AsyncPool | None,
     card_no: str,
     *,
     mask: bool,
@@ -235,16 +235,16 @@ async def get_key_async(
     min_position: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> KeyRecord | None:
-    """`get_key` on the event loop: through `reads` where the backend has them (PostgreSQL),
+    """`get_key` on the event loop: through `pool` where the backend has one (PostgreSQL),
     else in a worker thread."""
-    if reads is None:
+    if pool is None:
         return await asyncio.to_thread(
             get_key, database, card_no, mask=mask, now=now, min_position=min_position,
             timeout=timeout,
         )  # fmt: skip
     await require_position_async(database, VIEWS, min_position, timeout)
     moment = now_or(now)
-    rows = await reads.fetchall(*_key_statement(TableNames(database), card_no))
+    rows = await pool.fetchall(*_key_statement(TableNames(database), card_no))
     return _key_from_rows(rows, mask, moment)
 
 

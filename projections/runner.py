@@ -118,4 +118,6 @@ class Runner:
             if report is None:
                 break
             total += report.applied
+            if report.applied < self.batch_size:
+                break  # a short batch reached the head: no second transaction to find nothing
         return total

@@ -44,18 +44,23 @@ ApplicationPath = Annotated[
 
 
 @router.post("/{card_no}/pin-attempts", response_model=CommandAnswer)
-def record_pin_attempt(
+async def record_pin_attempt(
     card_no: CardPath,
     body: PinAttempt,
     principal: ProcessActor,
     command: CommandDep,
 ) -> Response:
     """Record a PIN attempt; the fifth consecutive wrong PIN locks the key."""
-    return command.on_key(
+    # On the event loop: every login makes one, and a worker thread's hop costs more than the
+    # append (docs/performance.md); anything that needs a read still runs in a thread.
+    pool = command.services.async_pool
+    return await command.on_key_async(
         principal,
         body,
         card_no,
-        lambda ledger, ctx, options: ledger.record_pin_attempt(ctx, card_no, ok=body.ok, **options),
+        lambda ledger, ctx, options: ledger.record_pin_attempt_async(
+            pool, ctx, card_no, ok=body.ok, **options
+        ),
     )
 
 

@@ -4,6 +4,7 @@ database is back, and the ledger verifies."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 import time
@@ -301,9 +302,13 @@ EXECUTE = b"E\x00\x00\x00\x09\x00\x00\x00\x00\x00"
 
 
 def _attempt_with_lost_ack(
-    pg_settings: Settings, idempotency: bool
+    pg_settings: Settings, idempotency: bool, on_loop: bool = False
 ) -> tuple[list[Any], Any, CommitAckLoss]:
-    """One wrong PIN whose commit acknowledgement is lost: (the key's history, answer, proxy)."""
+    """One wrong PIN whose commit acknowledgement is lost: (the key's history, answer, proxy).
+
+    `on_loop`: the attempt is appended on the event loop through the async pool (the API's
+    path for a cached key), not by `execute` in this thread.
+    """
     ledger = Ledger(pg_settings)
     try:
         firm = enroll(ledger, "ack-loss")
@@ -314,14 +319,15 @@ def _attempt_with_lost_ack(
         ledger = Ledger(through(pg_settings, port=proxy.port))
         try:
             claim = IdempotencyClaim(scope=firm.me.principal_id, key="ack-1", fingerprint="f")
+            at = ctx(firm.me, idempotency_key="ack-1" if idempotency else None)
+            options: Any = {"idempotency": claim if idempotency else None}
+            ledger.key(firm.lp)  # cached, as in a serving process
             proxy.armed = True
             try:
-                answer: Any = ledger.record_pin_attempt(
-                    ctx(firm.me, idempotency_key="ack-1" if idempotency else None),
-                    firm.lp,
-                    ok=False,
-                    idempotency=claim if idempotency else None,
-                )
+                if on_loop:
+                    answer: Any = asyncio.run(_on_loop(ledger, at, firm.lp, options))
+                else:
+                    answer = ledger.record_pin_attempt(at, firm.lp, ok=False, **options)
             except (DomainError, PersistenceError) as error:
                 answer = error
             history = ledger.history(key_id(firm.lp))
@@ -329,6 +335,27 @@ def _attempt_with_lost_ack(
             ledger.close()
     count("faults.pg.commit_acknowledgements_lost", proxy.fired)
     return history, answer, proxy
+
+
+async def _on_loop(ledger: Ledger, at: Any, card_no: str, options: Any) -> Any:
+    pool = ledger.database.async_pool()
+    assert pool is not None
+    await pool.open()
+    try:
+        return await ledger.record_pin_attempt_async(pool, at, card_no, ok=False, **options)
+    finally:
+        await pool.close()
+
+
+def test_a_lost_commit_acknowledgement_on_the_event_loop_records_once(
+    pg_settings: Settings,
+) -> None:
+    history, answer, proxy = _attempt_with_lost_ack(pg_settings, idempotency=False, on_loop=True)
+    assert proxy.fired == 1
+    failures = [e.consecutive_failures for e in history if isinstance(e, PinAttemptFailed)]
+    assert failures == [1, 2], f"one wrong PIN sent, recorded as failures {failures[1:]}: {answer}"
+    assert not isinstance(answer, Exception)
+    assert answer.version == len(history)
 
 
 def test_a_lost_commit_acknowledgement_under_an_idempotency_key_records_once(

@@ -1,9 +1,10 @@
-"""Reads on the event loop (PostgreSQL): an async psycopg pool beside the library's sync one.
+"""Statements on the event loop (PostgreSQL): an async psycopg pool beside the library's sync one.
 
 A sync FastAPI route runs in a worker thread; the hop there and back, with the interpreter lock
-handed between threads, costs the server more CPU than the query it carries (measured in
-docs/performance.md). The hottest reads (the hotline's key lookup) therefore run on the event
-loop through this pool. SQLite has no such pool: its reads stay in worker threads.
+handed between threads, costs the server more CPU than the statement it carries (measured in
+docs/performance.md). The hottest calls, the hotline's key lookup and the PIN attempt's append,
+therefore run on the event loop through this pool. SQLite has no such pool: its statements stay
+in worker threads.
 
 The pool opens and closes inside the running event loop (the API's lifespan). Failures come
 out as psycopg's `OperationalError` (a pool timeout is one too), which the API answers with 503.
@@ -18,8 +19,8 @@ from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
 
-class AsyncReads:
-    """Autocommitted single-statement reads with `?` placeholders, returning tuples."""
+class AsyncPool:
+    """Autocommitted single statements (each its own transaction), returning tuples."""
 
     def __init__(
         self,
@@ -49,8 +50,17 @@ class AsyncReads:
         await self._pool.close()
 
     async def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Every row of one read statement."""
+        """Every row of one read statement with `?` placeholders."""
         async with self._pool.connection() as conn:
             cursor = conn.cursor(row_factory=tuple_row)
             await cursor.execute(statement.replace("?", "%s"), tuple(params))
             return await cursor.fetchall()
+
+    async def fetchone_prepared(
+        self, statement: str, params: Sequence[Any]
+    ) -> tuple[Any, ...] | None:
+        """The first row of one statement in psycopg's own `%s` style, prepared on the server."""
+        async with self._pool.connection() as conn:
+            cursor = conn.cursor(row_factory=tuple_row)
+            await cursor.execute(statement, params, prepare=True)
+            return await cursor.fetchone()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from ledger_store.async_reads import AsyncReads
+from ledger_store.async_pool import AsyncPool
 from ledger_store.key_commands import Ledger
 from ledger_store.settings import Settings
 from projections.consistency import ViewNotCaughtUpError
@@ -28,7 +28,7 @@ def lookup(ledger: Ledger, card_no: str, **options: object) -> KeyRecord | None:
     """`get_key_async` with the backend's async reads, opened and closed in one event loop."""
 
     async def run() -> KeyRecord | None:
-        reads = ledger.database.async_reads()
+        reads = ledger.database.async_pool()
         if reads is not None:
             await reads.open()
         try:
@@ -46,7 +46,7 @@ def test_the_async_lookup_reads_what_the_sync_lookup_reads(ledger: Ledger, backe
     assert e.lp_card is not None
     world.pin(e, e.lp_card, ok=False)
     catch_up(ledger)
-    assert (ledger.database.async_reads() is None) == (backend == "sqlite")
+    assert (ledger.database.async_pool() is None) == (backend == "sqlite")
     for mask in (True, False):
         expected = get_key(ledger.database, e.lp_card, mask=mask, now=world.now)
         assert expected is not None
@@ -75,7 +75,7 @@ def test_an_unreachable_database_fails_reads_not_the_start(postgres_available: N
         port = probe.getsockname()[1]
 
     async def run() -> None:
-        reads = AsyncReads(
+        reads = AsyncPool(
             {"host": "127.0.0.1", "port": port, "user": "postgres", "dbname": "test"},
             size=1,
             timeout=0.5,

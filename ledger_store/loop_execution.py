@@ -1,0 +1,84 @@
+"""Commands run on the event loop when they need no I/O but the append (PostgreSQL).
+
+`LedgerCore.execute` is synchronous, so the API runs it in a worker thread, and the hop there
+and back costs the server more CPU than the append itself (docs/performance.md). A command
+decided from cached aggregates needs no read (`cached_decisions`): it is decided on the loop and
+its one append statement awaited through the async pool. Everything else takes the synchronous
+path in a worker thread, with the same rules:
+
+- an Idempotency-Key (its first answer is looked up before deciding);
+- an aggregate that is not cached, or one the command only reads (checked by a read);
+- a refusal or a no-op decided from cached state (decided again from fresh state);
+- an append refused because the cached state was stale (the same: decided again, fresh).
+
+Only the hottest command, the PIN attempt, uses it (`KeyCommands.record_pin_attempt_async`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+
+from domain.base import DomainError, DomainEvent
+from ledger_store.application import CommandResult, Decide, LedgerCore
+from ledger_store.async_pool import AsyncPool
+from ledger_store.cached_decisions import NotCachedError, deciding_from_cache, remember
+from ledger_store.idempotency import IdempotencyClaim
+from ledger_store.postgres_recorder import ChainedPostgresRecorder
+
+
+class LoopExecution(LedgerCore):
+    """`execute_async`: `execute` with the append awaited where nothing else needs I/O."""
+
+    async def execute_async(
+        self,
+        pool: AsyncPool | None,
+        decide: Decide,
+        *,
+        commutes: bool = False,
+        idempotency: IdempotencyClaim | None = None,
+        extra: Callable[[], dict[str, str]] | None = None,
+    ) -> CommandResult:
+        """Run a command like `execute`; on the loop through `pool` when it can (see above)."""
+        in_thread = functools.partial(
+            self.execute, decide, commutes=commutes, idempotency=idempotency, extra=extra
+        )
+        recorder = self.database
+        if pool is None or idempotency is not None:
+            return await asyncio.to_thread(in_thread)
+        assert isinstance(recorder, ChainedPostgresRecorder)  # the only backend with a pool
+        decided = self._decide_from_cache_only(decide)
+        if decided is None:
+            return await asyncio.to_thread(in_thread)
+        subject, events = decided
+        version, more, writes = self._prepared(subject, events, None, extra)
+        stored = [self.mapper.to_stored_event(event) for event in events]
+        try:
+            positions = await recorder.insert_events_async(pool, stored, writes)
+        except IntegrityError:  # a version taken: the cached state was stale
+            return await asyncio.to_thread(in_thread)
+        except (OperationalError, InterfaceError):
+            # As in `record`: if COMMIT reached the server, the events are there.
+            committed = await asyncio.to_thread(recorder.committed_indexes, stored)
+            if committed is None:
+                raise
+            positions = committed
+        remember(self.repository.cache, events)
+        return CommandResult(subject, version, max(positions), tuple(events), extra=more)
+
+    def _decide_from_cache_only(self, decide: Decide) -> tuple[UUID, Sequence[DomainEvent]] | None:
+        """The decision from cached state that the append alone checks, or None."""
+        if self.repository.cache is None:
+            return None
+        try:
+            with deciding_from_cache(only=True) as unverified:
+                subject, events = decide()
+        except (NotCachedError, DomainError):
+            return None  # needs a read, or refused on what may be stale
+        if not events or not unverified.keys() <= {event.originator_id for event in events}:
+            return None  # a no-op, or an aggregate only read: both need a read to check
+        return subject, events

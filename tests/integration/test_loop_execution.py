@@ -1,0 +1,126 @@
+"""PIN attempts on the event loop: appended there when the key is cached (PostgreSQL), else run
+synchronously in a worker thread; either way the ledger records what `execute` would.
+
+Two Ledger objects on one database stand for two API processes, each with its own cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from domain.base import Actor, CommandContext, DomainError, Role
+from domain.ids import key_id
+from domain.ukey_events import PinAttemptFailed
+from ledger_store.application import CommandResult
+from ledger_store.idempotency import IdempotencyClaim
+from ledger_store.key_commands import Ledger
+from ledger_store.settings import Settings
+from ledger_store.verify import verify_chain
+from tests.integration.test_commands import ctx, enrolled
+
+
+@pytest.fixture
+def two(settings: Settings) -> Iterator[tuple[Ledger, Ledger]]:
+    first, second = Ledger(settings), Ledger(settings)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def owner(uscc: str) -> Actor:
+    return Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
+
+
+def attempt(ledger: Ledger, at: CommandContext, card_no: str, ok: bool, **options: Any) -> Any:
+    """`record_pin_attempt_async` with the backend's pool, in an event loop of its own."""
+
+    async def run() -> CommandResult:
+        pool = ledger.database.async_pool()
+        if pool is not None:
+            await pool.open()
+        try:
+            return await ledger.record_pin_attempt_async(pool, at, card_no, ok=ok, **options)
+        finally:
+            if pool is not None:
+                await pool.close()
+
+    return asyncio.run(run())
+
+
+class CountingExecute:
+    """Counts the commands that took the synchronous path (`execute`, in a worker thread)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.calls = 0
+        self._execute = ledger.execute
+        ledger.execute = self  # type: ignore[method-assign]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> CommandResult:
+        self.calls += 1
+        return self._execute(*args, **kwargs)
+
+
+def failures(ledger: Ledger, card_no: str) -> list[int]:
+    history = ledger.history(key_id(card_no))
+    return [e.consecutive_failures for e in history if isinstance(e, PinAttemptFailed)]
+
+
+def test_a_pin_attempt_on_a_cached_key_is_appended_on_the_loop(
+    two: tuple[Ledger, Ledger], backend: str
+) -> None:
+    here, _ = two
+    uscc, lp, _ = enrolled(here)
+    here.record_pin_attempt(ctx(owner(uscc), 10), lp, ok=True)  # `here` caches the key
+    threaded = CountingExecute(here)
+    result = attempt(here, ctx(owner(uscc), 11), lp, ok=False)
+    assert threaded.calls == (1 if backend == "sqlite" else 0)
+    history = here.history(key_id(lp))
+    assert result.version == len(history)
+    assert result.position == here.position()
+    assert failures(here, lp) == [1]
+    assert verify_chain(here.database.iter_entries()).intact
+    again = attempt(here, ctx(owner(uscc), 12), lp, ok=False)  # the cache followed the append
+    assert (again.version, failures(here, lp)) == (result.version + 1, [1, 2])
+    assert threaded.calls == (2 if backend == "sqlite" else 0)
+
+
+def test_a_stale_cache_on_the_loop_is_decided_again_on_current_state(
+    two: tuple[Ledger, Ledger],
+) -> None:
+    here, there = two
+    uscc, lp, _ = enrolled(here)
+    here.record_pin_attempt(ctx(owner(uscc), 10), lp, ok=True)
+    there.record_pin_attempt(ctx(owner(uscc), 11), lp, ok=False)  # unknown to `here`
+    result = attempt(here, ctx(owner(uscc), 12), lp, ok=False)
+    assert failures(here, lp) == [1, 2]
+    assert result.version == len(here.history(key_id(lp)))
+    for minute in range(3):  # the fifth consecutive failure locks the key
+        there.record_pin_attempt(ctx(owner(uscc), 13 + minute), lp, ok=False)
+    with pytest.raises(DomainError) as refused:  # refused on the current state, not the cache
+        attempt(here, ctx(owner(uscc), 20), lp, ok=True)
+    assert refused.value.rule == "key_locked"
+
+
+def test_an_uncached_key_or_an_idempotency_key_takes_the_worker_thread(
+    two: tuple[Ledger, Ledger],
+) -> None:
+    here, there = two
+    uscc, lp, op = enrolled(there)  # nothing cached in `here`
+    threaded = CountingExecute(here)
+    attempt(here, ctx(owner(uscc), 10), lp, ok=False)
+    assert (threaded.calls, failures(here, lp)) == (1, [1])
+    claim = IdempotencyClaim(scope=f"enterprise:{uscc}", key="retry-1", fingerprint="f")
+    first = attempt(here, ctx(owner(uscc), 11), op, ok=False, idempotency=claim)
+    retried = attempt(here, ctx(owner(uscc), 12), op, ok=False, idempotency=claim)
+    assert threaded.calls == 3
+    assert retried.replayed
+    assert (retried.id, retried.version, retried.position) == (
+        first.id,
+        first.version,
+        first.position,
+    )
+    assert failures(here, op) == [1]
