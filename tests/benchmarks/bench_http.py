@@ -15,7 +15,8 @@ Scenarios at 1, 16 and 64 concurrent keep-alive clients: the hotline's lookup
 PIN attempt (POST /v1/keys/{card_no}/pin-attempts as the key's enterprise, one key per client)
 against the bare INSERT, in rounds that alternate bare and API. Prints requests/s, p50 and p99,
 and the median over rounds of each ratio. Targets: lookup at least
-0.7x bare, command at least 0.5x, lookup p99 under 20 ms at 64 clients.
+0.7x bare, command at least 0.5x, lookup p99 under 20 ms at 64 clients. An empty endpoint of the
+bare app (no I/O, a constant answer) shows the latency floor of the server and machine.
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ def select(card_no: str) -> dict[str, Any]:
             f'SELECT card_no, stored_status, holder_name, valid_until FROM "{{SCHEMA}}".view_keys '
             "WHERE card_no = %s", (card_no,)).fetchone()
     return {{"card_no": row[0], "status": row[1], "holder": row[2], "valid_until": row[3]}}
+
+@app.get("/bare/empty")
+async def empty() -> dict[str, Any]:
+    return {{"ok": True}}
 
 @app.post("/bare/rows")
 def insert(body: dict[str, Any]) -> dict[str, Any]:
@@ -376,6 +381,7 @@ def run_all(
             for share in shares
         ]
         inserts = [[_request("POST", "/bare/rows", None, body)] for _ in shares]
+        empties = [[_request("GET", "/bare/empty", None)] for _ in shares]
         # Rounds alternate bare and API back to back, so a ratio compares neighbours in time
         # (the machine's speed drifts between minutes more than between seconds).
         for _ in range(rounds):
@@ -384,6 +390,7 @@ def run_all(
                 ("lookup", api_port, lookups),
                 ("bare INSERT", bare_port, inserts),
                 ("PIN attempt", api_port, attempts),
+                ("empty", bare_port, empties),
             ):
                 result = measure(name, port, per_client, seconds, servers[port])
                 results.setdefault((name, clients), []).append(result)
@@ -401,18 +408,24 @@ def run_all(
 def report(results: Results, levels: list[int]) -> None:
     """Per level: the median over rounds of each round's ratio, and the lookup's median p99."""
     print("\n(medians over rounds)")
-    print("clients  lookup/bare  PIN attempt/bare  lookup p99 ms  lookup/s  PIN attempts/s")
+    print(
+        "clients  lookup/bare  PIN attempt/bare  lookup p99 ms  lookup/s  PIN attempts/s  "
+        "empty p99 ms"
+    )
     for clients in levels:
         lookup = _median_ratio(results["lookup", clients], results["bare SELECT", clients])
         command = _median_ratio(results["PIN attempt", clients], results["bare INSERT", clients])
         p99 = statistics.median(r.quantile(0.99) for r in results["lookup", clients])
         lookups = statistics.median(r.rps for r in results["lookup", clients])
         pins = statistics.median(r.rps for r in results["PIN attempt", clients])
+        floor = statistics.median(r.quantile(0.99) for r in results["empty", clients])
         print(
             f"{clients:7}  {lookup:11.2f}  {command:16.2f}  {p99:13.2f}  {lookups:8.0f}  "
-            f"{pins:14.0f}"
+            f"{pins:14.0f}  {floor:12.2f}"
         )
     print("targets: lookup >= 0.70, PIN attempt >= 0.50, lookup p99 < 20 ms at 64 clients")
+    print("(empty: the bare app's `async def` endpoint that returns a constant, the p99 floor")
+    print(" of any endpoint of this server on this machine at that many clients)")
 
 
 def _median_ratio(api: list[Result], bare: list[Result]) -> float:
