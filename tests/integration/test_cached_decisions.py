@@ -7,29 +7,15 @@ cache, and each writes what the other's cache does not know.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import pytest
 
-from domain.base import Actor, DomainError, Role
+from domain.base import DomainError
 from domain.ids import key_id
 from domain.ukey import PIN_LOCK_THRESHOLD, KeyStatus, UKey
 from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
 from tests.factories import valid_operator_holder
-from tests.integration.test_commands import WINDOW, ctx, enrolled
-
-
-@pytest.fixture
-def two(settings: Settings) -> Iterator[tuple[Ledger, Ledger]]:
-    first, second = Ledger(settings), Ledger(settings)
-    yield first, second
-    first.close()
-    second.close()
-
-
-def owner(uscc: str) -> Actor:
-    return Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
+from tests.integration.test_commands import WINDOW, ctx, enrolled, owner
 
 
 def test_a_command_on_a_key_another_process_changed_is_decided_on_its_current_state(

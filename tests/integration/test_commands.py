@@ -37,6 +37,11 @@ def ctx(actor: Actor, minutes: int = 0) -> CommandContext:
     return CommandContext(actor=actor, at=T0 + timedelta(minutes=minutes))
 
 
+def owner(uscc: str) -> Actor:
+    """The enterprise itself, as its token's principal."""
+    return Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
+
+
 def enrolled(ledger: Ledger, seed: int = 1) -> tuple[str, str, str]:
     """An approved enterprise with its free pair issued and delivered: (uscc, lp card, op card)."""
     rng = random.Random(seed)

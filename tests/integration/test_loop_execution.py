@@ -7,32 +7,18 @@ Two Ledger objects on one database stand for two API processes, each with its ow
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from domain.base import Actor, CommandContext, DomainError, Role
+from domain.base import CommandContext, DomainError
 from domain.ids import key_id
 from domain.ukey_events import PinAttemptFailed
 from ledger_store.application import CommandResult
 from ledger_store.idempotency import IdempotencyClaim
 from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
 from ledger_store.verify import verify_chain
-from tests.integration.test_commands import ctx, enrolled
-
-
-@pytest.fixture
-def two(settings: Settings) -> Iterator[tuple[Ledger, Ledger]]:
-    first, second = Ledger(settings), Ledger(settings)
-    yield first, second
-    first.close()
-    second.close()
-
-
-def owner(uscc: str) -> Actor:
-    return Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
+from tests.integration.test_commands import ctx, enrolled, owner
 
 
 def attempt(ledger: Ledger, at: CommandContext, card_no: str, ok: bool, **options: Any) -> Any:

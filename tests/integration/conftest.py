@@ -1,0 +1,19 @@
+"""Fixtures of the integration tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ledger_store.key_commands import Ledger
+from ledger_store.settings import Settings
+
+
+@pytest.fixture
+def two(settings: Settings) -> Iterator[tuple[Ledger, Ledger]]:
+    """Two Ledger objects on one database: two API processes, each with its own cache."""
+    first, second = Ledger(settings), Ledger(settings)
+    yield first, second
+    first.close()
+    second.close()
