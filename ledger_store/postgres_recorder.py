@@ -23,7 +23,6 @@ from psycopg.sql import SQL, Identifier
 from ledger_store.async_pool import AsyncPool
 from ledger_store.chain import GENESIS
 from ledger_store.database import (
-    AppendedPosition,
     Dialect,
     LedgerEntry,
     SqlCursor,
@@ -31,62 +30,11 @@ from ledger_store.database import (
     committed_indexes as _committed,
     iter_pages,
 )
-
-SCALAR_APPEND_LIMIT = 64
-"""Appends up to this many events send scalar parameters; larger ones send four arrays."""
-
-APPENDED_POSITION = AppendedPosition("(SELECT indexes[cardinality(indexes)] FROM appended)", ())
-"""Where an append ends, for the writes in its statement: they share its snapshot, so they read
-the function's answer (the `appended` CTE), never the events table."""
+from ledger_store.postgres_append import AppendStatements
 
 SCHEMA_LOCK = SQL("SELECT pg_advisory_xact_lock(hashtext('eport-ledger schema'))")
 """Taken first in the transaction that creates the tables and functions, so processes that
 start together do not race on CREATE ... IF NOT EXISTS and CREATE OR REPLACE FUNCTION."""
-
-APPEND_FUNCTION = """
-CREATE OR REPLACE FUNCTION {schema}.{function}(
-    ids uuid[], versions bigint[], topics text[], states bytea[]
-) RETURNS bigint[] LANGUAGE plpgsql AS $append$
-DECLARE
-    head_index bigint;
-    head_hash bytea;
-    entry bytea;
-    topic_bytes bytea;
-    indexes bigint[] := '{{}}';
-BEGIN
-    -- Writers queue here; the lock is released when the calling statement commits.
-    LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
-    NOTIFY {channel};
-    SELECT ledger_index, chain_hash INTO head_index, head_hash
-        FROM {schema}.{table} ORDER BY ledger_index DESC LIMIT 1;
-    IF NOT FOUND THEN
-        head_index := 0;
-        head_hash := decode(repeat('00', 32), 'hex');
-    END IF;
-    FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
-        head_index := head_index + 1;
-        topic_bytes := convert_to(topics[i], 'UTF8');
-        -- ledger_store.chain.entry_hash and chain_hash, byte for byte.
-        entry := sha256(
-            convert_to('eport-ledger entry v1', 'UTF8') || decode('00', 'hex')
-            || int8send(head_index) || uuid_send(ids[i]) || int8send(versions[i])
-            || int4send(octet_length(topic_bytes)) || topic_bytes
-            || int8send(octet_length(states[i])::bigint) || states[i]
-        );
-        head_hash := sha256(
-            convert_to('eport-ledger chain v1', 'UTF8') || decode('00', 'hex') || head_hash || entry
-        );
-        INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state,
-                                      ledger_index, entry_hash, chain_hash)
-            VALUES (ids[i], versions[i], topics[i], states[i], head_index, entry, head_hash);
-        indexes := indexes || head_index;
-    END LOOP;
-    RETURN indexes;
-END
-$append$
-"""
-"""The append, computed where the lock is held. `ledger_store.chain` is the reference: the
-verifier recomputes every hash in Python, and a test compares every hash with it."""
 
 
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
@@ -117,19 +65,12 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 table=table,
             )
         )
-        function = Identifier(f"{self.events_table_name}_append")
-        self.sql_create_statements.append(
-            SQL(APPEND_FUNCTION).format(
-                function=function,
-                schema=schema,
-                table=table,
-                channel=Identifier(self.channel_name),
-            )
+        self.appends = AppendStatements(
+            schema, table, Identifier(f"{self.events_table_name}_append"), self.channel_name
         )
+        self.sql_create_statements.append(self.appends.create_function())
         # Hot statements are plain text: psycopg caches the parsing of a text query, while a
         # Composed one is rendered again on every execute.
-        self.append_function = SQL("{schema}.{function}").format(schema=schema, function=function)
-        self._append_statements: dict[int | None, str] = {}
         self.select_head_statement = (
             f"SELECT ledger_index, chain_hash FROM {self.events_table} "
             "ORDER BY ledger_index DESC LIMIT 1"
@@ -178,7 +119,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return []
         writes: Sequence[TransactionWrite] = kwargs.get("writes", ())
-        statement, params = self._append_statement(stored_events, writes)
+        statement, params = self.appends.statement(stored_events, writes)
         with (
             _library_errors(),
             self._connection() as conn,  # in autocommit: the statement is its own transaction
@@ -195,50 +136,11 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         writes: Sequence[TransactionWrite] = (),
     ) -> list[int]:
         """`insert_events` on the event loop: the same one statement, through `pool`."""
-        statement, params = self._append_statement(stored_events, writes)
+        statement, params = self.appends.statement(stored_events, writes)
         with _library_errors():
             row = await pool.fetchone_prepared(statement, params)
         assert row is not None
         return list(row[0])
-
-    def _append_statement(
-        self, stored_events: Sequence[StoredEvent], writes: Sequence[TransactionWrite]
-    ) -> tuple[str, list[Any]]:
-        columns = (
-            [s.originator_id for s in stored_events],
-            [s.originator_version for s in stored_events],
-            [s.topic for s in stored_events],
-            [s.state for s in stored_events],
-        )
-        if len(stored_events) <= SCALAR_APPEND_LIMIT:
-            params: list[Any] = [value for column in columns for value in column]
-            append = self._append_call(len(stored_events))
-        else:  # a bulk append: four array parameters (PostgreSQL takes at most 65,535)
-            params = list(columns)
-            append = self._append_call(None)
-        if not writes:
-            return append, params
-        ctes = [f"appended AS ({append} AS indexes)"]
-        for number, write in enumerate(writes):
-            sql, write_params = write.statement(APPENDED_POSITION)
-            ctes.append(f"write{number} AS ({sql.replace('?', '%s')})")
-            params += write_params
-        return f"WITH {', '.join(ctes)} SELECT indexes FROM appended", params
-
-    def _append_call(self, events: int | None) -> str:
-        """`SELECT append(ARRAY[...]::uuid[], ...)` for this many events (None: array params).
-
-        For a command's few events the arrays are built in SQL from scalar parameters: psycopg
-        dumps scalars cheaply but inspects every list it is given, which cost a third of an
-        append's client CPU.
-        """
-        statement = self._append_statements.get(events)
-        if statement is None:
-            marks = "%s" if events is None else "ARRAY[" + ", ".join(["%s"] * events) + "]"
-            arrays = ", ".join(f"{marks}::{kind}[]" for kind in ("uuid", "bigint", "text", "bytea"))
-            statement = f"SELECT {self.append_function.as_string()}({arrays})"
-            self._append_statements[events] = statement
-        return statement
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def select_events(
