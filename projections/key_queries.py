@@ -11,13 +11,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.ukey import PIN_LOCK_THRESHOLD
 from ledger_store.async_pool import AsyncPool
 from ledger_store.database import LedgerDatabase, SqlCursor
 from projections.consistency import DEFAULT_TIMEOUT, require_position_async
 from projections.decode import parse_time, time_text, to_time
+from projections.key_records import Holder, KeyRecord, LastChange, Mailing, Renewal
 from projections.key_status import ENTERPRISES, HOLDERS, KEYS, RENEWALS, TERMINAL
 from projections.query import masked_id, masked_phone, now_or, snapshot
 from projections.schema import TableNames
@@ -28,84 +27,6 @@ STATUSES = (
     "issued", "mailed", "delivered", "active", "locked", "lost", "frozen", "void", "replaced",
     "expired",
 )  # fmt: skip
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class Holder(_Model):
-    """The key's holder; personal data masked for the hotline, absent once erased."""
-
-    id: str | None
-    name: str | None
-    id_type: str | None
-    id_number: str | None
-    phone: str | None
-
-
-class Mailing(_Model):
-    """The EMS handover (快递交接单) and the delivery."""
-
-    case_number: str | None
-    order_number: str | None
-    ems_number: str | None
-    company_name: str | None
-    recipient_name: str | None
-    recipient_phone: str | None
-    recipient_address: str | None
-    postcode: str | None
-    mailed_at: datetime | None
-    delivered_at: datetime | None
-
-
-class Renewal(_Model):
-    """A certificate-renewal application and where it stands."""
-
-    application_id: str
-    state: str
-    requested_at: datetime | None
-    pre_approved_at: datetime | None
-    completed_at: datetime | None
-
-
-class LastChange(_Model):
-    """The last event that changed the key."""
-
-    ledger_index: int
-    at: datetime
-    event: str
-
-
-class KeyRecord(_Model):
-    """What the hotline and the window see of one key."""
-
-    card_no: str
-    status: str
-    kind: str
-    media: str
-    supplier: str | None
-    certificate_number: str | None
-    uscc: str
-    enterprise_name: str | None
-    holder: Holder
-    failed_attempts: int
-    attempts_left: int
-    initial_pin: bool
-    valid_from: datetime
-    valid_until: datetime
-    days_left: int
-    issued_at: datetime
-    first_use_at: datetime | None
-    locked_at: datetime | None
-    mailing: Mailing | None
-    replaces: str | None
-    replaced_by: str | None
-    incident_reason: str | None
-    personal_data_erased: bool
-    renewals: tuple[Renewal, ...]
-    version: int
-    last_change: LastChange
 
 
 def status_at(stored: str, valid_until: str, now: str) -> str:

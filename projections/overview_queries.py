@@ -12,7 +12,8 @@ from ledger_store.database import LedgerDatabase
 from projections.consistency import DEFAULT_TIMEOUT
 from projections.decode import parse_time, to_time
 from projections.enterprise_overview import ENTERPRISES, FILING_KINDS, OPERATORS
-from projections.key_queries import KeyRecord, select_keys
+from projections.key_queries import select_keys
+from projections.key_records import KeyRecord
 from projections.query import now_or, snapshot
 from projections.schema import TableNames
 

@@ -17,7 +17,7 @@ from domain.base import NotFoundError, Role
 from domain.identifiers import CardNumber, Uscc
 from domain.ukey import KeyStatus
 from projections import key_queries
-from projections.key_queries import KeyRecord
+from projections.key_records import KeyRecord
 
 router = PrefixRouter(prefix="/v1/keys", tags=["keys"], responses=PROBLEMS)
 """Included before the key commands' router: routes are tried in order on every request, and

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from projections.audit_queries import AuditEntry
 from projections.expiry_calendar import ExpiringKey
-from projections.key_queries import KeyRecord
+from projections.key_records import KeyRecord
 from projections.window_queue import QueueItem
 
 

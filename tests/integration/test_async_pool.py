@@ -14,7 +14,8 @@ from ledger_store.async_pool import AsyncPool
 from ledger_store.key_commands import Ledger
 from ledger_store.settings import Settings
 from projections.consistency import ViewNotCaughtUpError
-from projections.key_queries import KeyRecord, get_key, get_key_async
+from projections.key_queries import get_key, get_key_async
+from projections.key_records import KeyRecord
 from tests.integration.test_views_world import World, catch_up, open_ledger
 
 
