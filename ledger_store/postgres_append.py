@@ -29,6 +29,11 @@ DECLARE
     topic_bytes bytea;
     indexes bigint[] := '{{}}';
 BEGIN
+    -- Wait for the writer lock at most eport.append_lock_timeout (10s unless set for the
+    -- database or role), then fail with SQLSTATE 55P03 (the API answers 503) instead of
+    -- hanging behind a session that holds it. Local: it ends with the calling statement.
+    PERFORM set_config('lock_timeout', coalesce(
+        nullif(current_setting('eport.append_lock_timeout', true), ''), '10s'), true);
     -- Writers queue here; the lock is released when the calling statement commits.
     LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
     NOTIFY {channel};

@@ -15,6 +15,8 @@ from urllib.parse import urlparse, urlunparse
 
 import httpx
 import orjson
+import psycopg
+import pytest
 from eventsourcing.persistence import PersistenceError
 
 from domain.base import DomainError
@@ -380,3 +382,27 @@ def test_a_lost_commit_acknowledgement_never_records_one_pin_attempt_twice(
     assert proxy.fired == 1
     failures = [e.consecutive_failures for e in history if isinstance(e, PinAttemptFailed)]
     assert failures == [1, 2], f"one wrong PIN sent, recorded as failures {failures[1:]}: {answer}"
+
+
+def test_an_append_behind_a_held_writer_lock_fails_after_its_timeout_and_records_nothing(
+    pg_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session holding the events table's lock (a migration, a forgotten transaction) makes
+    appends fail after `eport.append_lock_timeout`, not hang; nothing is half-written."""
+    monkeypatch.setenv("PGOPTIONS", "-c eport.append_lock_timeout=200ms")  # this ledger's sessions
+    ledger = Ledger(pg_settings)
+    try:
+        firm = enroll(ledger, "lock-timeout")
+        before = ledger.position()
+        conninfo = pg_settings.database_url.split("?")[0]
+        with psycopg.connect(conninfo) as holder:  # a transaction that keeps the lock
+            holder.execute(f"LOCK TABLE {ledger.database.events_table} IN EXCLUSIVE MODE")
+            with pytest.raises(PersistenceError) as failed:
+                ledger.record_pin_attempt(ctx(firm.me), firm.lp, ok=False)
+            holder.rollback()
+        assert isinstance(failed.value.__cause__, psycopg.errors.LockNotAvailable)
+        assert ledger.position() == before
+        ledger.record_pin_attempt(ctx(firm.me), firm.lp, ok=False)  # the lock is free again
+        assert ledger.position() == before + 1
+    finally:
+        ledger.close()
