@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,11 +85,21 @@ class IdempotencyWrite:
 def find_answer(database: LedgerDatabase, claim: IdempotencyClaim) -> StoredAnswer | None:
     """The first answer under this key, or None; a different request under it is refused."""
     with database.reading() as cursor:
-        row = cursor.execute(
-            f"SELECT fingerprint, status, body, position FROM {database.table(TABLE)} "
-            "WHERE scope = ? AND key = ?",
-            (claim.scope, claim.key),
-        ).fetchone()
+        row = cursor.execute(*answer_query(database, claim)).fetchone()
+    return answer_from_row(row, claim)
+
+
+def answer_query(database: LedgerDatabase, claim: IdempotencyClaim) -> tuple[str, tuple[str, str]]:
+    """The read of the first answer under this key (`?` placeholders), for any executor."""
+    return (
+        f"SELECT fingerprint, status, body, position FROM {database.table(TABLE)} "
+        "WHERE scope = ? AND key = ?",
+        (claim.scope, claim.key),
+    )
+
+
+def answer_from_row(row: Sequence[Any] | None, claim: IdempotencyClaim) -> StoredAnswer | None:
+    """The stored answer of `answer_query`'s row; a different request under the key is refused."""
     if row is None:
         return None
     body = orjson.loads(bytes(row[2]))

@@ -6,10 +6,13 @@ decided from cached aggregates needs no read (`cached_decisions`): it is decided
 its one append statement awaited through the async pool. Everything else takes the synchronous
 path in a worker thread, with the same rules:
 
-- an Idempotency-Key (its first answer is looked up before deciding);
 - an aggregate that is not cached, or one the command only reads (checked by a read);
 - a refusal or a no-op decided from cached state (decided again from fresh state);
-- an append refused because the cached state was stale (the same: decided again, fresh).
+- an append refused because the cached state was stale (the same: decided again, fresh), or
+  because a concurrent retry under the same Idempotency-Key stored its answer first.
+
+Under an Idempotency-Key the first answer is looked up on the loop too (one read), and the new
+answer goes in the append's statement, as on the synchronous path.
 
 Only the hottest command, the PIN attempt, uses it (`KeyCommands.record_pin_attempt_async`).
 """
@@ -27,7 +30,7 @@ from domain.base import DomainError, DomainEvent
 from ledger_store.application import CommandResult, Decide, LedgerCore
 from ledger_store.async_pool import AsyncPool
 from ledger_store.cached_decisions import NotCachedError, deciding_from_cache, remember
-from ledger_store.idempotency import IdempotencyClaim
+from ledger_store.idempotency import IdempotencyClaim, answer_from_row, answer_query
 from ledger_store.postgres_recorder import ChainedPostgresRecorder
 
 
@@ -48,18 +51,23 @@ class LoopExecution(LedgerCore):
             self.execute, decide, commutes=commutes, idempotency=idempotency, extra=extra
         )
         recorder = self.database
-        if pool is None or idempotency is not None:
+        if pool is None:
             return await asyncio.to_thread(in_thread)
         assert isinstance(recorder, ChainedPostgresRecorder)  # the only backend with a pool
+        if idempotency is not None:
+            rows = await pool.fetchall(*answer_query(recorder, idempotency))
+            first = answer_from_row(rows[0] if rows else None, idempotency)
+            if first is not None:
+                return CommandResult.from_answer(first)
         decided = self._decide_from_cache_only(decide)
         if decided is None:
             return await asyncio.to_thread(in_thread)
         subject, events = decided
-        version, more, writes = self._prepared(subject, events, None, extra)
+        version, more, writes = self._prepared(subject, events, idempotency, extra)
         stored = [self.mapper.to_stored_event(event) for event in events]
         try:
             positions = await recorder.insert_events_async(pool, stored, writes)
-        except IntegrityError:  # a version taken: the cached state was stale
+        except IntegrityError:  # a version taken (stale cache), or the key by a concurrent retry
             return await asyncio.to_thread(in_thread)
         except (OperationalError, InterfaceError):
             # As in `record`: if COMMIT reached the server, the events are there.

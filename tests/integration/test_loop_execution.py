@@ -15,7 +15,7 @@ from domain.base import CommandContext, DomainError
 from domain.ids import key_id
 from domain.ukey_events import PinAttemptFailed
 from ledger_store.application import CommandResult
-from ledger_store.idempotency import IdempotencyClaim
+from ledger_store.idempotency import IdempotencyClaim, IdempotencyMismatchError
 from ledger_store.key_commands import Ledger
 from ledger_store.verify import verify_chain
 from tests.integration.test_commands import ctx, enrolled, owner
@@ -91,22 +91,35 @@ def test_a_stale_cache_on_the_loop_is_decided_again_on_current_state(
     assert refused.value.rule == "key_locked"
 
 
-def test_an_uncached_key_or_an_idempotency_key_takes_the_worker_thread(
-    two: tuple[Ledger, Ledger],
-) -> None:
+def test_an_uncached_key_takes_the_worker_thread(two: tuple[Ledger, Ledger], backend: str) -> None:
     here, there = two
-    uscc, lp, op = enrolled(there)  # nothing cached in `here`
+    uscc, lp, _ = enrolled(there)  # nothing cached in `here`
     threaded = CountingExecute(here)
     attempt(here, ctx(owner(uscc), 10), lp, ok=False)
     assert (threaded.calls, failures(here, lp)) == (1, [1])
+    attempt(here, ctx(owner(uscc), 11), lp, ok=False)  # cached by the first: on the loop
+    assert (threaded.calls, failures(here, lp)) == (2 if backend == "sqlite" else 1, [1, 2])
+
+
+def test_an_idempotent_retry_gives_the_first_answer_and_records_nothing(
+    two: tuple[Ledger, Ledger], backend: str
+) -> None:
+    here, _ = two
+    uscc, _, op = enrolled(here)
+    here.record_pin_attempt(ctx(owner(uscc), 10), op, ok=True)  # cached
+    threaded = CountingExecute(here)
     claim = IdempotencyClaim(scope=f"enterprise:{uscc}", key="retry-1", fingerprint="f")
     first = attempt(here, ctx(owner(uscc), 11), op, ok=False, idempotency=claim)
+    position = here.position()
     retried = attempt(here, ctx(owner(uscc), 12), op, ok=False, idempotency=claim)
-    assert threaded.calls == 3
+    assert threaded.calls == (2 if backend == "sqlite" else 0)
     assert retried.replayed
     assert (retried.id, retried.version, retried.position) == (
         first.id,
         first.version,
         first.position,
     )
-    assert failures(here, op) == [1]
+    assert (here.position(), failures(here, op)) == (position, [1])
+    other = IdempotencyClaim(scope=claim.scope, key=claim.key, fingerprint="another request")
+    with pytest.raises(IdempotencyMismatchError):
+        attempt(here, ctx(owner(uscc), 13), op, ok=True, idempotency=other)

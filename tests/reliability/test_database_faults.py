@@ -349,10 +349,11 @@ async def _on_loop(ledger: Ledger, at: Any, card_no: str, options: Any) -> Any:
         await pool.close()
 
 
+@pytest.mark.parametrize("idempotency", [False, True])
 def test_a_lost_commit_acknowledgement_on_the_event_loop_records_once(
-    pg_settings: Settings,
+    pg_settings: Settings, idempotency: bool
 ) -> None:
-    history, answer, proxy = _attempt_with_lost_ack(pg_settings, idempotency=False, on_loop=True)
+    history, answer, proxy = _attempt_with_lost_ack(pg_settings, idempotency, on_loop=True)
     assert proxy.fired == 1
     failures = [e.consecutive_failures for e in history if isinstance(e, PinAttemptFailed)]
     assert failures == [1, 2], f"one wrong PIN sent, recorded as failures {failures[1:]}: {answer}"
