@@ -20,6 +20,7 @@ from domain.base import (
     project,
 )
 from ledger_store.cached_decisions import (
+    NotCachedError,
     cached_state,
     deciding_from_cache,
     refuse_reads,
@@ -201,7 +202,9 @@ class LedgerCore(Application[UUID]):
         attempts = COMMUTING_RETRIES if commutes else 1
         attempt, fresh = 0, False
         while True:
-            subject, events, from_cache = self._decide(decide, fresh)
+            decided = self._decide(decide, fresh)
+            assert decided is not None  # with reads, there is always a decision
+            subject, events, from_cache = decided
             if not events:
                 return CommandResult(subject, self._version_of(subject), self.position())
             version, more, writes = self._prepared(subject, events, idempotency, extra)
@@ -219,26 +222,31 @@ class LedgerCore(Application[UUID]):
                 continue
             return CommandResult(subject, version, max(positions), tuple(events), extra=more)
 
-    def _decide(self, decide: Decide, fresh: bool) -> tuple[UUID, Sequence[DomainEvent], bool]:
+    def _decide(
+        self, decide: Decide, fresh: bool, *, reads: bool = True
+    ) -> tuple[UUID, Sequence[DomainEvent], bool] | None:
         """Decide from cached state where the append checks it (see `cached_decisions`).
 
         Answers the decision and whether an aggregate it writes came from the cache unverified.
+        With `reads=False` (on the event loop) it answers None wherever it would read: deciding
+        fresh, an uncached aggregate, or checking a refusal, a no-op or state it only read.
         """
         if fresh or self.repository.cache is None:
-            return (*decide(), False)
+            return (*decide(), False) if reads else None
         try:
-            with deciding_from_cache() as unverified:
+            with deciding_from_cache(only=not reads) as unverified:
                 subject, events = decide()
+        except NotCachedError:
+            return None
         except DomainError:
             if not unverified:
                 raise
-            return (*decide(), False)  # refused on what may be stale: ask fresh state
+            return (*decide(), False) if reads else None  # refused on what may be stale
         written = {event.originator_id for event in events}
-        if not events or any(
-            self._moved(aggregate_id, version)
-            for aggregate_id, version in unverified.items()
-            if aggregate_id not in written
-        ):
+        only_read = {a: v for a, v in unverified.items() if a not in written}
+        if not reads and (not events or only_read):
+            return None
+        if not events or any(self._moved(a, v) for a, v in only_read.items()):
             return (*decide(), False)
         return subject, events, bool(written & unverified.keys())
 

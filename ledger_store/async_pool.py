@@ -37,7 +37,7 @@ class AsyncPool:
             timeout=timeout,
             open=False,
             check=AsyncConnectionPool.check_connection if pre_ping else None,
-            name="eport-async-reads",
+            name="eport-async",
         )
 
     async def open(self) -> None:

@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Sequence
-from uuid import UUID
+from collections.abc import Callable
 
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
-from domain.base import DomainError, DomainEvent
 from ledger_store.application import CommandResult, Decide, LedgerCore
 from ledger_store.async_pool import AsyncPool
-from ledger_store.cached_decisions import NotCachedError, deciding_from_cache, remember
+from ledger_store.cached_decisions import remember
 from ledger_store.idempotency import IdempotencyClaim, answer_from_row, answer_query
 from ledger_store.postgres_recorder import ChainedPostgresRecorder
 
@@ -59,10 +57,10 @@ class LoopExecution(LedgerCore):
             first = answer_from_row(rows[0] if rows else None, idempotency)
             if first is not None:
                 return CommandResult.from_answer(first)
-        decided = self._decide_from_cache_only(decide)
-        if decided is None:
+        decided = self._decide(decide, fresh=False, reads=False)
+        if decided is None:  # it needs a read: the synchronous path, in a thread
             return await asyncio.to_thread(in_thread)
-        subject, events = decided
+        subject, events, _ = decided
         version, more, writes = self._prepared(subject, events, idempotency, extra)
         stored = [self.mapper.to_stored_event(event) for event in events]
         try:
@@ -77,16 +75,3 @@ class LoopExecution(LedgerCore):
             positions = committed
         remember(self.repository.cache, events)
         return CommandResult(subject, version, max(positions), tuple(events), extra=more)
-
-    def _decide_from_cache_only(self, decide: Decide) -> tuple[UUID, Sequence[DomainEvent]] | None:
-        """The decision from cached state that the append alone checks, or None."""
-        if self.repository.cache is None:
-            return None
-        try:
-            with deciding_from_cache(only=True) as unverified:
-                subject, events = decide()
-        except (NotCachedError, DomainError):
-            return None  # needs a read, or refused on what may be stale
-        if not events or not unverified.keys() <= {event.originator_id for event in events}:
-            return None  # a no-op, or an aggregate only read: both need a read to check
-        return subject, events
