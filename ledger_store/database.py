@@ -140,7 +140,7 @@ class LedgerDatabase(Protocol):
         """A read transaction (one consistent snapshot where the backend gives one)."""
 
     def async_pool(self) -> AsyncPool | None:
-        """A new, unopened pool for reads on the event loop, where the backend has one."""
+        """A new, unopened pool for statements on the event loop, where the backend has one."""
 
     def read_entries(self, after: int, limit: int, until: int | None = None) -> list[LedgerEntry]:
         """Entries with ledger index > after (and <= until), in ledger order."""

@@ -40,8 +40,8 @@ start together do not race on CREATE ... IF NOT EXISTS and CREATE OR REPLACE FUN
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
     """Stores events with a dense ledger index, an entry hash and a chain hash.
 
-    The library's EXCLUSIVE table lock serialises writers; under it the server reads the chain
-    head, hashes the new events and inserts them, so indexes are dense and commit in order.
+    The append function's EXCLUSIVE table lock serialises writers; under it the server reads the
+    chain head, hashes the new events and inserts them, so indexes are dense and commit in order.
     """
 
     dialect: Dialect = "postgres"
@@ -96,7 +96,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         return f'"{self.datastore.schema}"."{name}"'
 
     def async_pool(self) -> AsyncPool:
-        """A pool for reads on the event loop, connecting as the library's pool does."""
+        """A pool for statements on the event loop, connecting as the library's pool does."""
         pool = self.datastore.pool
         kwargs = (pool.kwargs() if callable(pool.kwargs) else pool.kwargs) or {}
         return AsyncPool(
