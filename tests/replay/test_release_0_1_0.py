@@ -98,7 +98,9 @@ def test_a_0_1_0_ledger_reads_its_aggregates(old_ledger: str) -> None:
     ledger = Ledger(Settings(database_url=old_ledger))
     try:
         key = ledger.key(VOIDED_CARD)
-        assert key.voided and key.personal_data_erased and key.holder_name is None
+        assert key.voided
+        assert key.personal_data_erased
+        assert key.holder_name is None
         assert ledger.enterprise(key.uscc).is_approved
     finally:
         ledger.close()
