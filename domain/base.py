@@ -77,8 +77,13 @@ TAggregate = TypeVar("TAggregate", bound="Aggregate")
 
 
 class DomainEvent(Immutable):
-    """Something that happened to one aggregate; stored for ever, never changed."""
+    """Something that happened to one aggregate; stored for ever, never changed.
 
+    Every concrete event class is registered with `stored_as`: its stored type name is a
+    contract, independent of the module or class name.
+    """
+
+    type_name: ClassVar[str]
     class_version: ClassVar[int] = 1
 
     originator_id: UUID
@@ -128,6 +133,28 @@ class Aggregate(Immutable):
 
 
 TEvent = TypeVar("TEvent", bound=DomainEvent)
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {}
+"""Every event class by its stored type name (filled by `stored_as`; `domain.catalog` imports
+every aggregate's events, so it is complete once that module is imported)."""
+
+
+def stored_as(name: str) -> Callable[[type[TEvent]], type[TEvent]]:
+    """Register an event class under the type name its events are stored with.
+
+    The name is written into the ledger and covered by its hashes: it never changes, wherever
+    the class moves and whatever it is called in code.
+    """
+
+    def register(cls: type[TEvent]) -> type[TEvent]:
+        known = EVENT_TYPES.get(name)
+        if known is not None and known is not cls:
+            raise TypeError(f"stored type name {name!r} is taken by {known.__qualname__}")
+        cls.type_name = name
+        EVENT_TYPES[name] = cls
+        return cls
+
+    return register
 
 
 def event_fields(ctx: CommandContext) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from projections.audit_trail import AuditTrailView
-from projections.enterprise_overview import EnterpriseOverviewView
-from projections.key_status import KeyStatusView
-from projections.view import View
+from projections.audit_trail.fold import AuditTrailView
+from projections.engine.view import View
+from projections.enterprise_overview.fold import EnterpriseOverviewView
+from projections.key_status.fold import KeyStatusView
 
 KEY_STATUS = KeyStatusView()
 ENTERPRISE_OVERVIEW = EnterpriseOverviewView()

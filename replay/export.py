@@ -8,15 +8,15 @@ from typing import Any, BinaryIO
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger_store.checkpoints import (
+from ledger_store.eventstore.database import LedgerDatabase, LedgerEntry
+from ledger_store.proofs.checkpoint import Checkpoint
+from ledger_store.proofs.export_format import encode_entry
+from ledger_store.transparency.checkpointer import (
     CheckpointError,
     create_checkpoint,
     latest_checkpoint,
     public_keys,
 )
-from ledger_store.database import LedgerDatabase, LedgerEntry
-from ledger_store.signing import Checkpoint
-from replay.export_format import encode_entry
 
 
 def entry_line(entry: LedgerEntry) -> dict[str, Any]:

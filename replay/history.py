@@ -17,10 +17,11 @@ from uuid import UUID
 
 import orjson
 
-from domain.ids import enterprise_id, key_id
-from ledger_store.application import LedgerCore
-from ledger_store.checkpoints import covering_checkpoint
-from ledger_store.database import LedgerDatabase
+from domain.aggregate_ids import enterprise_id, key_id
+from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.eventstore.mapping import type_name
+from ledger_store.transparency.checkpointer import covering_checkpoint
 
 AsOf = datetime | int | None
 
@@ -132,7 +133,7 @@ def _event(row: tuple[Any, ...]) -> HistoryEvent:
         ledger_index=int(index),
         originator_version=int(version),
         timestamp=timestamp,
-        type=topic.rpartition(":")[2] or topic,
+        type=type_name(topic),
         topic=topic,
         actor=actor if isinstance(actor, dict) else None,
         body=body,

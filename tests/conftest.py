@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledger_store.settings import Settings
+from ledger_store.eventstore.settings import Settings
 
 POSTGRES_URL = os.environ.get(
     "EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 import pytest
 
+from domain.aggregate_ids import operator_id
 from domain.base import Actor, Aggregate, CommandContext, DomainError, DomainEvent, Role
-from domain.enterprise import Enterprise
+from domain.enterprise.state import Enterprise
 from domain.filings import (
     CustomsFiling,
     Filing,
@@ -47,9 +48,8 @@ from domain.identifier_generators import (
     make_uscc,
 )
 from domain.identifiers import birth_date_of
-from domain.ids import operator_id
 from domain.region import HAINAN, RegionConfig
-from domain.ukey import UKey
+from domain.ukey.state import UKey
 
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 """A fixed command time: tests never read the clock."""

@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
-from domain.base import Actor, Aggregate, CommandContext, DomainEvent, Role, created_fields
+from domain.base import (
+    Actor,
+    Aggregate,
+    CommandContext,
+    DomainEvent,
+    Role,
+    created_fields,
+    stored_as,
+)
 
 NS = UUID("00000000-0000-0000-0000-000000000001")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -18,6 +26,7 @@ class Counter(Aggregate):
     total: int
 
 
+@stored_as("CounterStarted")
 class CounterStarted(DomainEvent):
     """A counter was started."""
 
@@ -25,6 +34,7 @@ class CounterStarted(DomainEvent):
         return Counter(**created_fields(self), total=0)
 
 
+@stored_as("CounterBumped")
 class CounterBumped(DomainEvent):
     """A counter was bumped."""
 

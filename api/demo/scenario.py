@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from api.demo import samples
+from domain.aggregate_ids import operator_id
 from domain.base import Actor, CommandContext, Role
-from domain.enterprise import EnterpriseChange
+from domain.enterprise.state import EnterpriseChange
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import Authority, KeyKind, Supplier, SupplierProduct
 from domain.identifier_generators import (
@@ -20,9 +21,8 @@ from domain.identifier_generators import (
     make_customs_code,
     make_uscc,
 )
-from domain.ids import operator_id
-from ledger_store.application import CommandResult
-from ledger_store.key_commands import Ledger
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import CommandResult
 
 DEMO_START = datetime(2016, 1, 4, 1, 0, tzinfo=UTC)
 DEMO_END = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)

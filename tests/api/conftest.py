@@ -17,12 +17,12 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from api.deps import Services
-from api.main import create_app
-from api.schemas import examples
-from api.settings import ApiSettings
-from ledger_store.settings import Settings
-from projections.consistency import wait_for_position
+from api.http.app import create_app
+from api.http.deps import Services
+from api.http.schemas import examples
+from api.http.settings import ApiSettings
+from ledger_store.eventstore.settings import Settings
+from projections.engine.freshness import wait_for_position
 from projections.registry import TRACKED
 
 OTHER_USCC = "91350100M000100Y43"

@@ -8,10 +8,10 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
-from api.auth import TokenStore, hash_token
-from api.cli import main as cli
-from ledger_store.application import LedgerCore
-from ledger_store.settings import Settings
+from api.cli.main import main as cli
+from api.http.auth import TokenStore, hash_token
+from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import Api, opened
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from api.cli import main as cli
-from domain.ukey import KeyStatus
-from ledger_store.settings import Settings
+from api.cli.main import main as cli
+from domain.ukey.state import KeyStatus
+from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import Api, opened
 from tests.api.walkthrough import Runner, blocks
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from api.schemas import examples
+from api.http.schemas import examples
 from tests.api.conftest import Api
 
 REGISTRATION = {

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from api.commands import worker
+from api.cli import worker
+from api.http.schemas import examples
 from api.logging import JsonFormatter
-from api.schemas import examples
-from ledger_store.settings import Settings
+from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import Api, opened
 
 LEGAL_PERSON = examples.FILINGS["three_in_one"]["materials"]["ic_card_registration_form"][

@@ -12,8 +12,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from api.schemas import examples
-from ledger_store.settings import Settings
+from api.http.schemas import examples
+from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import opened
 from tests.conftest import POSTGRES_URL, postgres_url_for
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.schemas import examples
+from api.http.schemas import examples
 from tests.api.conftest import Api
 
 LP, OP = examples.LP_CARD, examples.OP_CARD

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.middleware import route_templates
-from api.schemas import examples
+from api.http.middleware import route_templates
+from api.http.schemas import examples
 from tests.api.conftest import Api
 
 E, W, H, A, AD = "enterprise", "window", "hotline", "auditor", "admin"

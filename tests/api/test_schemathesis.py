@@ -16,12 +16,12 @@ from pydantic import TypeAdapter
 from schemathesis import GenerationMode, checks
 from schemathesis.python import asgi
 
-from api.main import create_app
-from api.schemas import examples
+from api.http.app import create_app
+from api.http.schemas import examples
 from domain.base import Actor, CommandContext, Role, utcnow
 from domain.filings import Filing
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import api_settings
 
 CHECKS = [

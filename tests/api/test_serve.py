@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from api.schemas import examples
+from api.http.schemas import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def test_serve_runs_the_api_with_no_configuration_and_stops_on_sigterm(tmp_path:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EPORT_")}
     env["PYTHONPATH"] = str(ROOT)
     process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "api.cli.main", "serve", "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

@@ -29,9 +29,9 @@ from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
 from domain.base import project
-from ledger_store.application import LedgerCore
-from ledger_store.mapping import OrjsonTranscoder, PydanticMapper
-from ledger_store.settings import Settings
+from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.mapping import OrjsonTranscoder, PydanticMapper
+from ledger_store.eventstore.settings import Settings
 from tests.toy_model import Counter, CounterBumped, ctx, start
 
 URL = os.environ.get("EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

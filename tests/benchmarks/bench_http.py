@@ -44,12 +44,12 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from api.auth import TokenStore  # noqa: E402
 from api.demo import samples  # noqa: E402
+from api.http.auth import TokenStore  # noqa: E402
 from domain.base import Actor, CommandContext, Role, utcnow  # noqa: E402
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc  # noqa: E402
-from ledger_store.key_commands import Ledger  # noqa: E402
-from ledger_store.settings import Settings  # noqa: E402
+from ledger_store.application.deciders.ukey import Ledger  # noqa: E402
+from ledger_store.eventstore.settings import Settings  # noqa: E402
 
 URL = os.environ.get("EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 POOL = 10
@@ -332,14 +332,14 @@ def main() -> int:
             "BARE_SCHEMA": schema,
         }
         api_port, bare_port = _free_port(), _free_port()
-        api_cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(api_port)]
+        api_cmd = [sys.executable, "-m", "api.cli.main", "serve", "--port", str(api_port)]
         bare_cmd = [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(bare_port),
                     "--no-access-log", "--log-level", "warning"]  # fmt: skip
         with contextlib.ExitStack() as stack:
             api = stack.enter_context(process("api", api_cmd, env, workdir))
             bare = stack.enter_context(process("bare", bare_cmd, env, workdir))
             if env.get("EPORT_API_VIEWS") == "worker":
-                worker_cmd = [sys.executable, "-m", "api.cli", "worker"]
+                worker_cmd = [sys.executable, "-m", "api.cli.main", "worker"]
                 stack.enter_context(process("worker", worker_cmd, env, workdir))
             _wait(api_port, "/readyz")
             _wait(bare_port, "/docs")

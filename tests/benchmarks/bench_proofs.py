@@ -34,12 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger_store import merkle
-from ledger_store.application import LedgerCore
-from ledger_store.chain import UnchainedEvent, extend_chain
-from ledger_store.checkpoints import create_checkpoint
-from ledger_store.database import LedgerDatabase
-from ledger_store.merkle_store import (
+from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.eventstore.settings import Settings
+from ledger_store.proofs import merkle
+from ledger_store.proofs.chain import UnchainedEvent, extend_chain
+from ledger_store.proofs.checkpoint import public_key_pem, sign_checkpoint
+from ledger_store.transparency.checkpointer import create_checkpoint
+from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
     KEYS,
     NODES,
@@ -48,8 +50,6 @@ from ledger_store.merkle_store import (
     ensure_tables,
     inclusion_proof,
 )
-from ledger_store.settings import Settings
-from ledger_store.signing import public_key_pem, sign_checkpoint
 
 URL = os.environ.get("EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)

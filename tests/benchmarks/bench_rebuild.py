@@ -10,7 +10,7 @@ Run by hand (not collected by pytest):
    `--events` entries (appended through the chained recorder in large batches).
 2. In fresh child processes, each measured alone:
    - raw: one psycopg server-side cursor streams the same rows, `orjson.loads` of each state;
-   - rebuild: `projections.rebuild.rebuild()` of every view from zero (pages, swap);
+   - rebuild: `projections.engine.rebuild.rebuild()` of every view from zero (pages, swap);
    - memory: peak RSS of a rebuild at two sizes (as-of `--small` entries, and all of them).
 3. Live lag: a `eport-ledger worker` process (run_worker, LISTEN/NOTIFY) follows the ledger while
    this process appends one command at a time; lag = commit → every view's position reached it.
@@ -46,8 +46,8 @@ import orjson  # noqa: E402
 import psycopg  # noqa: E402
 from eventsourcing.persistence import StoredEvent  # noqa: E402
 
-from ledger_store.application import LedgerCore  # noqa: E402
-from ledger_store.settings import Settings  # noqa: E402
+from ledger_store.application.ledger import LedgerCore  # noqa: E402
+from ledger_store.eventstore.settings import Settings  # noqa: E402
 
 DEFAULT_URL = os.environ.get("EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -63,7 +63,7 @@ def settings_for(url: str, schema: str) -> Settings:
 def base_ledger(enterprises: int, seed: int) -> list[tuple[uuid.UUID, int, str, bytes]]:
     """The demo's entries (id, version, topic, state), driven through the real command path."""
     from api.demo.scenario import Demo
-    from ledger_store.key_commands import Ledger
+    from ledger_store.application.deciders.ukey import Ledger
 
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger(Settings(database_url=f"sqlite:///{tmp}/base.db"))
@@ -105,8 +105,8 @@ class Cloner:
         self.pattern = re.compile(b"|".join(re.escape(t.encode()) for t in tokens))
 
     def clone(self, number: int, salt: int = 0) -> list[tuple[uuid.UUID, int, str, bytes]]:
+        from domain.aggregate_ids import enterprise_id, key_id, operator_id
         from domain.identifier_generators import make_card_number, make_uscc
-        from domain.ids import enterprise_id, key_id, operator_id
 
         rng = random.Random(f"clone:{salt}:{number}")
         names = {u: make_uscc(rng) for u in sorted(self.usccs)}
@@ -172,7 +172,7 @@ def maxrss_mb() -> float:
 
 
 def child_raw(settings: Settings) -> dict[str, Any]:
-    from projections.worker import postgres_conninfo
+    from projections.engine.worker import postgres_conninfo
 
     ledger = LedgerCore(settings)
     events_table = ledger.database.events_table
@@ -198,10 +198,10 @@ def child_raw(settings: Settings) -> dict[str, Any]:
 
 def child_rebuild(settings: Settings, until: int | None) -> dict[str, Any]:
     # The event classes are imported first, as in `eport-ledger replay` (the CLI imports them).
-    import domain.enterprise
-    import domain.operator
-    import domain.ukey_events  # noqa: F401
-    from projections.rebuild import rebuild
+    import domain.card_holder.state
+    import domain.enterprise.state
+    import domain.ukey.events  # noqa: F401
+    from projections.engine.rebuild import rebuild
 
     ledger = LedgerCore(settings)
     cpu = time.process_time()
@@ -230,10 +230,10 @@ def run_child(args: list[str]) -> dict[str, Any]:
 def live_lag(settings: Settings, url: str, schema: str, samples: int) -> list[float]:
     """Commit → every view's position, with a worker process following the ledger."""
     from domain.base import Actor, CommandContext, Role
-    from domain.enterprise import Enterprise
+    from domain.enterprise.state import Enterprise
     from domain.identifier_generators import make_customs_code, make_uscc
     from domain.region import get_region
-    from projections.positions import read_positions
+    from projections.engine.positions import read_positions
     from projections.registry import TRACKED
 
     worker = subprocess.Popen(
@@ -273,7 +273,7 @@ def live_lag(settings: Settings, url: str, schema: str, samples: int) -> list[fl
 
 
 def child_worker(settings: Settings) -> None:
-    from projections.worker import run_worker
+    from projections.engine.worker import run_worker
 
     stop = threading.Event()
     run_worker(settings, stop, log=lambda message: None)

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.settings import Settings
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from ledger_store.async_pool import AsyncPool
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
-from projections.consistency import ViewNotCaughtUpError
-from projections.key_queries import get_key, get_key_async
-from projections.key_records import KeyRecord
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.async_pool import AsyncPool
+from ledger_store.eventstore.settings import Settings
+from projections.engine.freshness import ViewNotCaughtUpError
+from projections.key_status.queries import get_key, get_key_async
+from projections.key_status.records import KeyRecord
 from tests.integration.test_views_world import World, catch_up, open_ledger
 
 

@@ -10,10 +10,10 @@ import random
 
 import pytest
 
+from domain.aggregate_ids import key_id
 from domain.base import DomainError
-from domain.ids import key_id
-from domain.ukey import PIN_LOCK_THRESHOLD, KeyStatus, UKey
-from ledger_store.key_commands import Ledger
+from domain.ukey.state import PIN_LOCK_THRESHOLD, KeyStatus, UKey
+from ledger_store.application.deciders.ukey import Ledger
 from tests.factories import valid_operator_holder
 from tests.integration.test_commands import WINDOW, ctx, enrolled, owner
 

@@ -8,10 +8,10 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.cli import main
-from ledger_store.application import LedgerCore
-from ledger_store.settings import Settings
-from ledger_store.signing import load_or_create_signing_key, public_key_pem
+from api.cli.main import main
+from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.settings import Settings
+from ledger_store.proofs.checkpoint import load_or_create_signing_key, public_key_pem
 from tests.integration.test_checkpoints import grow, rewrite_history
 
 

@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger_store.application import LedgerCore
-from ledger_store.chain import GENESIS, UnchainedEvent, extend_chain
-from ledger_store.checkpoints import (
+from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.settings import Settings
+from ledger_store.proofs.chain import GENESIS, UnchainedEvent, extend_chain
+from ledger_store.proofs.chain_walk import verify_chain
+from ledger_store.proofs.checkpoint import load_or_create_signing_key
+from ledger_store.proofs.merkle import leaf_hash, root_from_leaves
+from ledger_store.transparency.checkpointer import (
     Checkpointer,
     CheckpointError,
     checkpoint_at,
@@ -22,8 +26,7 @@ from ledger_store.checkpoints import (
     list_checkpoints,
     public_keys,
 )
-from ledger_store.merkle import leaf_hash, root_from_leaves
-from ledger_store.merkle_store import (
+from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
     KEYS,
     NODES,
@@ -33,12 +36,9 @@ from ledger_store.merkle_store import (
     stored_root,
     tree_size,
 )
-from ledger_store.settings import Settings
-from ledger_store.signing import load_or_create_signing_key
-from ledger_store.verify import verify_chain
-from replay.proofs import consistency_bundle, inclusion_bundle
-from replay.verifier import check_bundle, check_consistency
-from replay.verify import verify_ledger
+from replay.integrity import verify_ledger
+from replay.offline import check_bundle, check_consistency
+from replay.proof_bundles import consistency_bundle, inclusion_bundle
 from tests.toy_model import start
 
 WHEN = datetime(2026, 2, 1, tzinfo=UTC)

@@ -15,12 +15,12 @@ from api.demo.scenario import Demo
 from domain.base import Actor, CommandContext, ConflictError, DomainError, Role
 from domain.filings import FilingKind
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
-from domain.ukey import KeyStatus
-from ledger_store.application import VersionMismatchError
-from ledger_store.idempotency import IdempotencyClaim, IdempotencyMismatchError
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
-from ledger_store.verify import verify_chain
+from domain.ukey.state import KeyStatus
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.idempotency import IdempotencyClaim, IdempotencyMismatchError
+from ledger_store.application.ledger import VersionMismatchError
+from ledger_store.eventstore.settings import Settings
+from ledger_store.proofs.chain_walk import verify_chain
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 WINDOW = Actor(principal_id="window-clerk-01", role=Role.WINDOW)

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from domain.base import Actor, ConflictError, Role
-from ledger_store.application import LedgerCore
-from ledger_store.chain import GENESIS, UnchainedEvent, chain_hash, extend_chain
-from ledger_store.settings import Settings
-from ledger_store.verify import verify_chain
+from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.settings import Settings
+from ledger_store.proofs.chain import GENESIS, UnchainedEvent, chain_hash, extend_chain
+from ledger_store.proofs.chain_walk import verify_chain
 from tests.toy_model import Counter, CounterBumped, CounterStarted, counter_id, ctx, start
 
 
@@ -92,8 +92,8 @@ def test_the_chain_links_every_entry(ledger: LedgerCore) -> None:
 
 
 def test_every_backend_hashes_exactly_as_the_chain_module(ledger: LedgerCore) -> None:
-    # PostgreSQL hashes inside the database (under the writer lock); ledger_store.chain is the
-    # reference the verifier uses. Several events per append, and bytes that are not ASCII.
+    # PostgreSQL hashes inside the database (under the writer lock); ledger_store.proofs.chain is
+    # the reference the verifier uses. Several events per append, and bytes that are not ASCII.
     clerk = Actor(principal_id="海口窗口·张三", role=Role.WINDOW)
     ledger.record(
         [

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
+from domain.aggregate_ids import key_id
 from domain.base import CommandContext, DomainError
-from domain.ids import key_id
-from domain.ukey_events import PinAttemptFailed
-from ledger_store.application import CommandResult
-from ledger_store.idempotency import IdempotencyClaim, IdempotencyMismatchError
-from ledger_store.key_commands import Ledger
-from ledger_store.verify import verify_chain
+from domain.ukey.events import PinAttemptFailed
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.idempotency import IdempotencyClaim, IdempotencyMismatchError
+from ledger_store.application.ledger import CommandResult
+from ledger_store.proofs.chain_walk import verify_chain
 from tests.integration.test_commands import ctx, enrolled, owner
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 from api.demo.scenario import Demo
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
-from projections.rebuild import dump_views
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.settings import Settings
+from projections.engine.rebuild import dump_views
+from projections.engine.schema import TableNames
 from projections.registry import resolve_views
-from projections.schema import TableNames
 
 
 @pytest.fixture

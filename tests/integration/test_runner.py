@@ -8,19 +8,19 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from ledger_store.database import SqlCursor
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
-from projections.consistency import wait_for_position
-from projections.decode import Item
-from projections.inprocess import InProcessProjector
-from projections.key_queries import get_key
-from projections.positions import read_positions
-from projections.rebuild import rebuild
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.database import SqlCursor
+from ledger_store.eventstore.settings import Settings
+from projections.engine.entries import Item
+from projections.engine.freshness import wait_for_position
+from projections.engine.inprocess import InProcessProjector
+from projections.engine.positions import read_positions
+from projections.engine.rebuild import rebuild
+from projections.engine.runner import Runner
+from projections.engine.schema import TableNames
+from projections.engine.worker import run_worker
+from projections.key_status.queries import get_key
 from projections.registry import AUDIT_TRAIL, KEY_STATUS, TRACKED
-from projections.runner import Runner
-from projections.schema import TableNames
-from projections.worker import run_worker
 from tests.integration.test_views_world import World, catch_up, dump, open_ledger
 
 NAMES = [view.name for view in TRACKED]

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger_store.database import LedgerDatabase
-from ledger_store.settings import Settings
-from projections.positions import read_positions
-from projections.rebuild import rebuild
+from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.eventstore.settings import Settings
+from projections.engine.positions import read_positions
+from projections.engine.rebuild import rebuild
 from projections.registry import TRACKED
 from tests.integration.test_views_world import World, catch_up, dump, open_ledger
 
@@ -24,8 +24,8 @@ NAMES = [view.name for view in TRACKED]
 KILLS = 3
 CHILD = (
     "import sys, threading\n"
-    "from ledger_store.settings import Settings\n"
-    "from projections.worker import run_worker\n"
+    "from ledger_store.eventstore.settings import Settings\n"
+    "from projections.engine.worker import run_worker\n"
     "run_worker(Settings(database_url=sys.argv[1]), threading.Event(), "
     "batch_size=int(sys.argv[2]), poll_interval=0.05, log=lambda message: None)\n"
 )

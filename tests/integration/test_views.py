@@ -8,15 +8,15 @@ from datetime import timedelta
 import pytest
 
 from domain.identifiers import mask_id_number, mask_phone
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
-from projections.audit_queries import audit_events, position_at, stream_history
-from projections.consistency import ViewNotCaughtUpError
-from projections.expiry_calendar import expiring_keys
-from projections.key_queries import find_keys, get_key
-from projections.overview_queries import get_enterprise
-from projections.rebuild import rebuild
-from projections.window_queue import window_queue
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.settings import Settings
+from projections.audit_trail.queries import audit_events, position_at, stream_history
+from projections.engine.freshness import ViewNotCaughtUpError
+from projections.engine.rebuild import rebuild
+from projections.enterprise_overview.queries import get_enterprise
+from projections.expiry_calendar.queries import expiring_keys
+from projections.key_status.queries import find_keys, get_key
+from projections.window_queue.queries import window_queue
 from tests.factories import enterprise_ctx, window_ctx
 from tests.integration.test_views_world import World, catch_up, dump, open_ledger
 

@@ -13,13 +13,13 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from domain.enterprise import EnterpriseChange
-from domain.ids import operator_id
+from domain.aggregate_ids import operator_id
+from domain.enterprise.state import EnterpriseChange
 from domain.permissions import Permission
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
-from projections.rebuild import rebuild
-from projections.runner import Runner
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.settings import Settings
+from projections.engine.rebuild import rebuild
+from projections.engine.runner import Runner
 from tests.conftest import POSTGRES_URL, postgres_url_for
 from tests.factories import enterprise_ctx, window_ctx
 from tests.integration.test_views_world import Enrolled, World, dump, open_ledger

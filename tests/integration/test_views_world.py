@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.aggregate_ids import operator_id
 from domain.base import DomainError
 from domain.forms import KeyKind, RenewalDocuments, Supplier, SupplierProduct
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
-from domain.ids import operator_id
-from ledger_store.application import CommandResult
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
-from projections.rebuild import dump_views
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import CommandResult
+from ledger_store.eventstore.settings import Settings
+from projections.engine.rebuild import dump_views
+from projections.engine.runner import Runner
 from projections.registry import TRACKED
-from projections.runner import Runner
 from tests.factories import (
     T0,
     enterprise_ctx,

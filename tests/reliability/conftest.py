@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.settings import Settings
 from tests.conftest import postgres_url_for
 from tests.reliability.support import FIGURES
 

@@ -17,9 +17,9 @@ from typing import IO, Any
 
 import httpx
 
-from api.auth import TokenStore
-from ledger_store.application import LedgerCore
-from ledger_store.settings import Settings
+from api.http.auth import TokenStore
+from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
@@ -63,7 +63,7 @@ def _environment(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 class Subprocess:
-    """One `python -m api.cli …` child, its output in a log file; SIGKILL or SIGTERM it."""
+    """One `python -m api.cli.main …` child, its output in a log file; SIGKILL or SIGTERM it."""
 
     def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
         self.args = args
@@ -77,7 +77,7 @@ class Subprocess:
         assert self.process is None or self.process.poll() is not None, "already running"
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", *self.args],
+            [sys.executable, "-m", "api.cli.main", *self.args],
             cwd=ROOT,
             env=self.env,
             stdin=subprocess.DEVNULL,

@@ -16,15 +16,15 @@ from domain.base import Actor, CommandContext, DomainEvent, Role
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import MailingDetails
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
-from ledger_store.checkpoints import create_checkpoint
-from ledger_store.database import LedgerDatabase
-from ledger_store.key_commands import Ledger
-from ledger_store.signing import load_or_create_signing_key
-from projections.rebuild import rebuild
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.proofs.checkpoint import load_or_create_signing_key
+from ledger_store.transparency.checkpointer import create_checkpoint
+from projections.engine.rebuild import rebuild
+from projections.engine.runner import Runner
+from projections.engine.schema import TableNames
 from projections.registry import TRACKED
-from projections.runner import Runner
-from projections.schema import TableNames
-from replay.verify import verify_ledger
+from replay.integrity import verify_ledger
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 WINDOW = Actor(principal_id="window-clerk-01", role=Role.WINDOW)

@@ -26,8 +26,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from api.main import create_app
-from api.schemas import examples
+from api.http.app import create_app
+from api.http.schemas import examples
 from domain.identifiers import (
     check_ems_tracking_number,
     check_resident_id,
@@ -35,8 +35,8 @@ from domain.identifiers import (
     organisation_code_check_char,
     organisation_code_warning,
 )
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import Api, api_settings
 from tests.reliability.processes import ServedApi, issue_tokens, problem_of
 from tests.reliability.support import count, enroll
@@ -318,7 +318,7 @@ def test_the_openapi_documents_the_400_given_to_a_body_that_is_not_json(tmp_path
     """BUG (found by schemathesis above): a body that does not parse as JSON is answered 400
     (`bad_request`, a proper problem document), but no operation lists 400 among its answers,
     so clients generated from /openapi.json do not expect it. Fix: add 400 to the statuses of
-    `PROBLEMS` in api/errors.py."""
+    `PROBLEMS` in api/http/errors.py."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'openapi.db'}"), api_settings())
     document = app.openapi()
     missing = [

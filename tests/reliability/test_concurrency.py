@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 
-from api.schemas.examples import DOCUMENTS
-from domain.ids import key_id
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
-from projections.inprocess import InProcessProjector
+from api.http.schemas.examples import DOCUMENTS
+from domain.aggregate_ids import key_id
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.settings import Settings
+from projections.engine.inprocess import InProcessProjector
 from tests.reliability.processes import ServedApi, issue_tokens, problem_of
 from tests.reliability.support import (
     Enrolled,

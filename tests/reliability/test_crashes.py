@@ -19,12 +19,12 @@ import orjson
 
 from api.demo import samples
 from api.demo.scenario import Demo
+from domain.aggregate_ids import key_id
 from domain.identifier_generators import make_customs_code, make_uscc
-from domain.ids import key_id
 from domain.region import HAINAN
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
-from projections.positions import read_positions
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.settings import Settings
+from projections.engine.positions import read_positions
 from projections.registry import TRACKED
 from tests.reliability.processes import ServedApi, Worker, issue_tokens, problem_of
 from tests.reliability.support import (

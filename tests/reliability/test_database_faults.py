@@ -19,12 +19,12 @@ import psycopg
 import pytest
 from eventsourcing.persistence import PersistenceError
 
+from domain.aggregate_ids import key_id
 from domain.base import DomainError
-from domain.ids import key_id
-from domain.ukey_events import PinAttemptFailed
-from ledger_store.idempotency import IdempotencyClaim
-from ledger_store.key_commands import Ledger
-from ledger_store.settings import Settings
+from domain.ukey.events import PinAttemptFailed
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.idempotency import IdempotencyClaim
+from ledger_store.eventstore.settings import Settings
 from tests.reliability.processes import ServedApi, TcpProxy, issue_tokens, problem_of
 from tests.reliability.support import (
     catch_up_views,

@@ -16,15 +16,15 @@ from hypothesis import HealthCheck, settings as hypothesis_settings, strategies 
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from api.demo.samples import ALL_DOCUMENTS
+from domain.aggregate_ids import operator_id
 from domain.base import Actor, DomainError
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import KeyKind, Permission, RenewalDocuments, Supplier, SupplierProduct
-from domain.ids import operator_id
-from domain.ukey import KeyStatus
-from ledger_store.application import CommandResult
-from ledger_store.key_commands import Ledger
-from projections.key_queries import get_key
-from projections.runner import Runner
+from domain.ukey.state import KeyStatus
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import CommandResult
+from projections.engine.runner import Runner
+from projections.key_status.queries import get_key
 from tests.reliability.support import T0, WINDOW, count, ctx, enroll
 
 LOCK_AFTER = 5  # 累计输错5次密码会自动锁定

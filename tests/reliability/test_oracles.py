@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from domain.aggregate_ids import key_id
 from domain.base import DomainEvent
-from domain.ids import key_id
-from ledger_store.idempotency import IdempotencyClaim
-from ledger_store.key_commands import Ledger
-from projections.key_status import KEYS
-from projections.schema import TableNames
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.idempotency import IdempotencyClaim
+from projections.engine.schema import TableNames
+from projections.key_status.fold import KEYS
 from tests.reliability.support import (
     T0,
     catch_up_views,

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 from fastapi.routing import APIRoute
 
-from api.schemas import examples
-from ledger_store.settings import Settings
+from api.http.schemas import examples
+from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import Api, opened
 from tests.conftest import POSTGRES_URL
 from tests.reliability.processes import ServedApi, issue_tokens, problem_of

@@ -18,14 +18,14 @@ from uuid import UUID, uuid4
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.demo.scenario import Demo
-from ledger_store.chain import GENESIS, chain_hash, entry_hash
-from ledger_store.checkpoints import create_checkpoint
-from ledger_store.database import LedgerDatabase
-from ledger_store.key_commands import Ledger
-from ledger_store.merkle_store import CHECKPOINTS, KEYS, NODES, STATE, ensure_tables
-from ledger_store.settings import Settings
-from ledger_store.signing import load_or_create_signing_key
-from replay.verify import verify_ledger
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.eventstore.settings import Settings
+from ledger_store.proofs.chain import GENESIS, chain_hash, entry_hash
+from ledger_store.proofs.checkpoint import load_or_create_signing_key
+from ledger_store.transparency.checkpointer import create_checkpoint
+from ledger_store.transparency.tree_store import CHECKPOINTS, KEYS, NODES, STATE, ensure_tables
+from replay.integrity import verify_ledger
 from tests.reliability.support import count
 
 ALTERATIONS = {"sqlite": 1000, "postgres": 1000}  # 1,000 random alterations on each backend

@@ -13,9 +13,9 @@ import orjson
 
 from api.demo.samples import ALL_DOCUMENTS
 from domain.base import DomainError
-from ledger_store.database import LedgerDatabase
-from ledger_store.idempotency import IdempotencyClaim
-from ledger_store.key_commands import Ledger
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.idempotency import IdempotencyClaim
+from ledger_store.eventstore.database import LedgerDatabase
 from tests.reliability.support import WINDOW, Enrolled, count, ctx, later
 
 KINDS = (

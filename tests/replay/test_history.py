@@ -9,10 +9,10 @@ from uuid import UUID
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from domain.ids import enterprise_id, key_id
-from ledger_store.application import LedgerCore
-from ledger_store.checkpoints import create_checkpoint
-from ledger_store.settings import Settings
+from domain.aggregate_ids import enterprise_id, key_id
+from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.settings import Settings
+from ledger_store.transparency.checkpointer import create_checkpoint
 from replay.history import StreamError, parse_as_of, stream_aggregate_id, stream_history
 from tests.toy_model import T0, Counter, CounterBumped, CounterStarted, ctx
 

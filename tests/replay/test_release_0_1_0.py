@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 from tests.conftest import POSTGRES_URL, postgres_url_for
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "release-0.1.0"
@@ -92,8 +92,8 @@ def test_a_0_1_0_export_verifies_offline(tmp_path: Path) -> None:
 
 
 def test_a_0_1_0_ledger_reads_its_aggregates(old_ledger: str) -> None:
-    from ledger_store.key_commands import Ledger
-    from ledger_store.settings import Settings
+    from ledger_store.application.deciders.ukey import Ledger
+    from ledger_store.eventstore.settings import Settings
 
     ledger = Ledger(Settings(database_url=old_ledger))
     try:

@@ -14,18 +14,18 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger_store.chain import UnchainedEvent, extend_chain
-from ledger_store.database import LedgerEntry
-from ledger_store.merkle import (
+from ledger_store.eventstore.database import LedgerEntry
+from ledger_store.proofs.chain import UnchainedEvent, extend_chain
+from ledger_store.proofs.checkpoint import Checkpoint, public_key_pem, sign_checkpoint
+from ledger_store.proofs.export_format import encode_entry
+from ledger_store.proofs.merkle import (
     InMemoryNodeStore,
     MerkleAccumulator,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
 )
-from ledger_store.signing import Checkpoint, public_key_pem, sign_checkpoint
-from replay.export_format import encode_entry
-from replay.verifier import Verdict, check_bundle, check_consistency, check_export, check_inclusion
+from replay.offline import Verdict, check_bundle, check_consistency, check_export, check_inclusion
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 OTHER = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
@@ -39,7 +39,7 @@ def rows(n: int) -> list[LedgerEntry]:
         UnchainedEvent(
             uuid5(NS, f"agg{i % 4}"),
             i // 4 + 1,
-            "domain.ukey_events:KeyIssued",
+            "domain.ukey.events:KeyIssued",
             orjson.dumps({"n": i, "card_no": f"card-{i}", "note": "中文"}),
         )
         for i in range(n)

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
+from domain.aggregate_ids import enterprise_id
 from domain.base import Actor, CommandContext, DomainEvent, Role
-from domain.enterprise import (
+from domain.enterprise.state import (
     Enterprise,
     EnterpriseChange,
     EnterpriseInfoChanged,
@@ -23,7 +24,6 @@ from domain.enterprise import (
 from domain.filings import CustomsFiling, FilingKind, ForexFiling, ThreeInOneFiling
 from domain.forms import KeyKind
 from domain.identifier_generators import make_customs_code, make_uscc
-from domain.ids import enterprise_id
 from domain.region import GUANGDONG, HAINAN
 from tests.factories import (
     T0,

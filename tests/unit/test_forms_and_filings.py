@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from domain.aggregate_ids import enterprise_id, key_id, operator_id
 from domain.filings import (
     CustomsFiling,
     Filing,
@@ -39,7 +40,6 @@ from domain.forms import (
     SupplierProduct,
 )
 from domain.identifier_generators import make_customs_code, make_uscc
-from domain.ids import enterprise_id, key_id, operator_id
 from domain.region import GUANGDONG, HAINAN, REGIONS, RegionConfig, get_region
 from tests.factories import (
     all_documents,

@@ -7,14 +7,14 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.utils import get_topic
 
-from domain.base import Actor, DomainEvent, Role
-from ledger_store.mapping import OrjsonTranscoder, PydanticMapper
+from domain.base import Actor, DomainEvent, Role, stored_as
+from ledger_store.eventstore.mapping import OrjsonTranscoder, PydanticMapper
 
 STREAM = UUID("7a0b5a1e-3c1d-5b52-8d7e-1f0c2a3b4c5d")
 
 
+@stored_as("ParcelHandedOver")
 class ParcelHandedOver(DomainEvent):
     """Version 3 of a test event: v1 had `tracking`; v2 renamed it; v3 added `carrier`."""
 
@@ -40,7 +40,7 @@ def mapper() -> PydanticMapper:
 
 def stored(state: bytes) -> StoredEvent:
     return StoredEvent(
-        originator_id=STREAM, originator_version=2, topic=get_topic(ParcelHandedOver), state=state
+        originator_id=STREAM, originator_version=2, topic=ParcelHandedOver.type_name, state=state
     )
 
 
@@ -82,7 +82,7 @@ def test_the_current_version_is_written_with_its_class_version_and_reads_back_eq
 
 
 def test_first_versions_are_written_without_a_class_version() -> None:
-    from domain.ukey_events import PinChanged
+    from domain.ukey.events import PinChanged
 
     event = PinChanged(
         originator_id=STREAM,

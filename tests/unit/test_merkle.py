@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ledger_store.merkle import (
+from ledger_store.proofs.merkle import (
     EMPTY_ROOT,
     InMemoryNodeStore,
     MerkleAccumulator,

@@ -6,7 +6,15 @@ import random
 
 import pytest
 
-from domain.enterprise import Enterprise
+from domain.aggregate_ids import operator_id
+from domain.card_holder.state import (
+    Operator,
+    OperatorRegistered,
+    PermissionsGranted,
+    PermissionsRevoked,
+    holders_from_form,
+)
+from domain.enterprise.state import Enterprise
 from domain.forms import (
     CUSTOMS_PERMISSIONS,
     CustomsDeclarer,
@@ -15,14 +23,6 @@ from domain.forms import (
     Permission,
 )
 from domain.identifier_generators import make_uscc
-from domain.ids import operator_id
-from domain.operator import (
-    Operator,
-    OperatorRegistered,
-    PermissionsGranted,
-    PermissionsRevoked,
-    holders_from_form,
-)
 from tests.factories import (
     active_key,
     approved_enterprise,

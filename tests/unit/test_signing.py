@@ -16,8 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings, strategies as st
 from pydantic import ValidationError
 
-from ledger_store.merkle import EMPTY_ROOT
-from ledger_store.signing import (
+from ledger_store.proofs.checkpoint import (
     Checkpoint,
     SignatureError,
     key_id,
@@ -28,6 +27,7 @@ from ledger_store.signing import (
     sign_checkpoint,
     verify_checkpoint,
 )
+from ledger_store.proofs.merkle import EMPTY_ROOT
 
 ROOT = hashlib.sha256(b"root").digest()
 HEAD = hashlib.sha256(b"head").digest()

@@ -8,15 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import domain.enterprise
-import domain.operator
-import domain.ukey_events
+import domain.card_holder.state
+import domain.enterprise.state
+import domain.ukey.events
+from domain.aggregate_ids import key_id
 from domain.base import DomainEvent, NotFoundError
 from domain.forms import KeyKind, Media, Supplier
 from domain.identifier_generators import make_uscc
-from domain.ids import key_id
-from domain.ukey import PIN_LOCK_THRESHOLD, VALIDITY_YEARS, KeyStatus, UKey, add_years
-from domain.ukey_events import (
+from domain.ukey.events import (
     CertificateRenewalPreApproved,
     CertificateRenewalRequested,
     CertificateRenewed,
@@ -29,6 +28,7 @@ from domain.ukey_events import (
     PinLocked,
     PinUnlocked,
 )
+from domain.ukey.state import PIN_LOCK_THRESHOLD, VALIDITY_YEARS, KeyStatus, UKey, add_years
 from tests.factories import (
     T0,
     active_key,
@@ -584,7 +584,7 @@ def test_only_a_usable_legal_person_key_of_the_enterprise_is_active_for_it(
 
 
 def _all_event_classes() -> list[type[DomainEvent]]:
-    modules = (domain.enterprise, domain.operator, domain.ukey_events)
+    modules = (domain.enterprise.state, domain.card_holder.state, domain.ukey.events)
     return [
         value
         for module in modules
@@ -634,7 +634,7 @@ def test_no_event_has_a_pin_field() -> None:
 
 def test_the_whole_lifecycle_covers_every_key_event() -> None:
     names = {type(event).__name__ for event in _lifecycle(1)}
-    ukey_events = {c.__name__ for c in _all_event_classes() if c.__module__.endswith("ukey_events")}
+    ukey_events = {c.__name__ for c in _all_event_classes() if c.__module__ == "domain.ukey.events"}
     assert ukey_events - names == {"KeyFrozen"}
 
 

@@ -1,0 +1,1 @@
+"""The `eport-ledger` command line: one module per sub-command group."""

@@ -1,0 +1,245 @@
+"""Auditors' sub-commands: verify, checkpoint, export, proof, verify-export, verify-proof."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ledger_store.application.ledger import LedgerCore
+from ledger_store.proofs.checkpoint import (
+    Checkpoint,
+    load_or_create_signing_key,
+    load_public_key_pem,
+)
+from ledger_store.transparency.checkpointer import (
+    CheckpointError,
+    create_checkpoint,
+    iter_checkpoints,
+)
+from ledger_store.transparency.tree_store import MerkleStoreError, ProofRequestError
+from replay.export import export_ledger
+from replay.integrity import verify_ledger
+from replay.offline import Verdict, check_bundle, check_export_file
+from replay.proof_bundles import consistency_bundle, inclusion_bundle
+
+
+def register(subparsers: Any) -> None:
+    """Add the auditors' sub-commands."""
+    keys_help = "a trusted Ed25519 public key (PEM file); repeat for rotated keys"
+    verify = subparsers.add_parser(
+        "verify", help="check chain, Merkle tree and checkpoints; exit 0 when intact"
+    )
+    verify.add_argument(
+        "--checkpoint", type=Path, help="a checkpoint JSON you kept: prove the ledger extends it"
+    )
+    verify.add_argument("--public-key", type=Path, action="append", default=[], help=keys_help)
+    verify.set_defaults(run=run_verify)
+
+    checkpoint = subparsers.add_parser(
+        "checkpoint", help="sign and store a checkpoint, print it as JSON"
+    )
+    checkpoint.add_argument(
+        "--list", action="store_true", help="print every stored checkpoint instead"
+    )
+    checkpoint.set_defaults(run=run_checkpoint)
+
+    export = subparsers.add_parser(
+        "export", help="the ledger as JSON Lines, then its signed checkpoint"
+    )
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.set_defaults(run=run_export)
+
+    proof = subparsers.add_parser("proof", help="print a proof bundle (JSON) to check offline")
+    kinds = proof.add_subparsers(dest="proof_kind", required=True, metavar="KIND")
+    inclusion = kinds.add_parser(
+        "inclusion", help="ledger entry INDEX is in the checkpoint of SIZE"
+    )
+    inclusion.add_argument("--index", type=int, required=True, help="1-based ledger index")
+    inclusion.add_argument("--size", type=int, help="tree size (default: latest checkpoint)")
+    inclusion.set_defaults(run=run_proof_inclusion)
+    consistency = kinds.add_parser("consistency", help="the checkpoint of TO extends that of FROM")
+    consistency.add_argument("--from", dest="old", type=int, required=True, help="older tree size")
+    consistency.add_argument("--to", dest="new", type=int, help="newer size (default: latest)")
+    consistency.set_defaults(run=run_proof_consistency)
+
+    offline = subparsers.add_parser("verify-export", help="check an export offline (no database)")
+    offline.add_argument("file", type=Path)
+    offline.add_argument("--public-key", type=Path, action="append", default=[], help=keys_help)
+    offline.set_defaults(run=run_verify_export)
+
+    bundle = subparsers.add_parser(
+        "verify-proof", help="check a proof bundle offline (no database)"
+    )
+    bundle.add_argument("file", type=Path)
+    bundle.add_argument("--public-key", type=Path, action="append", default=[], help=keys_help)
+    bundle.set_defaults(run=run_verify_proof)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on a terminal's stderr; nothing otherwise."""
+    with Progress(
+        TextColumn("verifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task("verify", total=total)
+
+        def advance(done: int) -> None:
+            if done % 1000 == 0 or done == total:
+                progress.update(task, completed=done)
+
+        yield advance
+
+
+def _keys(paths: list[Path]) -> list[Ed25519PublicKey]:
+    return [load_public_key_pem(path.read_bytes()) for path in paths]
+
+
+def _load_checkpoint(path: Path) -> Checkpoint:
+    """A checkpoint JSON, bare or wrapped as ``{"checkpoint": ...}`` (an export's last line)."""
+    raw = path.read_bytes().strip()
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        data = orjson.loads(raw.splitlines()[-1])
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} does not hold a checkpoint object")
+    return Checkpoint.model_validate(data.get("checkpoint", data))
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"eport-ledger: {message}", file=sys.stderr)
+    return code
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Verify chain, tree and checkpoints (and an old checkpoint); name the first bad index."""
+    try:
+        old = _load_checkpoint(args.checkpoint) if args.checkpoint else None
+        trusted = _keys(args.public_key)
+    except (OSError, ValueError) as error:
+        return _fail(f"cannot read --checkpoint/--public-key: {error}")
+    ledger = LedgerCore()
+    try:
+        with _progress(ledger.position()) as progress:
+            report = verify_ledger(
+                ledger.database, old_checkpoint=old, trusted_keys=trusted, progress=progress
+            )
+    finally:
+        ledger.close()
+    if report.intact:
+        extends = f"; extends your checkpoint at size {old.size}" if old else ""
+        print(
+            f"intact: {report.size} entries, chain head {report.chain_head.hex()}, "
+            f"Merkle root {report.root.hex()}; {report.checkpoints_checked} checkpoints and "
+            f"{report.nodes_checked} stored nodes verified{extends}"
+        )
+        return 0
+    first, *rest = report.ordered()
+    where = f" at ledger index {first.ledger_index}" if first.ledger_index else ""
+    print(f"TAMPERED{where}: {first.problem}")
+    for finding in rest:
+        print(f"  also, {finding}")
+    return 1
+
+
+def run_checkpoint(args: argparse.Namespace) -> int:
+    """Sign and store a checkpoint of the current head (or list them) and print JSON."""
+    ledger = LedgerCore()
+    try:
+        if args.list:
+            _print_json([cp.model_dump(mode="json") for cp in iter_checkpoints(ledger.database)])
+            return 0
+        key = load_or_create_signing_key(ledger.settings.key_path())
+        checkpoint = create_checkpoint(ledger.database, key)
+    except (CheckpointError, MerkleStoreError) as error:
+        return _fail(f"cannot checkpoint: {error}", 1)
+    finally:
+        ledger.close()
+    _print_json(checkpoint.model_dump(mode="json"))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write the export (checkpointing the head first when needed)."""
+    ledger = LedgerCore()
+    try:
+        key = load_or_create_signing_key(ledger.settings.key_path())
+        if args.out is None:
+            checkpoint = export_ledger(ledger.database, sys.stdout.buffer, key)
+        else:
+            with args.out.open("wb") as out:
+                checkpoint = export_ledger(ledger.database, out, key)
+    except (CheckpointError, MerkleStoreError) as error:
+        return _fail(f"cannot export: {error}", 1)
+    finally:
+        ledger.close()
+    print(
+        f"exported {checkpoint.size} entries with checkpoint {checkpoint.root_hash}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _run_bundle(make: Callable[[LedgerCore], dict[str, Any]]) -> int:
+    ledger = LedgerCore()
+    try:
+        bundle = make(ledger)
+    except (ProofRequestError, MerkleStoreError) as error:
+        return _fail(str(error))
+    finally:
+        ledger.close()
+    _print_json(bundle)
+    return 0
+
+
+def run_proof_inclusion(args: argparse.Namespace) -> int:
+    """Print the inclusion proof bundle of one ledger index."""
+    return _run_bundle(lambda ledger: inclusion_bundle(ledger.database, args.index, args.size))
+
+
+def run_proof_consistency(args: argparse.Namespace) -> int:
+    """Print the consistency proof bundle between two tree sizes."""
+    return _run_bundle(lambda ledger: consistency_bundle(ledger.database, args.old, args.new))
+
+
+def _report(verdict: Verdict) -> int:
+    print(str(verdict))
+    return 0 if verdict.valid else 1
+
+
+def run_verify_export(args: argparse.Namespace) -> int:
+    """Check an export file offline."""
+    try:
+        keys = _keys(args.public_key) or None
+    except (OSError, ValueError) as error:
+        return _fail(f"cannot read --public-key: {error}")
+    return _report(check_export_file(args.file, keys))
+
+
+def run_verify_proof(args: argparse.Namespace) -> int:
+    """Check a proof bundle offline."""
+    try:
+        keys = _keys(args.public_key) or None
+        bundle = orjson.loads(args.file.read_bytes())
+    except (OSError, ValueError) as error:
+        return _fail(f"cannot read the bundle or --public-key: {error}")
+    if not isinstance(bundle, dict):
+        return _fail("the bundle is not a JSON object")
+    return _report(check_bundle(bundle, keys))

@@ -1,0 +1,35 @@
+"""`eport-ledger worker`: keep the views current for several API processes on one database."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from typing import Any
+
+from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.settings import Settings
+from ledger_store.transparency.checkpointer import Checkpointer
+from projections.engine.worker import run_worker
+
+
+def register(subparsers: Any) -> None:
+    """Add `worker`."""
+    parser = subparsers.add_parser(
+        "worker",
+        help="keep the views current (run API processes with EPORT_API_VIEWS=worker beside it)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
+    """Follow the ledger and sign periodic checkpoints until SIGTERM, SIGINT or `stop`."""
+    settings = Settings()
+    ledger = LedgerCore(settings)
+    checkpointer = Checkpointer.from_settings(ledger.database, settings)
+    checkpointer.start()
+    try:
+        run_worker(settings, stop or threading.Event())
+    finally:
+        checkpointer.stop(final=True)
+        ledger.close()
+    return 0

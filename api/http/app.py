@@ -1,0 +1,170 @@
+"""The FastAPI app: collects the routers; its lifespan opens ONE Ledger and the views' runner."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api.http.auth import FailedAuthLimiter, TokenCache, TokenStore
+from api.http.deps import VIEWS_POLL_SECONDS, Services
+from api.http.errors import install as install_errors
+from api.http.metrics import Metrics
+from api.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from api.http.routes import audit, enterprises, health, key_lookup, keys, tokens, window
+from api.http.settings import ApiSettings
+from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.eventstore.settings import Settings
+from ledger_store.proofs.checkpoint import load_or_create_signing_key
+from ledger_store.transparency.checkpointer import Checkpointer
+from projections.engine.inprocess import InProcessProjector
+from projections.engine.positions import read_positions
+from projections.engine.runner import Runner
+from projections.registry import TRACKED
+
+log = logging.getLogger("eport.api")
+
+DESCRIPTION = """\
+The China E-Port enrollment filings and UKEY lifecycle as one tamper-evident, event-sourced
+ledger.
+
+**Tokens.** Every `/v1` call needs `Authorization: Bearer <token>`. Get one on the server with
+`eport-ledger token create --role window` (roles: enterprise — with `--enterprise USCC` —,
+window, hotline, auditor, admin), then press *Authorize* above and paste it.
+
+**Commands** accept `Idempotency-Key` (a retry returns the first answer, nothing is recorded
+twice) and `If-Match` (the version you last saw; 409 with the current one if it moved). They
+answer `{id, version, position}`: pass `position` as `min_position` to any query to read your
+own write. Errors are `application/problem+json` (RFC 9457) naming the rule and the fields.
+"""
+
+OPENAPI_TAGS = [
+    {"name": "enterprises", "description": "registration, the four filings, review, card holders"},
+    {"name": "keys", "description": "issue, EMS, PIN, renewal, loss, freeze, void, replacement"},
+    {"name": "window", "description": "the window's work queue and expiry calendar"},
+    {"name": "audit", "description": "entries, history as of a moment, checkpoints and proofs"},
+    {"name": "tokens", "description": "bearer tokens (admin)"},
+    {"name": "operations", "description": "health, readiness, metrics"},
+]
+
+
+def open_services(settings: Settings, api: ApiSettings, metrics: Metrics) -> Services:
+    """Open the ledger, the token table, the signing key and (if configured) the views' runner."""
+    ledger = Ledger(settings)
+    try:
+        store = TokenStore(ledger.database)
+        store.create_table()
+        services = Services(
+            settings=settings,
+            api=api,
+            ledger=ledger,
+            tokens=store,
+            token_cache=TokenCache(store, api.token_cache_seconds),
+            limiter=FailedAuthLimiter(api.auth_failures_per_minute),
+            metrics=metrics,
+            signing_key=load_or_create_signing_key(settings.key_path()),
+        )
+        if api.views == "inprocess":
+            services.projector = InProcessProjector(ledger.database, interval=VIEWS_POLL_SECONDS)
+            services.projector.start()
+        else:  # the worker keeps them; their tables exist before its first batch all the same
+            Runner(ledger.database).setup()
+        if api.checkpoints:
+            services.checkpointer = Checkpointer(
+                ledger.database,
+                services.signing_key,
+                every_events=settings.checkpoint_every_events,
+                every_seconds=settings.checkpoint_every_seconds,
+            )
+            services.checkpointer.start()
+    except BaseException:
+        ledger.close()
+        raise
+    return services
+
+
+def close_services(services: Services) -> None:
+    """Stop the background threads (a final checkpoint first), then close the ledger."""
+    try:
+        if services.checkpointer is not None:
+            services.checkpointer.stop(final=True)
+        if services.projector is not None:
+            services.projector.stop()
+    finally:
+        services.ledger.close()
+
+
+def create_app(settings: Settings | None = None, api: ApiSettings | None = None) -> FastAPI:
+    """The app for these settings (EPORT_* and EPORT_API_* from the environment by default)."""
+    settings = settings or Settings()
+    api = api or ApiSettings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = open_services(settings, api, metrics)
+        services.async_pool = services.ledger.database.async_pool()
+        if services.async_pool is not None:
+            await services.async_pool.open()
+        app.state.services = services
+        database = services.ledger.database
+        names = [view.name for view in TRACKED]
+        metrics.watch_ledger(
+            lambda: services.ledger.position(), lambda: read_positions(database, names)
+        )
+        log.info(
+            "serving the ledger",
+            extra={
+                "database": "postgres" if settings.is_postgres else "sqlite",
+                "views": api.views,
+            },
+        )
+        try:
+            yield
+        finally:
+            if services.async_pool is not None:
+                await services.async_pool.close()
+            close_services(services)
+
+    app = FastAPI(
+        title="eport-ledger",
+        version="0.1.0",
+        summary="China E-Port enrollment filings and the UKEY lifecycle, as a hash-chained ledger",
+        description=DESCRIPTION,
+        openapi_tags=OPENAPI_TAGS,
+        lifespan=lifespan,
+    )
+    install_errors(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=api.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    # Routers are tried in this order on every request: the key lookup and the key commands
+    # (PIN attempts) are the most frequent calls; health's routes have no prefix to skip by.
+    for module in (key_lookup, keys, enterprises, window, audit, tokens, health):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with problem answers typed `application/problem+json`."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, answer in operation.get("responses", {}).items():
+                    content = answer.get("content", {})
+                    if status[0] in "45" and "application/json" in content:
+                        content["application/problem+json"] = content.pop("application/json")
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,206 @@
+"""Running a command for a request: context, Idempotency-Key, If-Match, the answer and headers."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
+
+import orjson
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
+
+from api.http.auth import Principal
+from api.http.deps import Services, check_enterprise
+from api.http.errors import ProblemError
+from api.http.responses import OrjsonResponse
+from domain.base import CommandContext, NotFoundError, Role
+from ledger_store.application.deciders.ukey import CommandOptions, Ledger
+from ledger_store.application.idempotency import IdempotencyClaim
+from ledger_store.application.ledger import CommandResult
+
+_ETAG: Final = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+
+Action = Callable[[CommandContext, IdempotencyClaim | None], CommandResult]
+Location = str | Callable[[dict[str, Any]], str]
+"""Where the created record lives: a path, or one computed from the answer."""
+KeyStep = Callable[[Ledger, CommandContext, CommandOptions], CommandResult]
+"""One step of a key's life: the ledger, the context, and If-Match/Idempotency-Key to pass on."""
+AsyncKeyStep = Callable[[Ledger, CommandContext, CommandOptions], Awaitable[CommandResult]]
+"""The same, awaited on the event loop."""
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="any unique string (e.g. a UUID): a retry with it returns the first answer",
+        examples=["6f9c1e1a-0b7e-4c55-9a57-3c1f0e0d2a11"],
+    ),
+]
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=40,
+        description='the version you last saw ("3" or 3); 409 with the current one if it moved',
+        examples=['"3"'],
+    ),
+]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The expected version named by If-Match (`3`, `"3"`, `W/"3"`; `*` means any)."""
+    if value is None or value.strip() in ("", "*"):
+        return None
+    match = _ETAG.match(value.strip())
+    if match is None:
+        raise ProblemError(
+            422,
+            "invalid_if_match",
+            f'If-Match must be the aggregate version, e.g. "3"; got {value!r}',
+            field="header.If-Match",
+        )
+    return int(match.group(1))
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """The command headers of one request, bound to the app's services."""
+
+    services: Services
+    request: Request
+    idempotency_key: str | None
+    expected_version: int | None
+
+    def run(
+        self,
+        principal: Principal,
+        body: BaseModel | None,
+        action: Action,
+        *,
+        location: Location | None = None,
+    ) -> Response:
+        """Run `action` as `principal` now: the answer, with ETag (and Location) set.
+
+        The status is the route's (`status_code=201` on creations). The answer is rendered
+        here: FastAPI would otherwise validate the dict again, in a second worker thread.
+        """
+        ctx, claim = self._begin(principal, body)
+        return self._answer(action(ctx, claim), location)
+
+    def on_key(
+        self,
+        principal: Principal,
+        body: BaseModel | None,
+        card_no: str,
+        step: KeyStep,
+        *,
+        location: Location | None = None,
+    ) -> Response:
+        """Run a step of one key's life: an enterprise only on its own keys, then `run`."""
+        own_key(self.services, principal, card_no)
+        ledger = self.services.ledger
+
+        def action(ctx: CommandContext, claim: IdempotencyClaim | None) -> CommandResult:
+            return step(
+                ledger, ctx, {"expected_version": self.expected_version, "idempotency": claim}
+            )
+
+        return self.run(principal, body, action, location=location)
+
+    async def on_key_async(
+        self, principal: Principal, body: BaseModel | None, card_no: str, step: AsyncKeyStep
+    ) -> Response:
+        """`on_key` for a step that runs on the event loop (a read, if any, in a thread)."""
+        services = self.services
+        if principal.role is Role.ENTERPRISE:
+            owner = services.key_owners.get(card_no) or await asyncio.to_thread(
+                services.key_owner, card_no
+            )
+            check_key_owner(principal, card_no, owner)
+        ctx, claim = self._begin(principal, body)
+        options: CommandOptions = {"expected_version": self.expected_version, "idempotency": claim}
+        return self._answer(await step(services.ledger, ctx, options), None)
+
+    def _begin(
+        self, principal: Principal, body: BaseModel | None
+    ) -> tuple[CommandContext, IdempotencyClaim | None]:
+        ctx = CommandContext(
+            actor=principal.actor,
+            at=datetime.now(UTC),
+            request_id=self.request.scope.get("state", {}).get("request_id"),
+            idempotency_key=self.idempotency_key,
+        )
+        claim = None
+        if self.idempotency_key is not None:
+            claim = IdempotencyClaim(
+                scope=principal.principal_id,
+                key=self.idempotency_key,
+                fingerprint=self.fingerprint(body),
+            )
+        return ctx, claim
+
+    def _answer(self, result: CommandResult, location: Location | None) -> Response:
+        if not result.replayed and result.events:
+            self.services.committed()
+        answer = result.answer()
+        headers = {"ETag": f'"{result.version}"'}
+        if location is not None:
+            headers["Location"] = location if isinstance(location, str) else location(answer)
+        if result.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        route = self.request.scope.get("route")
+        status = getattr(route, "status_code", None) or 200
+        return OrjsonResponse(answer, status_code=status, headers=headers)
+
+    def fingerprint(self, body: BaseModel | None) -> str:
+        """What the request asks, so a key reused for another request is recognised."""
+        payload = None if body is None else body.model_dump(mode="json")
+        text = orjson.dumps(
+            {"method": self.request.method, "path": self.request.url.path, "body": payload},
+            option=orjson.OPT_SORT_KEYS,
+        )
+        return hashlib.sha256(text).hexdigest()
+
+
+async def command(
+    request: Request,
+    idempotency_key: IdempotencyKeyHeader = None,
+    if_match: IfMatchHeader = None,
+) -> Command:
+    """A command on an existing record: Idempotency-Key and If-Match."""
+    services: Services = request.app.state.services
+    return Command(services, request, idempotency_key, parse_if_match(if_match))
+
+
+async def creation(
+    request: Request,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Command:
+    """A command that creates a record: Idempotency-Key only."""
+    services: Services = request.app.state.services
+    return Command(services, request, idempotency_key, None)
+
+
+CommandDep = Annotated[Command, Depends(command)]
+CreationDep = Annotated[Command, Depends(creation)]
+
+
+def own_key(services: Services, principal: Principal, card_no: str) -> None:
+    """Refuse an enterprise token acting on a key of another enterprise (404 if no such key)."""
+    if principal.role is Role.ENTERPRISE:
+        check_key_owner(principal, card_no, services.key_owner(card_no))
+
+
+def check_key_owner(principal: Principal, card_no: str, owner: str | None) -> None:
+    """Refuse an enterprise acting on a key that is not its own (`owner` None: no such key)."""
+    if owner is None:
+        raise NotFoundError("not_found", f"key {card_no} does not exist")
+    check_enterprise(principal, owner)

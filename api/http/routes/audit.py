@@ -1,0 +1,143 @@
+"""Auditors: the ledger's entries, a stream's history as of a moment, checkpoints and proofs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+
+from api.http.deps import Auditor, CheckpointSigner, MinPosition, ServicesDep, Verifier
+from api.http.errors import PROBLEMS, ProblemError
+from api.http.routing import PrefixRouter
+from api.http.schemas.audit import ConsistencyBundle, InclusionBundle, PublicKeys, StreamHistory
+from api.http.schemas.queries import AuditPage
+from domain.base import Role
+from ledger_store.proofs.checkpoint import Checkpoint, key_id, public_key_pem
+from ledger_store.transparency.checkpointer import create_checkpoint, latest_checkpoint, public_keys
+from ledger_store.transparency.tree_store import ProofRequestError
+from projections.audit_trail.queries import audit_events
+from replay.history import StreamError, parse_as_of, stream_history
+from replay.proof_bundles import consistency_bundle, inclusion_bundle
+
+router = PrefixRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEMS)
+
+Index = Annotated[int, Query(ge=1, le=2**62)]
+Size = Annotated[int | None, Query(ge=0, le=2**62, description="default: the latest checkpoint")]
+
+
+@router.get("/events", response_model=AuditPage)
+def events(
+    principal: Auditor,
+    services: ServicesDep,
+    min_position: MinPosition,
+    after: Annotated[int, Query(ge=0, le=2**62, description="the last index already read")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Every ledger entry after `after`, with actor, time, ledger index, hashes and payload."""
+    items = audit_events(
+        services.ledger.database,
+        after=after,
+        limit=limit,
+        min_position=min_position,
+        timeout=services.api.query_wait_seconds,
+    )
+    next_after = items[-1].ledger_index if len(items) == limit else None
+    return {"items": items, "next_after": next_after}
+
+
+@router.get("/history/{stream}", response_model=StreamHistory)
+def history(
+    stream: Annotated[
+        str,
+        Path(
+            max_length=80,
+            description="enterprise:{uscc}, key:{card_no} or operator:{id}",
+            examples=["enterprise:91460100MA5T4KQX4C"],
+        ),
+    ],
+    principal: Auditor,
+    services: ServicesDep,
+    as_of: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="a ledger position (digits) or an ISO 8601 time with a zone",
+            examples=["2025-03-03T10:00:00+08:00", "42"],
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """A stream's events as stored, up to `as_of`, with the checkpoint that covers them."""
+    try:
+        moment = parse_as_of(as_of)
+        found = stream_history(services.ledger.database, stream, moment)
+    except StreamError as error:
+        field = "query.as_of" if "as_of" in str(error) else "path.stream"
+        raise ProblemError(422, "invalid_stream_query", str(error), field=field) from None
+    if not found.events and moment is None:
+        raise ProblemError(404, "not_found", f"stream {stream} has no events", field="path.stream")
+    return found.to_json()
+
+
+@router.get("/checkpoints/latest", response_model=Checkpoint)
+def latest(principal: Verifier, services: ServicesDep) -> Checkpoint:
+    """The latest signed checkpoint: size, Merkle root, chain head, time, key id, signature."""
+    checkpoint = latest_checkpoint(services.ledger.database)
+    if checkpoint is None:
+        raise ProblemError(404, "no_checkpoint", "no checkpoint has been signed yet")
+    return checkpoint
+
+
+@router.post("/checkpoints", status_code=201, response_model=Checkpoint)
+def sign_checkpoint(principal: CheckpointSigner, services: ServicesDep) -> Checkpoint:
+    """Sign a checkpoint of the ledger as it is now (the ledger itself does not change)."""
+    return create_checkpoint(services.ledger.database, services.signing_key)
+
+
+@router.get("/public-key", response_model=PublicKeys)
+def public_key(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
+    """The key checkpoints are signed with now, and every key that ever signed one here."""
+    keys = [record.to_json() for record in public_keys(services.ledger.database)]
+    current = services.signing_key
+    return {
+        "key_id": key_id(current),
+        "public_key_pem": public_key_pem(current),
+        "keys": keys,
+    }
+
+
+@router.get("/proofs/inclusion", response_model=InclusionBundle)
+def inclusion(
+    index: Index, principal: Verifier, services: ServicesDep, size: Size = None
+) -> dict[str, Any]:
+    """Proof that ledger entry `index` is in the tree of `size` entries, with its checkpoint.
+
+    Only auditors receive the stored event itself; for anyone else the entry carries its
+    hashes and place (all a proof needs), never the personal data inside the event.
+    """
+    try:
+        bundle = inclusion_bundle(services.ledger.database, index, size)
+    except ProofRequestError as error:
+        raise ProblemError(422, "proof_not_available", str(error), field="query.index") from None
+    if principal.role is not Role.AUDITOR:
+        bundle["entry"] = {
+            name: value for name, value in bundle["entry"].items() if name not in PRIVATE_FIELDS
+        }
+    return bundle
+
+
+PRIVATE_FIELDS = frozenset({"state", "state_base64"})
+"""Entry fields that carry the event's content, personal data included."""
+
+
+@router.get("/proofs/consistency", response_model=ConsistencyBundle)
+def consistency(
+    principal: Verifier,
+    services: ServicesDep,
+    from_: Annotated[int, Query(alias="from", ge=0, le=2**62)],
+    to: Size = None,
+) -> dict[str, Any]:
+    """Proof that the tree of `to` entries extends the tree of `from` entries."""
+    try:
+        return consistency_bundle(services.ledger.database, from_, to)
+    except ProofRequestError as error:
+        raise ProblemError(422, "proof_not_available", str(error), field="query.to") from None

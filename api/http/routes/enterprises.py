@@ -1,0 +1,277 @@
+"""Enrollment (入网备案): registration, the four filings, window review, card holders, changes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Body, Path, Response
+
+from api.http.command_requests import CommandDep, CreationDep
+from api.http.deps import (
+    LedgerDep,
+    MinPosition,
+    ProcessActor,
+    Reader,
+    ServicesDep,
+    WindowActor,
+    check_enterprise,
+)
+from api.http.errors import PROBLEMS, ProblemError
+from api.http.routing import PrefixRouter
+from api.http.schemas import examples
+from api.http.schemas.common import CommandAnswer
+from api.http.schemas.enterprises import (
+    CardHolder,
+    ChangeEnterprise,
+    RegisterEnterprise,
+    RegisterOperator,
+    Review,
+    SetPermissions,
+)
+from domain.base import NotFoundError, Role
+from domain.filings import (
+    CustomsFiling,
+    FilingKind,
+    ForexFiling,
+    OperatorPreentryFiling,
+    ThreeInOneFiling,
+)
+from domain.forms import KeyKind
+from domain.identifiers import Uscc
+from projections.enterprise_overview import queries as overview_queries
+from projections.enterprise_overview.queries import EnterpriseOverview
+
+router = PrefixRouter(prefix="/v1/enterprises", tags=["enterprises"], responses=PROBLEMS)
+
+UsccPath = Annotated[Uscc, Path(description="统一社会信用代码", examples=[examples.USCC])]
+
+
+def _example(kind: FilingKind) -> Any:
+    return Body(openapi_examples={kind.value: {"value": examples.FILINGS[kind.value]}})
+
+
+@router.post("", status_code=201, response_model=CommandAnswer)
+def register_enterprise(
+    body: RegisterEnterprise,
+    principal: ProcessActor,
+    command: CreationDep,
+    ledger: LedgerDep,
+) -> Response:
+    """Register an enterprise that holds its customs registration receipt."""
+    check_enterprise(principal, body.uscc)
+    return command.run(
+        principal,
+        body,
+        lambda ctx, claim: ledger.register_enterprise(
+            ctx,
+            uscc=body.uscc,
+            name=body.name,
+            customs_code=body.customs_code,
+            receipt_number=body.receipt_number,
+            idempotency=claim,
+        ),
+        location=f"/v1/enterprises/{body.uscc}",
+    )
+
+
+def _submit(
+    uscc: str,
+    body: Any,
+    principal: Any,
+    command: Any,
+    ledger: Any,
+) -> Response:
+    check_enterprise(principal, uscc)
+    result: Response = command.run(
+        principal,
+        body,
+        lambda ctx, claim: ledger.submit_filing(
+            ctx, uscc, body, expected_version=command.expected_version, idempotency=claim
+        ),
+    )
+    return result
+
+
+@router.post("/{uscc}/filings/three_in_one", response_model=CommandAnswer)
+def submit_three_in_one(
+    uscc: UsccPath,
+    body: Annotated[ThreeInOneFiling, _example(FilingKind.THREE_IN_ONE)],
+    principal: ProcessActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+) -> Response:
+    """三证合一信息管理: business-registration data with the two uploaded forms."""
+    return _submit(uscc, body, principal, command, ledger)
+
+
+@router.post("/{uscc}/filings/customs", response_model=CommandAnswer)
+def submit_customs(
+    uscc: UsccPath,
+    body: Annotated[CustomsFiling, _example(FilingKind.CUSTOMS)],
+    principal: ProcessActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+) -> Response:
+    """企业海关备案申请: the customs registration."""
+    return _submit(uscc, body, principal, command, ledger)
+
+
+@router.post("/{uscc}/filings/forex", response_model=CommandAnswer)
+def submit_forex(
+    uscc: UsccPath,
+    body: Annotated[ForexFiling, _example(FilingKind.FOREX)],
+    principal: ProcessActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+) -> Response:
+    """企业外汇备案申请: the foreign-exchange filing."""
+    return _submit(uscc, body, principal, command, ledger)
+
+
+@router.post("/{uscc}/filings/operator_preentry", response_model=CommandAnswer)
+def submit_operator_preentry(
+    uscc: UsccPath,
+    body: Annotated[OperatorPreentryFiling, _example(FilingKind.OPERATOR_PREENTRY)],
+    principal: ProcessActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+) -> Response:
+    """企业操作员预录入: the operators to be enrolled."""
+    return _submit(uscc, body, principal, command, ledger)
+
+
+@router.post("/{uscc}/filings/{kind}", response_model=CommandAnswer, include_in_schema=False)
+def submit_unknown_filing(uscc: UsccPath, kind: str, principal: ProcessActor) -> dict[str, Any]:
+    """Any other kind is not one of the four filings."""
+    known = ", ".join(kind.value for kind in FilingKind)
+    raise ProblemError(
+        422, "unknown_filing_kind", f"{kind!r} is not a filing; use {known}", field="path.kind"
+    )
+
+
+@router.post("/{uscc}/review", response_model=CommandAnswer)
+def review(
+    uscc: UsccPath,
+    body: Annotated[Review, Body()],
+    principal: WindowActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+) -> Response:
+    """The window approves the four filings, or rejects them with a reason."""
+    window = body.window or ledger.region.window_name
+    return command.run(
+        principal,
+        body,
+        lambda ctx, claim: ledger.review(
+            ctx,
+            uscc,
+            approve=body.decision == "approve",
+            window=window,
+            reason=getattr(body, "reason", None),
+            expected_version=command.expected_version,
+            idempotency=claim,
+        ),
+    )
+
+
+@router.patch("/{uscc}", response_model=CommandAnswer)
+def change_enterprise(
+    uscc: UsccPath,
+    body: ChangeEnterprise,
+    principal: ProcessActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+) -> Response:
+    """Change name, business address or legal representative with the legal-person key (变更)."""
+    check_enterprise(principal, uscc)
+    change = body.change()
+    return command.run(
+        principal,
+        body,
+        lambda ctx, claim: ledger.change_enterprise_info(
+            ctx,
+            uscc,
+            change,
+            authorising_card_no=body.authorising_card_no,
+            expected_version=command.expected_version,
+            idempotency=claim,
+        ),
+    )
+
+
+@router.post("/{uscc}/operators", status_code=201, response_model=CommandAnswer)
+def register_operator(
+    uscc: UsccPath,
+    body: Annotated[CardHolder, Body()],
+    principal: ProcessActor,
+    command: CreationDep,
+    ledger: LedgerDep,
+) -> Response:
+    """Add a card holder to an approved enterprise, authorised by its legal-person key."""
+    check_enterprise(principal, uscc)
+    operator = isinstance(body, RegisterOperator)
+    return command.run(
+        principal,
+        body,
+        lambda ctx, claim: ledger.register_operator(
+            ctx,
+            uscc,
+            holder=body.holder,
+            holder_kind=KeyKind.OPERATOR if operator else KeyKind.LEGAL_PERSON,
+            customs_declarer=body.customs_declarer if isinstance(body, RegisterOperator) else None,
+            verification_officer=(
+                body.verification_officer if isinstance(body, RegisterOperator) else None
+            ),
+            authorising_card_no=body.authorising_card_no,
+            idempotency=claim,
+        ),
+        location=lambda answer: f"/v1/enterprises/{uscc}/operators/{answer['id']}",
+    )
+
+
+@router.put("/{uscc}/operators/{operator_id}/permissions", response_model=CommandAnswer)
+def set_permissions(
+    uscc: UsccPath,
+    operator_id: UUID,
+    body: SetPermissions,
+    principal: ProcessActor,
+    command: CommandDep,
+    ledger: LedgerDep,
+) -> Response:
+    """The operator's permissions become exactly these (业务授权), by the legal-person key."""
+    check_enterprise(principal, uscc)
+    return command.run(
+        principal,
+        body,
+        lambda ctx, claim: ledger.set_permissions(
+            ctx,
+            uscc,
+            operator_id,
+            body.permissions,
+            authorising_card_no=body.authorising_card_no,
+            expected_version=command.expected_version,
+            idempotency=claim,
+        ),
+    )
+
+
+@router.get("/{uscc}", response_model=EnterpriseOverview)
+def get_enterprise(
+    uscc: UsccPath,
+    principal: Reader,
+    services: ServicesDep,
+    min_position: MinPosition,
+) -> EnterpriseOverview:
+    """The enrollment: the four filings, the review, the keys and the card holders."""
+    check_enterprise(principal, uscc)
+    overview = overview_queries.get_enterprise(
+        services.ledger.database,
+        uscc,
+        mask=principal.role is Role.HOTLINE,
+        min_position=min_position,
+        timeout=services.api.query_wait_seconds,
+    )
+    if overview is None:
+        raise NotFoundError("not_found", f"enterprise {uscc} does not exist")
+    return overview

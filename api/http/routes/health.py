@@ -1,0 +1,64 @@
+"""Operations: liveness, readiness (database reachable, views' lag), Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.http.deps import ServicesDep
+from api.http.errors import UNAVAILABLE
+from api.http.responses import OrjsonResponse
+from api.http.schemas.health import Health, Readiness, ViewState
+from projections.engine.positions import read_positions
+from projections.registry import TRACKED
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> dict[str, str]:
+    """The process is alive (no database call)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+def readyz(services: ServicesDep) -> Response:
+    """Ready when the database answers; reports how far each view lags behind the ledger."""
+    names = [view.name for view in TRACKED]
+    projector = services.projector
+    error = projector.last_error if projector is not None else None
+    try:
+        size = services.ledger.position()
+        positions = read_positions(services.ledger.database, names)
+    except UNAVAILABLE:
+        body = Readiness(
+            status="unavailable",
+            database="unreachable",
+            ledger_size=None,
+            views={},
+            views_kept_by=services.api.views,
+        )
+        return OrjsonResponse(body.model_dump(mode="json"), status_code=503)
+    views = {
+        name: ViewState(position=positions.get(name, 0), lag=max(0, size - positions.get(name, 0)))
+        for name in names
+    }
+    body = Readiness(
+        status="ready",
+        database="reachable",
+        ledger_size=size,
+        views=views,
+        views_kept_by=services.api.views,
+        projector_error=None if error is None else type(error).__name__,
+    )
+    return OrjsonResponse(body.model_dump(mode="json"))
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+)
+def metrics(services: ServicesDep) -> Response:
+    """Prometheus metrics: request latency by route, ledger size, each view's lag."""
+    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,84 @@
+"""Keys (UKEY) looked up: one key by card number (the hotline's call), or keys by enterprise,
+holder or status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Query, Response
+
+from api.http.deps import MinPosition, Reader, ServicesDep, check_enterprise
+from api.http.errors import PROBLEMS
+from api.http.responses import model_response
+from api.http.routing import PrefixRouter
+from api.http.schemas import examples
+from api.http.schemas.queries import KeyPage
+from domain.base import NotFoundError, Role
+from domain.identifiers import CardNumber, Uscc
+from domain.ukey.state import KeyStatus
+from projections.key_status import queries as key_queries
+from projections.key_status.records import KeyRecord
+
+router = PrefixRouter(prefix="/v1/keys", tags=["keys"], responses=PROBLEMS)
+"""Included before the key commands' router: routes are tried in order on every request, and
+the lookup is the most frequent call."""
+
+CardPath = Annotated[CardNumber, Path(description="卡号 as printed", examples=[examples.LP_CARD])]
+
+
+@router.get("/{card_no}", response_model=KeyRecord)
+async def get_key(
+    card_no: CardPath,
+    principal: Reader,
+    services: ServicesDep,
+    min_position: MinPosition,
+) -> Response:
+    """One key by card number: status, PIN state, validity, mailing, holder (masked for hotline)."""
+    # On the event loop: the hotline's call is the most frequent, and a worker thread's hop
+    # costs more than its query (docs/performance.md).
+    record = await key_queries.get_key_async(
+        services.ledger.database,
+        services.async_pool,
+        card_no,
+        mask=principal.role is Role.HOTLINE,
+        min_position=min_position,
+        timeout=services.api.query_wait_seconds,
+    )
+    if record is None:
+        raise NotFoundError("not_found", f"key {card_no} does not exist")
+    check_enterprise(principal, record.uscc)
+    return model_response(record)
+
+
+@router.get("", response_model=KeyPage)
+def find_keys(
+    principal: Reader,
+    services: ServicesDep,
+    min_position: MinPosition,
+    uscc: Annotated[Uscc | None, Query(description="the enterprise's keys")] = None,
+    holder: Annotated[
+        str | None, Query(min_length=1, max_length=50, description="holder's name")
+    ] = None,
+    status: Annotated[KeyStatus | None, Query(description="the key's status now")] = None,
+    after: Annotated[
+        CardNumber | None, Query(description="the last card number of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response:
+    """Keys by enterprise, holder name and/or status (an enterprise sees only its own)."""
+    if principal.role is Role.ENTERPRISE:
+        uscc = uscc or principal.uscc
+        check_enterprise(principal, uscc or "")
+    items = key_queries.find_keys(
+        services.ledger.database,
+        mask=principal.role is Role.HOTLINE,
+        uscc=uscc,
+        holder=holder,
+        status=None if status is None else status.value,
+        after_card_no=after,
+        limit=limit,
+        min_position=min_position,
+        timeout=services.api.query_wait_seconds,
+    )
+    next_after = items[-1].card_no if len(items) == limit else None
+    return model_response(KeyPage(items=items, next_after=next_after))

@@ -1,0 +1,65 @@
+"""The window's work: the queue by stage, and the keys coming up for renewal."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+
+from api.http.deps import MinPosition, ServicesDep, WindowReader
+from api.http.errors import PROBLEMS
+from api.http.routing import PrefixRouter
+from api.http.schemas.queries import ExpiringPage, QueuePage
+from projections.expiry_calendar.queries import expiring_keys
+from projections.window_queue.queries import window_queue
+
+router = PrefixRouter(prefix="/v1/window", tags=["window"], responses=PROBLEMS)
+
+Stage = Literal[
+    "awaiting_review",
+    "approved_awaiting_issue",
+    "issued_awaiting_mailing",
+    "renewals_awaiting_pre_review",
+    "renewals_awaiting_visit",
+    "locked_keys",
+]
+
+
+@router.get("/queue", response_model=QueuePage)
+def queue(
+    principal: WindowReader,
+    services: ServicesDep,
+    min_position: MinPosition,
+    stage: Annotated[Stage | None, Query(description="one stage; all stages when omitted")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Work waiting at the window, oldest first in each stage, with its age."""
+    items = window_queue(
+        services.ledger.database,
+        stage=stage,
+        limit=limit,
+        min_position=min_position,
+        timeout=services.api.query_wait_seconds,
+    )
+    return {"items": items}
+
+
+@router.get("/expiring", response_model=ExpiringPage)
+def expiring(
+    principal: WindowReader,
+    services: ServicesDep,
+    min_position: MinPosition,
+    within_days: Annotated[int, Query(ge=0, le=3700)] = 30,
+    include_expired: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Keys whose validity ends within `within_days` (the expiry calendar), soonest first."""
+    items = expiring_keys(
+        services.ledger.database,
+        within_days=within_days,
+        include_expired=include_expired,
+        limit=limit,
+        min_position=min_position,
+        timeout=services.api.query_wait_seconds,
+    )
+    return {"items": items}

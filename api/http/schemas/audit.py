@@ -1,0 +1,87 @@
+"""Answers of the auditors' routes: stream history, checkpoints, keys, proofs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledger_store.proofs.checkpoint import Checkpoint
+
+
+class HistoryEvent(BaseModel):
+    """One stored event of the stream, with its place in the ledger and its hashes."""
+
+    ledger_index: int
+    originator_version: int
+    timestamp: datetime | None
+    type: str
+    topic: str
+    actor: dict[str, Any] | None
+    body: dict[str, Any] = Field(description="the event exactly as stored")
+    entry_hash: str
+    chain_hash: str
+
+
+class StreamHistory(BaseModel):
+    """A stream's events up to `as_of`, and the earliest signed checkpoint covering the last."""
+
+    stream: str
+    aggregate_id: str
+    as_of: datetime | int | None
+    events: list[HistoryEvent]
+    checkpoint: Checkpoint | None
+
+
+class SigningKey(BaseModel):
+    """A key that signed (or will sign) this ledger's checkpoints."""
+
+    key_id: str
+    public_key_pem: str
+    first_used: datetime | None = None
+
+
+class PublicKeys(BaseModel):
+    """The current signing key and every key that ever signed a checkpoint here."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key_id": "8f0e3c1a2b4d6e7f",
+                    "public_key_pem": "-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----\n",
+                    "keys": [],
+                }
+            ]
+        }
+    )
+
+    key_id: str | None = Field(description="the key this service signs with now")
+    public_key_pem: str | None
+    keys: list[SigningKey]
+
+
+class InclusionBundle(BaseModel):
+    """Proof that a ledger entry is in the tree of `size` entries (RFC 9162), self-contained."""
+
+    index: int = Field(description="1-based ledger index")
+    leaf_index: int = Field(description="RFC 9162 leaf number: index - 1")
+    size: int
+    path: list[str]
+    entry: dict[str, Any]
+    checkpoint: Checkpoint | None
+    public_keys: dict[str, str]
+
+
+class ConsistencyBundle(BaseModel):
+    """Proof that the tree of `to` entries extends the one of `from` entries (RFC 9162)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: int = Field(alias="from")
+    to: int
+    path: list[str]
+    old_checkpoint: Checkpoint | None
+    new_checkpoint: Checkpoint | None
+    public_keys: dict[str, str]

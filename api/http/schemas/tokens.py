@@ -1,0 +1,56 @@
+"""Token administration: issue, list, revoke (admin only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.http.schemas import examples
+from api.http.schemas.common import Request
+from domain.identifiers import Uscc
+
+TokenRole = Literal["enterprise", "window", "hotline", "auditor", "admin"]
+
+
+class CreateToken(Request):
+    """A new bearer token for a role (an enterprise token is bound to its USCC)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"role": "window", "name": "window-clerk-01"},
+                {"role": "enterprise", "enterprise": examples.USCC},
+            ]
+        }
+    )
+
+    role: TokenRole
+    enterprise: Uscc | None = Field(default=None, description="required for role enterprise")
+    name: str | None = Field(
+        default=None, max_length=100, description="the principal recorded in every event"
+    )
+
+
+class TokenInfo(BaseModel):
+    """A token as stored: never its secret."""
+
+    token_id: str
+    principal: str
+    role: TokenRole
+    enterprise: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewToken(TokenInfo):
+    """A freshly issued token: `token` is shown this once and never again."""
+
+    token: str = Field(description="send it as Authorization: Bearer <token>")
+
+
+class TokenList(BaseModel):
+    """Every token issued (revoked ones too)."""
+
+    items: list[TokenInfo]

@@ -1,0 +1,1 @@
+"""The Enterprise aggregate: registration, the four filings, review, changes, the free pair."""

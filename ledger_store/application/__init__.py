@@ -1,0 +1,1 @@
+"""The Ledger: commands decided by plain functions, appended with the hash chain."""

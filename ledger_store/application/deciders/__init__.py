@@ -1,0 +1,1 @@
+"""Command deciders, grouped by aggregate: plain functions of a Reader and the command."""

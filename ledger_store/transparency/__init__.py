@@ -1,0 +1,1 @@
+"""The Merkle tree over the ledger, its node store, and signed checkpoints."""

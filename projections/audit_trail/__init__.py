@@ -1,0 +1,1 @@
+"""Audit trail: every event per stream with actor, time, ledger index and hashes."""

@@ -1,0 +1,1 @@
+"""The view engine: runner, rebuild, rows, positions, read-your-writes, the worker."""

@@ -1,0 +1,98 @@
+"""Read-your-writes: wait, bounded, until views have applied the ledger up to a position."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+from ledger_store.eventstore.database import LedgerDatabase
+from projections.engine.inprocess import projector_for
+from projections.engine.positions import read_positions
+from projections.engine.view import View
+
+DEFAULT_TIMEOUT = 5.0
+POLL_MIN = 0.002
+POLL_MAX = 0.05
+
+
+class ViewNotCaughtUpError(Exception):
+    """A view did not reach the asked position in time (the API answers 503 with Retry-After)."""
+
+    def __init__(self, views: list[str], wanted: int, positions: dict[str, int]) -> None:
+        behind = ", ".join(f"{v} at {positions.get(v, 0)}" for v in views)
+        super().__init__(f"views not at ledger position {wanted} yet: {behind}")
+        self.views = views
+        self.wanted = wanted
+        self.positions = positions
+
+
+def _names(views: Iterable[str | View]) -> list[str]:
+    return [view if isinstance(view, str) else view.name for view in views]
+
+
+def wait_for_position(
+    database: LedgerDatabase,
+    views: Iterable[str | View],
+    min_position: int,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> bool:
+    """Whether every named view reached `min_position` within `timeout` seconds.
+
+    With an in-process projector this waits on its condition (woken by each committed batch)
+    and pokes it; otherwise (a separate worker keeps the views) it polls the positions briefly.
+    """
+    names = _names(views)
+    if min_position <= 0 or not names:
+        return True
+    deadline = time.monotonic() + timeout
+    projector = projector_for(database)
+    if projector is not None:
+        if projector.reached(names, min_position):
+            return True
+        projector.poke()
+    delay = POLL_MIN
+    while True:
+        positions = read_positions(database, names)
+        if all(positions.get(name, 0) >= min_position for name in names):
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        if projector is not None:
+            projector.wait_changed(min(remaining, POLL_MAX))
+            if projector.reached(names, min_position):
+                return True
+        else:
+            time.sleep(min(remaining, delay))
+            delay = min(delay * 2, POLL_MAX)
+
+
+def require_position(
+    database: LedgerDatabase,
+    views: Iterable[str | View],
+    min_position: int | None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> None:
+    """Wait like `wait_for_position`; raise ViewNotCaughtUpError when the time runs out."""
+    if min_position is None:
+        return
+    names = _names(views)
+    if not wait_for_position(database, names, min_position, timeout):
+        raise ViewNotCaughtUpError(names, min_position, read_positions(database, names))
+
+
+async def require_position_async(
+    database: LedgerDatabase,
+    views: Iterable[str | View],
+    min_position: int | None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> None:
+    """`require_position` for the event loop: a worker thread waits, unless the in-process
+    views are there already (the usual case: no thread at all)."""
+    if min_position is None:
+        return
+    projector = projector_for(database)
+    if projector is not None and projector.reached(_names(views), min_position):
+        return
+    await asyncio.to_thread(require_position, database, views, min_position, timeout)

@@ -1,0 +1,156 @@
+"""Queries of the enterprise overview: the four filings, the review, keys and card holders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict
+
+from ledger_store.eventstore.database import LedgerDatabase
+from projections.engine.entries import parse_time, to_time
+from projections.engine.freshness import DEFAULT_TIMEOUT
+from projections.engine.query import now_or, snapshot
+from projections.engine.schema import TableNames
+from projections.enterprise_overview.fold import ENTERPRISES, FILING_KINDS, OPERATORS
+from projections.key_status.queries import select_keys
+from projections.key_status.records import KeyRecord
+
+VIEWS = ("enterprise_overview", "key_status")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FilingState(_Model):
+    """One of the four filings: missing, submitted, approved or rejected."""
+
+    kind: str
+    state: str
+    submitted_at: datetime | None = None
+    ledger_index: int | None = None
+    submissions: int = 0
+
+
+class ReviewInfo(_Model):
+    """The window's last decision."""
+
+    outcome: str
+    reason: str | None
+    reviewer: str | None
+    window: str | None
+    at: datetime | None
+
+
+class OperatorInfo(_Model):
+    """A card holder of the enterprise and the permissions granted."""
+
+    id: str
+    kind: str
+    name: str
+    permissions: tuple[str, ...]
+    declarer_certificate: str | None
+    verification_officer_certificate: str | None
+    warnings: tuple[str, ...]
+    registered_at: datetime
+    ledger_index: int
+
+
+class EnterpriseOverview(_Model):
+    """Everything the window and the enterprise see about one enrollment."""
+
+    uscc: str
+    name: str
+    customs_code: str
+    receipt_number: str
+    region: str
+    legal_representative: str | None
+    business_address: str | None
+    review_state: str
+    filings: tuple[FilingState, ...]
+    review: ReviewInfo | None
+    awaiting_review_since: datetime | None
+    free_pair: tuple[str, str] | None
+    free_pair_at: datetime | None
+    keys: tuple[KeyRecord, ...]
+    operators: tuple[OperatorInfo, ...]
+    registered_at: datetime
+    version: int
+    last_index: int
+
+
+def get_enterprise(
+    database: LedgerDatabase,
+    uscc: str,
+    *,
+    mask: bool,
+    now: datetime | None = None,
+    min_position: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    names: TableNames | None = None,
+    key_limit: int = 1000,
+) -> EnterpriseOverview | None:
+    """One enterprise's overview by USCC, or None."""
+    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
+        row = cursor.execute(
+            f"SELECT {', '.join(ENTERPRISES.column_names)} FROM {tables(ENTERPRISES.name)} "
+            "WHERE uscc = ?",
+            (uscc,),
+        ).fetchone()
+        if row is None:
+            return None
+        operators = cursor.execute(
+            f"SELECT {', '.join(OPERATORS.column_names)} FROM {tables(OPERATORS.name)} "
+            "WHERE uscc = ? ORDER BY registered_index",
+            (uscc,),
+        ).fetchall()
+        keys = select_keys(cursor, tables, mask=mask, now=now_or(now), uscc=uscc, limit=key_limit)
+    return _overview(dict(zip(ENTERPRISES.column_names, row, strict=True)), operators, keys)
+
+
+def _overview(
+    e: dict[str, Any], operator_rows: list[tuple[Any, ...]], keys: list[KeyRecord]
+) -> EnterpriseOverview:
+    filed: dict[str, dict[str, Any]] = orjson.loads(e["filings"] or "{}")
+    filings = tuple(
+        FilingState(
+            kind=kind, **{**filed[kind], "submitted_at": parse_time(filed[kind]["submitted_at"])}
+        )
+        if kind in filed
+        else FilingState(kind=kind, state="missing")
+        for kind in FILING_KINDS
+    )
+    review = None
+    if e["review_outcome"] is not None:
+        review = ReviewInfo(
+            outcome=e["review_outcome"], reason=e["review_reason"], reviewer=e["reviewer"],
+            window=e["review_window"], at=parse_time(e["reviewed_at"]),
+        )  # fmt: skip
+    operators = []
+    for values in operator_rows:
+        o = dict(zip(OPERATORS.column_names, values, strict=True))
+        operators.append(
+            OperatorInfo(
+                id=o["operator_id"], kind=o["kind"], name=o["name"],
+                permissions=tuple(orjson.loads(o["permissions"])),
+                declarer_certificate=o["declarer_certificate"],
+                verification_officer_certificate=o["verification_officer_certificate"],
+                warnings=tuple(orjson.loads(o["warnings"] or "[]")),
+                registered_at=to_time(o["registered_at"]), ledger_index=o["registered_index"],
+            )
+        )  # fmt: skip
+    pair = None
+    if e["free_lp_card_no"] is not None:
+        pair = (e["free_lp_card_no"], e["free_op_card_no"])
+    return EnterpriseOverview(
+        uscc=e["uscc"], name=e["name"], customs_code=e["customs_code"],
+        receipt_number=e["receipt_number"], region=e["region"],
+        legal_representative=e["legal_representative"], business_address=e["business_address"],
+        review_state=e["review_state"], filings=filings, review=review,
+        awaiting_review_since=parse_time(e["awaiting_review_since"]), free_pair=pair,
+        free_pair_at=parse_time(e["free_pair_at"]), keys=tuple(keys),
+        operators=tuple(operators), registered_at=to_time(e["registered_at"]),
+        version=e["version"], last_index=e["last_index"],
+    )  # fmt: skip

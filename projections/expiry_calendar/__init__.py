@@ -1,0 +1,1 @@
+"""The expiry calendar: keys by the day their certificate expires."""

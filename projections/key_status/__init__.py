@@ -1,0 +1,1 @@
+"""Key status: the hotline's and the window's view of every key."""

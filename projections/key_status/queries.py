@@ -1,0 +1,273 @@
+"""Queries of the key-status view: one key by card number, keys by enterprise, holder or status.
+
+The hotline reads with `mask=True` (ID `4601**********0016`, phone `138****8000`); window staff
+and auditors with `mask=False`. `expired` and `days_left` are computed against `now`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from domain.ukey.state import PIN_LOCK_THRESHOLD
+from ledger_store.eventstore.async_pool import AsyncPool
+from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
+from projections.engine.entries import parse_time, time_text, to_time
+from projections.engine.freshness import DEFAULT_TIMEOUT, require_position_async
+from projections.engine.query import masked_id, masked_phone, now_or, snapshot
+from projections.engine.schema import TableNames
+from projections.engine.sqlbulk import select_where_in
+from projections.key_status.fold import ENTERPRISES, HOLDERS, KEYS, RENEWALS, TERMINAL
+from projections.key_status.records import Holder, KeyRecord, LastChange, Mailing, Renewal
+
+VIEWS = ("key_status",)
+STATUSES = (
+    "issued", "mailed", "delivered", "active", "locked", "lost", "frozen", "void", "replaced",
+    "expired",
+)  # fmt: skip
+
+
+def status_at(stored: str, valid_until: str, now: str) -> str:
+    """The status at `now`: void, replaced, lost and frozen win; then expired; then stored."""
+    if stored in TERMINAL:
+        return stored
+    return "expired" if now > valid_until else stored
+
+
+RENEWAL_COLUMNS = ("application_id", "state", "requested_at", "pre_approved_at", "completed_at")
+
+
+def _renewals(rows: Iterable[Sequence[Any]]) -> list[Renewal]:
+    """Renewal applications from (application, state, requested, pre-approved, completed)."""
+    return [
+        Renewal(
+            application_id=application, state=state, requested_at=parse_time(requested),
+            pre_approved_at=parse_time(pre_approved), completed_at=parse_time(completed),
+        )
+        for application, state, requested, pre_approved, completed in sorted(
+            rows, key=lambda r: r[2] or ""
+        )
+    ]  # fmt: skip
+
+
+def _select(names: TableNames, renewal_columns: Sequence[str] = ()) -> str:
+    cols = ", ".join(f"k.{c}" for c in KEYS.column_names)
+    more = "".join(f", r.{c}" for c in renewal_columns)
+    return (
+        f"SELECT {cols}, e.name, h.id_type, h.id_number, h.phone{more} FROM {names(KEYS.name)} k "
+        f"LEFT JOIN {names(ENTERPRISES.name)} e ON e.uscc = k.uscc "
+        f"LEFT JOIN {names(HOLDERS.name)} h ON h.holder_id = k.holder_id"
+    )
+
+
+def _records(
+    cursor: SqlCursor, names: TableNames, rows: list[tuple[Any, ...]], mask: bool, now: datetime
+) -> list[KeyRecord]:
+    width = len(KEYS.column_names)
+    key_ids = [row[0] for row in rows]
+    columns = ("key_id", *RENEWAL_COLUMNS)
+    grouped: dict[str, list[tuple[Any, ...]]] = {}
+    for found in select_where_in(cursor, names(RENEWALS.name), columns, "key_id", key_ids):
+        grouped.setdefault(found[0], []).append(found[1:])
+    renewals = {key_id: _renewals(applications) for key_id, applications in grouped.items()}
+    now_text = time_text(now)
+    return [
+        _record(dict(zip(KEYS.column_names, row[:width], strict=True)), row[width:], renewals,
+                mask, now, now_text)
+        for row in rows
+    ]  # fmt: skip
+
+
+def _record(
+    k: dict[str, Any],
+    extra: tuple[Any, ...],
+    renewals: dict[str, list[Renewal]],
+    mask: bool,
+    now: datetime,
+    now_text: str,
+) -> KeyRecord:
+    enterprise_name, id_type, id_number, phone = extra
+    erased = bool(k["personal_data_erased"])
+    valid_until = to_time(k["valid_until"])
+    holder = Holder(
+        id=k["holder_id"],
+        name=k["holder_name"],
+        id_type=None if erased else id_type,
+        id_number=None if erased else masked_id(id_number, mask),
+        phone=None if erased else masked_phone(phone, mask),
+    )
+    mailing = None
+    if k["mailed_at"] is not None and not erased:
+        mailing = Mailing(
+            case_number=k["mail_case_number"], order_number=k["mail_order_number"],
+            ems_number=k["mail_ems_number"], company_name=k["mail_company_name"],
+            recipient_name=k["mail_recipient_name"],
+            recipient_phone=masked_phone(k["mail_recipient_phone"], mask),
+            recipient_address=k["mail_recipient_address"], postcode=k["mail_postcode"],
+            mailed_at=parse_time(k["mailed_at"]), delivered_at=parse_time(k["delivered_at"]),
+        )  # fmt: skip
+    locked = bool(k["locked"])
+    return KeyRecord(
+        card_no=k["card_no"], status=status_at(k["stored_status"], k["valid_until"], now_text),
+        kind=k["kind"], media=k["media"], supplier=k["supplier"],
+        certificate_number=k["certificate_number"], uscc=k["uscc"],
+        enterprise_name=enterprise_name, holder=holder,
+        failed_attempts=k["consecutive_failures"],
+        attempts_left=0 if locked else PIN_LOCK_THRESHOLD - k["consecutive_failures"],
+        initial_pin=bool(k["pin_is_initial"]), valid_from=to_time(k["valid_from"]),
+        valid_until=valid_until, days_left=(valid_until - now).days,
+        issued_at=to_time(k["issued_at"]), first_use_at=parse_time(k["first_use_at"]),
+        locked_at=parse_time(k["locked_at"]), mailing=mailing, replaces=k["replaces"],
+        replaced_by=k["replaced_by"], incident_reason=k["incident_reason"],
+        personal_data_erased=erased, renewals=tuple(renewals.get(k["key_id"], ())),
+        version=k["version"],
+        last_change=LastChange(
+            ledger_index=k["last_index"], at=to_time(k["last_at"]), event=k["last_event"]
+        ),
+    )  # fmt: skip
+
+
+def get_key(
+    database: LedgerDatabase,
+    card_no: str,
+    *,
+    mask: bool,
+    now: datetime | None = None,
+    min_position: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    names: TableNames | None = None,
+) -> KeyRecord | None:
+    """One key by its card number (卡号), or None."""
+    moment = now_or(now)
+    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
+        rows = cursor.execute(*_key_statement(tables, card_no)).fetchall()
+    return _key_from_rows(rows, mask, moment)
+
+
+async def get_key_async(
+    database: LedgerDatabase,
+    pool: AsyncPool | None,
+    card_no: str,
+    *,
+    mask: bool,
+    now: datetime | None = None,
+    min_position: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> KeyRecord | None:
+    """`get_key` on the event loop: through `pool` where the backend has one (PostgreSQL),
+    else in a worker thread."""
+    if pool is None:
+        return await asyncio.to_thread(
+            get_key, database, card_no, mask=mask, now=now, min_position=min_position,
+            timeout=timeout,
+        )  # fmt: skip
+    await require_position_async(database, VIEWS, min_position, timeout)
+    moment = now_or(now)
+    rows = await pool.fetchall(*_key_statement(TableNames(database), card_no))
+    return _key_from_rows(rows, mask, moment)
+
+
+def _key_statement(tables: TableNames, card_no: str) -> tuple[str, tuple[str]]:
+    """One statement: the key with its renewals joined (a row per renewal, usually one row)."""
+    return (
+        f"{_select(tables, RENEWAL_COLUMNS)} "
+        f"LEFT JOIN {tables(RENEWALS.name)} r ON r.key_id = k.key_id "
+        "WHERE k.card_no = ?",
+        (card_no,),
+    )
+
+
+def _key_from_rows(
+    rows: Sequence[tuple[Any, ...]], mask: bool, moment: datetime
+) -> KeyRecord | None:
+    if not rows:
+        return None
+    width = len(KEYS.column_names) + 4
+    renewals = {rows[0][0]: _renewals(row[width:] for row in rows if row[width] is not None)}
+    key = dict(zip(KEYS.column_names, rows[0][: width - 4], strict=True))
+    return _record(key, rows[0][width - 4 : width], renewals, mask, moment, time_text(moment))
+
+
+def _status_filter(status: str, now_text: str) -> tuple[str, list[Any]]:
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+    terminal = ",".join("?" * len(TERMINAL))
+    if status == "expired":
+        return f"k.stored_status NOT IN ({terminal}) AND k.valid_until < ?", [*TERMINAL, now_text]
+    if status in TERMINAL:
+        return "k.stored_status = ?", [status]
+    return "k.stored_status = ? AND k.valid_until >= ?", [status, now_text]
+
+
+def find_keys(
+    database: LedgerDatabase,
+    *,
+    mask: bool,
+    uscc: str | None = None,
+    holder: str | None = None,
+    status: str | None = None,
+    now: datetime | None = None,
+    limit: int = 100,
+    after_card_no: str | None = None,
+    min_position: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    names: TableNames | None = None,
+) -> list[KeyRecord]:
+    """Keys by enterprise (USCC), holder name and/or status, by card number, `limit` at a time."""
+    moment = now_or(now)
+    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
+        return select_keys(
+            cursor, tables, mask=mask, now=moment, uscc=uscc, holder=holder, status=status,
+            limit=limit, after_card_no=after_card_no,
+        )  # fmt: skip
+
+
+def select_keys(
+    cursor: SqlCursor,
+    tables: TableNames,
+    *,
+    mask: bool,
+    now: datetime,
+    uscc: str | None = None,
+    holder: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    after_card_no: str | None = None,
+) -> list[KeyRecord]:
+    """`find_keys` inside a read transaction the caller holds."""
+    where: list[str] = []
+    params: list[Any] = []
+    if uscc is not None:
+        where.append("k.uscc = ?")
+        params.append(uscc)
+    if holder is not None:
+        where.append("k.holder_name = ?")
+        params.append(holder.strip())
+    if status is not None:
+        clause, values = _status_filter(status, time_text(now))
+        where.append(clause)
+        params += values
+    if after_card_no is not None:
+        where.append("k.card_no > ?")
+        params.append(after_card_no)
+    sql_where = f" WHERE {' AND '.join(where)}" if where else ""
+    rows = cursor.execute(
+        f"{_select(tables)}{sql_where} ORDER BY k.card_no LIMIT ?", [*params, limit]
+    ).fetchall()
+    return _records(cursor, tables, rows, mask, now)
+
+
+def keys_by_uscc(
+    database: LedgerDatabase, uscc: str, *, mask: bool, **options: Any
+) -> list[KeyRecord]:
+    """Every key of one enterprise (up to `limit`, default 100)."""
+    return find_keys(database, mask=mask, uscc=uscc, **options)
+
+
+def keys_by_holder(
+    database: LedgerDatabase, holder_name: str, *, mask: bool, **options: Any
+) -> list[KeyRecord]:
+    """Every key whose holder has this name."""
+    return find_keys(database, mask=mask, holder=holder_name, **options)

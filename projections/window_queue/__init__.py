@@ -1,0 +1,1 @@
+"""The window's work queue: a query over the key-status and overview tables."""
