@@ -18,8 +18,7 @@ from uuid import UUID
 import orjson
 
 from domain.aggregate_ids import enterprise_id, key_id
-from ledger_store.application.ledger import LedgerCore
-from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.eventstore.database import HasDatabase, LedgerDatabase, database_of
 from ledger_store.eventstore.mapping import type_name
 from ledger_store.transparency.checkpointer import covering_checkpoint
 
@@ -143,10 +142,10 @@ def _event(row: tuple[Any, ...]) -> HistoryEvent:
 
 
 def stream_history(
-    ledger: LedgerCore | LedgerDatabase, stream: str, as_of: AsOf = None
+    ledger: HasDatabase | LedgerDatabase, stream: str, as_of: AsOf = None
 ) -> StreamHistory:
     """The stream's events up to ``as_of`` (see module docstring), in version order."""
-    database = ledger.database if isinstance(ledger, LedgerCore) else ledger
+    database = database_of(ledger)
     aggregate = stream_aggregate_id(stream)
     if isinstance(as_of, datetime) and as_of.tzinfo is None:
         raise StreamError("as_of time must carry a time zone")

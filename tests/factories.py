@@ -303,3 +303,19 @@ def all_documents(**missing: bool) -> RenewalDocuments:
         "key_presented": True,
     }
     return RenewalDocuments(**(fields | missing))
+
+
+def execute(
+    ledger: Any,
+    decider: Any,
+    *args: Any,
+    idempotency: Any = None,
+    expected_version: int | None = None,
+    **kwargs: Any,
+) -> Any:
+    """`ledger.run(decider, *args, **kwargs)` with If-Match and an idempotency claim."""
+    return ledger.execute(
+        lambda reader: decider(reader, *args, **kwargs),
+        idempotency=idempotency,
+        expected_version=expected_version,
+    )

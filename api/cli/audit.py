@@ -13,7 +13,7 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.store import EventStore
 from ledger_store.proofs.checkpoint import (
     Checkpoint,
     load_or_create_signing_key,
@@ -135,7 +135,7 @@ def run_verify(args: argparse.Namespace) -> int:
         trusted = _keys(args.public_key)
     except (OSError, ValueError) as error:
         return _fail(f"cannot read --checkpoint/--public-key: {error}")
-    ledger = LedgerCore()
+    ledger = EventStore()
     try:
         with _progress(ledger.position()) as progress:
             report = verify_ledger(
@@ -161,7 +161,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_checkpoint(args: argparse.Namespace) -> int:
     """Sign and store a checkpoint of the current head (or list them) and print JSON."""
-    ledger = LedgerCore()
+    ledger = EventStore()
     try:
         if args.list:
             _print_json([cp.model_dump(mode="json") for cp in iter_checkpoints(ledger.database)])
@@ -178,7 +178,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the export (checkpointing the head first when needed)."""
-    ledger = LedgerCore()
+    ledger = EventStore()
     try:
         key = load_or_create_signing_key(ledger.settings.key_path())
         if args.out is None:
@@ -197,8 +197,8 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_bundle(make: Callable[[LedgerCore], dict[str, Any]]) -> int:
-    ledger = LedgerCore()
+def _run_bundle(make: Callable[[EventStore], dict[str, Any]]) -> int:
+    ledger = EventStore()
     try:
         bundle = make(ledger)
     except (ProofRequestError, MerkleStoreError) as error:

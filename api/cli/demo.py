@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.demo.scenario import Demo
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import Ledger
 
 
 def register(subparsers: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ledger_store.application.ledger import LedgerCore
+from ledger_store.eventstore.store import EventStore
 from projections.engine.rebuild import rebuild
 from projections.registry import VIEW_NAMES
 
@@ -60,7 +60,7 @@ def _position(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """Rebuild with a progress bar and say what was built."""
     console = Console(stderr=True)
-    ledger = LedgerCore()
+    ledger = EventStore()
     try:
         with Progress(
             TextColumn("replaying"),

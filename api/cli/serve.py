@@ -13,8 +13,8 @@ from api.http.app import create_app
 from api.http.auth import TokenStore
 from api.http.settings import ApiSettings
 from api.logging import configure_logging
-from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 
 log = logging.getLogger("eport.serve")
 
@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
 
 def first_admin_token(settings: Settings) -> str | None:
     """An admin token when the ledger has none yet (the first start), else None."""
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     try:
         store = TokenStore(ledger.database)
         store.create_table()

@@ -7,8 +7,8 @@ import sys
 from typing import Any
 
 from api.http.auth import TOKEN_ROLES, TokenError, TokenStore
-from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
 
 def run_create(args: argparse.Namespace) -> int:
     """Issue the token and print it alone on stdout (so `$(eport-ledger token create …)` works)."""
-    ledger = LedgerCore(Settings())
+    ledger = EventStore(Settings())
     try:
         store = TokenStore(ledger.database)
         store.create_table()

@@ -6,8 +6,8 @@ import argparse
 import threading
 from typing import Any
 
-from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 from ledger_store.transparency.checkpointer import Checkpointer
 from projections.engine.worker import run_worker
 
@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Follow the ledger and sign periodic checkpoints until SIGTERM, SIGINT or `stop`."""
     settings = Settings()
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     checkpointer = Checkpointer.from_settings(ledger.database, settings)
     checkpointer.start()
     try:

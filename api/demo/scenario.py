@@ -21,8 +21,9 @@ from domain.identifier_generators import (
     make_customs_code,
     make_uscc,
 )
-from ledger_store.application.deciders.ukey import Ledger
-from ledger_store.application.ledger import CommandResult
+from ledger_store.application import deciders
+from ledger_store.application.ledger import Ledger
+from ledger_store.application.results import CommandResult
 
 DEMO_START = datetime(2016, 1, 4, 1, 0, tzinfo=UTC)
 DEMO_END = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
@@ -104,23 +105,33 @@ class Demo:
         receipt = f"HZ{rng.randrange(10**8):08d}"
         self._run(
             "register",
-            ledger.register_enterprise(
-                by(me), uscc=uscc, name=company, customs_code=customs_code, receipt_number=receipt
+            ledger.run(
+                deciders.register_enterprise,
+                by(me),
+                uscc=uscc,
+                name=company,
+                customs_code=customs_code,
+                receipt_number=receipt,
             ),
         )
         filings = samples.filings(rng, region, company, customs_code, receipt, t.date())
         for filing in filings.values():
             t += timedelta(minutes=rng.randint(5, 90))
             yield t
-            self._run("filing", ledger.submit_filing(by(me), uscc, filing))
+            self._run("filing", ledger.run(deciders.submit_filing, by(me), uscc, filing))
         if rng.random() < 0.2:
             t += timedelta(days=rng.randint(1, 3))
             yield t
             reason = rng.choice(REJECTION_REASONS)
             self._run(
                 "reject",
-                ledger.review(
-                    by(clerk), uscc, approve=False, window=region.window_name, reason=reason
+                ledger.run(
+                    deciders.review,
+                    by(clerk),
+                    uscc,
+                    approve=False,
+                    window=region.window_name,
+                    reason=reason,
                 ),
             )
             t += timedelta(days=rng.randint(1, 4))
@@ -128,12 +139,15 @@ class Demo:
             three_in_one = samples.filings(rng, region, company, customs_code, receipt, t.date())
             self._run(
                 "resubmit",
-                ledger.submit_filing(by(me), uscc, three_in_one[FilingKind.THREE_IN_ONE]),
+                ledger.run(
+                    deciders.submit_filing, by(me), uscc, three_in_one[FilingKind.THREE_IN_ONE]
+                ),
             )
         t += timedelta(days=rng.randint(1, 3))
         yield t
         self._run(
-            "approve", ledger.review(by(clerk), uscc, approve=True, window=region.window_name)
+            "approve",
+            ledger.run(deciders.review, by(clerk), uscc, approve=True, window=region.window_name),
         )
 
         t += timedelta(days=1, hours=rng.randint(0, 6))
@@ -141,7 +155,8 @@ class Demo:
         lp_card, op_card = make_card_number(rng), make_card_number(rng)
         self._run(
             "issue_free_pair",
-            ledger.issue_free_pair(
+            ledger.run(
+                deciders.issue_free_pair,
                 by(clerk),
                 uscc,
                 legal_person_card_no=lp_card,
@@ -156,19 +171,19 @@ class Demo:
         t += timedelta(hours=rng.randint(2, 30))
         yield t
         for card in (lp_card, op_card):
-            self._run("mail", ledger.mail_key(by(clerk), card, details))
+            self._run("mail", ledger.run(deciders.mail_key, by(clerk), card, details))
         t += timedelta(days=rng.randint(1, 4))
         yield t
         for card in (lp_card, op_card):
-            self._run("deliver", ledger.deliver_key(by(me), card))
+            self._run("deliver", ledger.run(deciders.deliver_key, by(me), card))
 
         keys = [lp_card, op_card]
         t += timedelta(hours=rng.randint(1, 48))
         yield t
         for card in keys:
-            self._run("pin_ok", ledger.record_pin_attempt(by(me), card, ok=True))
+            self._run("pin_ok", ledger.run(deciders.record_pin_attempt, by(me), card, ok=True))
             if rng.random() < 0.8:
-                self._run("pin_change", ledger.change_pin(by(me), card))
+                self._run("pin_change", ledger.run(deciders.change_pin, by(me), card))
 
         # Years of use, until the end of the demo clock.
         while True:
@@ -188,26 +203,34 @@ class Demo:
                 t = yield from self._renew(rng, t, me, clerk, card)
             elif roll < 0.35:
                 for _ in range(rng.randint(1, 3)):
-                    self._run("pin_fail", ledger.record_pin_attempt(by(me), card, ok=False))
-                self._run("pin_ok", ledger.record_pin_attempt(by(me), card, ok=True))
+                    self._run(
+                        "pin_fail", ledger.run(deciders.record_pin_attempt, by(me), card, ok=False)
+                    )
+                self._run("pin_ok", ledger.run(deciders.record_pin_attempt, by(me), card, ok=True))
             elif roll < 0.45:
                 for _ in range(5):
-                    self._run("pin_fail", ledger.record_pin_attempt(by(me), card, ok=False))
+                    self._run(
+                        "pin_fail", ledger.run(deciders.record_pin_attempt, by(me), card, ok=False)
+                    )
                 t += timedelta(days=rng.randint(1, 10))
                 yield t
-                self._run("unlock", ledger.unlock_key(by(clerk), card))
+                self._run("unlock", ledger.run(deciders.unlock_key, by(clerk), card))
             elif roll < 0.55 and card == lp_card:
                 keys.append(self._new_operator(rng, by(me), uscc, lp_card))
             elif roll < 0.62 and card == lp_card:
                 self._change_permissions(rng, by(me), uscc, lp_card)
             elif roll < 0.68:
-                self._run("report_lost", ledger.report_key_lost(by(me), card, reason="钥匙遗失"))
+                self._run(
+                    "report_lost",
+                    ledger.run(deciders.report_key_lost, by(me), card, reason="钥匙遗失"),
+                )
                 t += timedelta(days=rng.randint(2, 20))
                 yield t
                 new_card = make_card_number(rng)
                 self._run(
                     "replace",
-                    ledger.replace_key(
+                    ledger.run(
+                        deciders.replace_key,
                         by(me),
                         card,
                         new_card_no=new_card,
@@ -223,34 +246,44 @@ class Demo:
                 change = EnterpriseChange(business_address=samples.address(rng))
                 self._run(
                     "change_info",
-                    ledger.change_enterprise_info(
-                        by(me), uscc, change, authorising_card_no=lp_card
+                    ledger.run(
+                        deciders.change_enterprise_info,
+                        by(me),
+                        uscc,
+                        change,
+                        authorising_card_no=lp_card,
                     ),
                 )
             elif roll < 0.72:
                 self._run(
-                    "freeze", ledger.freeze_key(by(clerk), card, reason="冒用嫌疑，数据分中心冻结")
+                    "freeze",
+                    ledger.run(
+                        deciders.freeze_key, by(clerk), card, reason="冒用嫌疑，数据分中心冻结"
+                    ),
                 )
             else:
-                self._run("pin_ok", ledger.record_pin_attempt(by(me), card, ok=True))
+                self._run("pin_ok", ledger.run(deciders.record_pin_attempt, by(me), card, ok=True))
 
     def _renew(
         self, rng: random.Random, t: datetime, me: Actor, clerk: Actor, card: str
     ) -> Generator[datetime, None, datetime]:
         """Online application, the window's pre-review, then the visit with the four documents."""
-        applied = self._run("renewal_request", self.ledger.request_renewal(at(me, t), card))
+        applied = self._run(
+            "renewal_request", self.ledger.run(deciders.request_renewal, at(me, t), card)
+        )
         application_id = dict(applied.extra)["application_id"]
         t += timedelta(days=rng.randint(1, 5))
         yield t
         self._run(
             "renewal_pre_approve",
-            self.ledger.pre_approve_renewal(at(clerk, t), card, application_id),
+            self.ledger.run(deciders.pre_approve_renewal, at(clerk, t), card, application_id),
         )
         t += timedelta(days=rng.randint(1, 10))
         yield t
         self._run(
             "renew",
-            self.ledger.renew_key(
+            self.ledger.run(
+                deciders.renew_key,
                 at(clerk, t),
                 card,
                 application_id=application_id,
@@ -267,19 +300,27 @@ class Demo:
         holder = samples.operator_holder(rng)
         registered = self._run(
             "register_operator",
-            self.ledger.register_operator(ctx, uscc, holder=holder, authorising_card_no=lp_card),
+            self.ledger.run(
+                deciders.register_card_holder, ctx, uscc, holder=holder, authorising_card_no=lp_card
+            ),
         )
         permissions = samples.permissions_of(Authority.CUSTOMS, rng)
         self._run(
             "set_permissions",
-            self.ledger.set_permissions(
-                ctx, uscc, registered.id, permissions, authorising_card_no=lp_card
+            self.ledger.run(
+                deciders.set_permissions,
+                ctx,
+                uscc,
+                registered.id,
+                permissions,
+                authorising_card_no=lp_card,
             ),
         )
         card = make_card_number(rng)
         self._run(
             "buy_key",
-            self.ledger.issue_bought_key(
+            self.ledger.run(
+                deciders.issue_bought_key,
                 ctx,
                 uscc,
                 card_no=card,
@@ -303,5 +344,7 @@ class Demo:
         )
         self._run(
             "set_permissions",
-            self.ledger.set_permissions(ctx, uscc, holder, wanted, authorising_card_no=lp_card),
+            self.ledger.run(
+                deciders.set_permissions, ctx, uscc, holder, wanted, authorising_card_no=lp_card
+            ),
         )

@@ -17,7 +17,7 @@ from api.http.metrics import Metrics
 from api.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.http.routes import audit, enterprises, health, key_lookup, keys, tokens, window
 from api.http.settings import ApiSettings
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from ledger_store.proofs.checkpoint import load_or_create_signing_key
 from ledger_store.transparency.checkpointer import Checkpointer
@@ -107,9 +107,7 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = open_services(settings, api, metrics)
-        services.async_pool = services.ledger.database.async_pool()
-        if services.async_pool is not None:
-            await services.async_pool.open()
+        await services.ledger.open_async()
         app.state.services = services
         database = services.ledger.database
         names = [view.name for view in TRACKED]
@@ -126,8 +124,7 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
         try:
             yield
         finally:
-            if services.async_pool is not None:
-                await services.async_pool.close()
+            await services.ledger.close_async()
             close_services(services)
 
     app = FastAPI(

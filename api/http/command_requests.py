@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Concatenate, Final, ParamSpec
 
 import orjson
 from fastapi import Depends, Header, Request, Response
@@ -19,19 +19,17 @@ from api.http.deps import Services, check_enterprise
 from api.http.errors import ProblemError
 from api.http.responses import OrjsonResponse
 from domain.base import CommandContext, NotFoundError, Role
-from ledger_store.application.deciders.ukey import CommandOptions, Ledger
 from ledger_store.application.idempotency import IdempotencyClaim
-from ledger_store.application.ledger import CommandResult
+from ledger_store.application.reader import Reader
+from ledger_store.application.results import CommandResult, Decision
 
 _ETAG: Final = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 
-Action = Callable[[CommandContext, IdempotencyClaim | None], CommandResult]
+P = ParamSpec("P")
+RequestDecider = Callable[Concatenate[Reader, CommandContext, P], Decision]
+"""A decider (`ledger_store.application.deciders`): the request supplies the reader's context."""
 Location = str | Callable[[dict[str, Any]], str]
 """Where the created record lives: a path, or one computed from the answer."""
-KeyStep = Callable[[Ledger, CommandContext, CommandOptions], CommandResult]
-"""One step of a key's life: the ledger, the context, and If-Match/Idempotency-Key to pass on."""
-AsyncKeyStep = Callable[[Ledger, CommandContext, CommandOptions], Awaitable[CommandResult]]
-"""The same, awaited on the event loop."""
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -79,55 +77,42 @@ class Command:
     idempotency_key: str | None
     expected_version: int | None
 
-    def run(
+    async def execute(
         self,
         principal: Principal,
         body: BaseModel | None,
-        action: Action,
-        *,
-        location: Location | None = None,
-    ) -> Response:
-        """Run `action` as `principal` now: the answer, with ETag (and Location) set.
+        decider: RequestDecider[P],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> CommandResult:
+        """Execute `decider(reader, ctx, *args, **kwargs)` as `principal`, with the request's
+        If-Match and Idempotency-Key; on the event loop where the ledger can (see `Ledger`)."""
+        ctx, claim = self._begin(principal, body)
+        result = await self.services.ledger.execute_async(
+            lambda reader: decider(reader, ctx, *args, **kwargs),
+            expected_version=self.expected_version,
+            idempotency=claim,
+        )
+        if not result.replayed and result.events:
+            self.services.committed()
+        return result
+
+    def answer(self, result: CommandResult, location: Location | None = None) -> Response:
+        """The command's answer, with ETag (and Location) set.
 
         The status is the route's (`status_code=201` on creations). The answer is rendered
-        here: FastAPI would otherwise validate the dict again, in a second worker thread.
+        here: FastAPI would otherwise validate the dict again.
         """
-        ctx, claim = self._begin(principal, body)
-        return self._answer(action(ctx, claim), location)
-
-    def on_key(
-        self,
-        principal: Principal,
-        body: BaseModel | None,
-        card_no: str,
-        step: KeyStep,
-        *,
-        location: Location | None = None,
-    ) -> Response:
-        """Run a step of one key's life: an enterprise only on its own keys, then `run`."""
-        own_key(self.services, principal, card_no)
-        ledger = self.services.ledger
-
-        def action(ctx: CommandContext, claim: IdempotencyClaim | None) -> CommandResult:
-            return step(
-                ledger, ctx, {"expected_version": self.expected_version, "idempotency": claim}
-            )
-
-        return self.run(principal, body, action, location=location)
-
-    async def on_key_async(
-        self, principal: Principal, body: BaseModel | None, card_no: str, step: AsyncKeyStep
-    ) -> Response:
-        """`on_key` for a step that runs on the event loop (a read, if any, in a thread)."""
-        services = self.services
-        if principal.role is Role.ENTERPRISE:
-            owner = services.key_owners.get(card_no) or await asyncio.to_thread(
-                services.key_owner, card_no
-            )
-            check_key_owner(principal, card_no, owner)
-        ctx, claim = self._begin(principal, body)
-        options: CommandOptions = {"expected_version": self.expected_version, "idempotency": claim}
-        return self._answer(await step(services.ledger, ctx, options), None)
+        answer = result.fields()
+        headers = {"ETag": f'"{result.version}"'}
+        if location is not None:
+            headers["Location"] = location if isinstance(location, str) else location(answer)
+        if result.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        route = self.request.scope.get("route")
+        status = getattr(route, "status_code", None) or 200
+        return OrjsonResponse(answer, status_code=status, headers=headers)
 
     def _begin(
         self, principal: Principal, body: BaseModel | None
@@ -146,19 +131,6 @@ class Command:
                 fingerprint=self.fingerprint(body),
             )
         return ctx, claim
-
-    def _answer(self, result: CommandResult, location: Location | None) -> Response:
-        if not result.replayed and result.events:
-            self.services.committed()
-        answer = result.answer()
-        headers = {"ETag": f'"{result.version}"'}
-        if location is not None:
-            headers["Location"] = location if isinstance(location, str) else location(answer)
-        if result.replayed:
-            headers["Idempotent-Replayed"] = "true"
-        route = self.request.scope.get("route")
-        status = getattr(route, "status_code", None) or 200
-        return OrjsonResponse(answer, status_code=status, headers=headers)
 
     def fingerprint(self, body: BaseModel | None) -> str:
         """What the request asks, so a key reused for another request is recognised."""
@@ -193,10 +165,13 @@ CommandDep = Annotated[Command, Depends(command)]
 CreationDep = Annotated[Command, Depends(creation)]
 
 
-def own_key(services: Services, principal: Principal, card_no: str) -> None:
+async def own_key(services: Services, principal: Principal, card_no: str) -> None:
     """Refuse an enterprise token acting on a key of another enterprise (404 if no such key)."""
     if principal.role is Role.ENTERPRISE:
-        check_key_owner(principal, card_no, services.key_owner(card_no))
+        owner = services.key_owners.get(card_no) or await asyncio.to_thread(
+            services.key_owner, card_no
+        )
+        check_key_owner(principal, card_no, owner)
 
 
 def check_key_owner(principal: Principal, card_no: str, owner: str | None) -> None:

@@ -3,7 +3,7 @@
 Dependencies that do no I/O are `async def`: FastAPI runs sync dependencies in the thread pool,
 and a thread hop per dependency costs more than the dependency itself. Routes are sync `def`
 (one hop each), but for the hotline's lookup and the PIN attempt, which run their statements
-on the event loop (`Services.async_pool`).
+on the event loop (the ledger's async pool).
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from api.http.errors import ProblemError
 from api.http.metrics import Metrics
 from api.http.settings import ApiSettings
 from domain.base import Role
-from ledger_store.application.deciders.ukey import Ledger
-from ledger_store.eventstore.async_pool import AsyncPool
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from ledger_store.transparency.checkpointer import Checkpointer
 from projections.engine.inprocess import InProcessProjector
@@ -48,8 +47,6 @@ class Services:
     signing_key: Ed25519PrivateKey
     projector: InProcessProjector | None = None
     checkpointer: Checkpointer | None = None
-    async_pool: AsyncPool | None = None
-    """Statements on the event loop (PostgreSQL), opened and closed by the app's lifespan."""
     key_owners: dict[str, str] = field(default_factory=dict)
     _last_poke: float = 0.0
     _owners_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -21,7 +21,7 @@ from api.http.responses import ProblemResponse
 from api.http.schemas.common import FieldProblem, Problem
 from domain.base import ConflictError, DomainError, NotFoundError
 from ledger_store.application.idempotency import IdempotencyMismatchError
-from ledger_store.application.ledger import VersionMismatchError
+from ledger_store.application.results import VersionMismatchError
 from projections.engine.freshness import ViewNotCaughtUpError
 
 log = logging.getLogger("eport.api")

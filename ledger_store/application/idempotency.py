@@ -22,15 +22,6 @@ class IdempotencyClaim:
     fingerprint: str
 
 
-@dataclass(frozen=True, slots=True)
-class StoredAnswer:
-    """The first answer given under an idempotency key."""
-
-    fingerprint: str
-    status: int
-    body: dict[str, Any]
-
-
 class IdempotencyMismatchError(Exception):
     """The key was used before for a different request."""
 
@@ -48,25 +39,21 @@ def create_table(database: LedgerDatabase) -> None:
 
 
 class IdempotencyWrite:
-    """Writes the answer under the key in the same transaction as the events."""
+    """Writes the command's result under the key in the same transaction as its events."""
 
     def __init__(
-        self,
-        database: LedgerDatabase,
-        claim: IdempotencyClaim,
-        answer: dict[str, Any],
-        status: int = 201,
+        self, database: LedgerDatabase, claim: IdempotencyClaim, fields: dict[str, Any]
     ) -> None:
         self.table = database.table(TABLE)
         self.claim = claim
-        self.answer = {k: v for k, v in answer.items() if k != "position"}
-        self.status = status
+        self.fields = {k: v for k, v in fields.items() if k != "position"}
 
     def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
         """Insert the key; a concurrent twin fails on the primary key and rolls back.
 
-        The answer's `position` is the append's, which only the database knows before COMMIT:
-        it goes into its own column and back into the answer when it is read.
+        The result's `position` is the append's, which only the database knows before COMMIT:
+        it goes into its own column and back into the fields when they are read. (`status` is
+        a column of the table's first shape, no longer read.)
         """
         return (
             f"INSERT INTO {self.table} (scope, key, fingerprint, status, body, position) "
@@ -75,38 +62,37 @@ class IdempotencyWrite:
                 self.claim.scope,
                 self.claim.key,
                 self.claim.fingerprint,
-                self.status,
-                orjson.dumps(self.answer),
+                0,
+                orjson.dumps(self.fields),
                 *position.params,
             ),
         )
 
 
-def find_answer(database: LedgerDatabase, claim: IdempotencyClaim) -> StoredAnswer | None:
-    """The first answer under this key, or None; a different request under it is refused."""
+def find_answer(database: LedgerDatabase, claim: IdempotencyClaim) -> dict[str, Any] | None:
+    """The first result's fields under this key, or None; another request under it is refused."""
     with database.reading() as cursor:
         row = cursor.execute(*answer_query(database, claim)).fetchone()
     return answer_from_row(row, claim)
 
 
 def answer_query(database: LedgerDatabase, claim: IdempotencyClaim) -> tuple[str, tuple[str, str]]:
-    """The read of the first answer under this key (`?` placeholders), for any executor."""
+    """The read of the first result under this key (`?` placeholders), for any executor."""
     return (
-        f"SELECT fingerprint, status, body, position FROM {database.table(TABLE)} "
+        f"SELECT fingerprint, body, position FROM {database.table(TABLE)} "
         "WHERE scope = ? AND key = ?",
         (claim.scope, claim.key),
     )
 
 
-def answer_from_row(row: Sequence[Any] | None, claim: IdempotencyClaim) -> StoredAnswer | None:
-    """The stored answer of `answer_query`'s row; a different request under the key is refused."""
+def answer_from_row(row: Sequence[Any] | None, claim: IdempotencyClaim) -> dict[str, Any] | None:
+    """The fields of `answer_query`'s row; a different request under the key is refused."""
     if row is None:
         return None
-    body = orjson.loads(bytes(row[2]))
-    body["position"] = int(row[3])
-    answer = StoredAnswer(row[0], int(row[1]), body)
-    if answer.fingerprint != claim.fingerprint:
+    if row[0] != claim.fingerprint:
         raise IdempotencyMismatchError(
             "this Idempotency-Key was already used for a different request"
         )
-    return answer
+    fields: dict[str, Any] = orjson.loads(bytes(row[1]))
+    fields["position"] = int(row[2])
+    return fields

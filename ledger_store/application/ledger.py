@@ -1,293 +1,252 @@
-"""The Ledger: one eventsourcing application holding every enterprise, operator and key."""
+"""The Ledger: the one application `api/` sees. It executes commands and answers a few reads.
+
+A command is a decider (`ledger_store/application/deciders/`) bound to its inputs: a function of
+a `Reader` that returns a `Decision`. `execute` runs the steps of `command.command_steps`
+synchronously; `execute_async` awaits the same steps on the event loop, through the async pool
+the ledger opened for its database (PostgreSQL; on SQLite the whole command runs in a thread).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, InterfaceError, Mapper, OperationalError
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import IntegrityError
 
-from domain.base import (
-    Aggregate,
-    ConflictError,
-    DomainError,
-    DomainEvent,
-    NotFoundError,
-    project,
+from domain.aggregate_ids import key_id
+from domain.base import Aggregate, DomainError, DomainEvent
+from domain.card_holder.state import Operator
+from domain.enterprise.state import Enterprise
+from domain.region import RegionConfig, get_region
+from domain.ukey.state import UKey
+from ledger_store.application.command import (
+    Append,
+    Appended,
+    Decide,
+    Decided,
+    DecideStep,
+    FindCommitted,
+    FindCurrent,
+    FindFirstResult,
+    FindMoved,
+    Prepared,
+    Step,
+    command_steps,
 )
+from ledger_store.application.deciders import records
 from ledger_store.application.idempotency import (
     IdempotencyClaim,
     IdempotencyWrite,
-    StoredAnswer,
+    answer_from_row,
+    answer_query,
     create_table,
     find_answer,
 )
-from ledger_store.application.reader import (
-    NotCachedError,
-    cached_state,
-    deciding_from_cache,
-    refuse_reads,
-    remember,
-)
+from ledger_store.application.reader import NeedsReadError, Reader
+from ledger_store.application.results import CommandResult, Decision
+from ledger_store.eventstore.async_pool import AsyncPool
 from ledger_store.eventstore.database import LedgerDatabase, TransactionWrite
-from ledger_store.eventstore.mapping import OrjsonTranscoder, PydanticMapper
-from ledger_store.eventstore.postgres_recorder import ChainedPostgresRecorder
 from ledger_store.eventstore.settings import Settings
-from ledger_store.eventstore.sqlite_recorder import ChainedSQLiteRecorder
+from ledger_store.eventstore.store import LOST_CONNECTION, EventStore, remember
 
+P = ParamSpec("P")
 TAgg = TypeVar("TAgg", bound=Aggregate)
-Decide = Callable[[], tuple[UUID, Sequence[DomainEvent]]]
-"""A command's decision: load fresh state, apply the rules, return (subject id, new events)."""
 
-COMMUTING_RETRIES = 20
+Decider = Callable[Concatenate[Reader, P], Decision]
 
 
-@dataclass(frozen=True, slots=True)
-class CommandResult:
-    """What a command reached: the aggregate it changed, its version, the ledger position."""
-
-    id: UUID
-    version: int
-    position: int
-    events: tuple[DomainEvent, ...] = ()
-    replayed: bool = False
-    extra: tuple[tuple[str, str], ...] = ()
-
-    def answer(self) -> dict[str, Any]:
-        """The JSON answer of the API for this command."""
-        body: dict[str, Any] = {
-            "id": str(self.id),
-            "version": self.version,
-            "position": self.position,
-        }
-        body.update(self.extra)
-        return body
-
-    @classmethod
-    def from_answer(cls, stored: StoredAnswer) -> CommandResult:
-        """The first answer given under an idempotency key, given again."""
-        body = dict(stored.body)
-        subject, version, position = body.pop("id"), body.pop("version"), body.pop("position")
-        extra = tuple((str(k), str(v)) for k, v in body.items())
-        return cls(UUID(subject), int(version), int(position), replayed=True, extra=extra)
-
-
-class VersionMismatchError(ConflictError):
-    """If-Match named a version the aggregate is no longer at."""
-
-    def __init__(self, expected: int, current: int) -> None:
-        super().__init__(
-            "version_mismatch",
-            f"If-Match expected version {expected}, the record is at version {current}",
-            "If-Match",
-        )
-        self.expected = expected
-        self.current = current
-
-
-def check_version(aggregate: Aggregate, expected: int | None) -> None:
-    """Refuse when the caller's expected version (If-Match) is not the current one."""
-    if expected is not None and aggregate.version != expected:
-        raise VersionMismatchError(expected, aggregate.version)
-
-
-class LedgerCore(Application[UUID]):
-    """Loads aggregates and appends their events, with the hash chain, in one transaction."""
-
-    name = "Eport"
-    env: ClassVar[dict[str, str]] = {
-        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
-        "MAPPER_TOPIC": get_topic(PydanticMapper),
-        # Aggregates are immutable, so cached states need no deep copy; fast-forwarding reads
-        # the events another process appended since, so the cache is never stale.
-        "AGGREGATE_CACHE_MAXSIZE": "5000",
-        "AGGREGATE_CACHE_FASTFORWARD": "y",
-        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
-    }
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.name = LedgerCore.name  # one fixed name, so table names never drift
+class Ledger:
+    """The eport ledger: every enterprise, card holder and key, one hash-chained history."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        super().__init__(env=self.settings.library_env())
-        recorder = self.recorder
-        assert isinstance(recorder, ChainedSQLiteRecorder | ChainedPostgresRecorder)
-        self.database: LedgerDatabase = recorder
+        self.store = EventStore(self.settings)
+        self.database: LedgerDatabase = self.store.database
+        self.region: RegionConfig = get_region(self.settings.region)
+        self.async_pool: AsyncPool | None = None
+        """Statements on the event loop (PostgreSQL), while `open_async` has it open."""
         create_table(self.database)
 
-    def construct_mapper(self) -> Mapper[UUID]:
-        """Pydantic events stored as orjson."""
-        return PydanticMapper(transcoder=OrjsonTranscoder())
-
-    def load(self, cls: type[TAgg], aggregate_id: UUID, *, what: str = "") -> TAgg:
-        """The aggregate's current state, or NotFoundError (cached while deciding a command)."""
-        cached = cached_state(self.repository.cache, aggregate_id)
-        if isinstance(cached, cls):
-            return cached
-        refuse_reads(aggregate_id)
-        try:
-            aggregate: Aggregate = self.repository.get(
-                aggregate_id,
-                projector_func=project,  # type: ignore[arg-type]
-            )
-        except AggregateNotFoundError:
-            raise NotFoundError(
-                "not_found", f"{what or cls.__name__.lower()} does not exist", None
-            ) from None
-        if not isinstance(aggregate, cls):
-            raise NotFoundError("not_found", f"{what or cls.__name__.lower()} does not exist")
-        if self.repository.cache is not None:
-            # The library fast-forwards a cached aggregate by mutating it in place; ours are
-            # immutable, so the fast-forwarded state must be put back.
-            self.repository.cache.put(aggregate_id, aggregate)
-        return aggregate
-
-    def find(self, cls: type[TAgg], aggregate_id: UUID) -> TAgg | None:
-        """The aggregate's current state, or None when it does not exist."""
-        try:
-            return self.load(cls, aggregate_id)
-        except NotFoundError:
-            return None
-
-    def history(self, aggregate_id: UUID) -> list[DomainEvent]:
-        """Every event of one aggregate, in version order."""
-        return list(self.events.get(aggregate_id))  # type: ignore[arg-type]
-
-    def record(
-        self, events: Sequence[DomainEvent], writes: Sequence[TransactionWrite] = ()
-    ) -> list[int]:
-        """Append events atomically with the chain; a lost race is a ConflictError."""
-        try:
-            positions = [r.notification.id for r in self.save(*events, writes=writes)]
-        except IntegrityError as error:
-            raise ConflictError(
-                "concurrent_change",
-                "another command changed the same record first; reload and retry",
-            ) from error
-        except (OperationalError, InterfaceError):
-            # The connection broke: if COMMIT reached the server, the events are there with
-            # exactly these bytes, and deciding again would record the command twice.
-            stored = [self.mapper.to_stored_event(event) for event in events]
-            committed = self.database.committed_indexes(stored)
-            if committed is None:
-                raise
-            positions = committed
-        remember(self.repository.cache, events)
-        return positions
+    # -- commands ----------------------------------------------------------------------------
 
     def execute(
         self,
         decide: Decide,
         *,
-        commutes: bool = False,
+        expected_version: int | None = None,
         idempotency: IdempotencyClaim | None = None,
-        extra: Callable[[], dict[str, str]] | None = None,
     ) -> CommandResult:
-        """Run a command: decide its events from current state, then record them.
-
-        The decision may use cached aggregates; the append (and a read of what is only read)
-        checks that they were current, else the command is decided again from fresh state
-        (`_decide`). Under an idempotency key the first answer is stored with the events and
-        given again on a retry. Commands that commute (a PIN attempt) are decided again on a
-        lost race; others surface the ConflictError so the caller can reconsider.
-        """
-        if idempotency is not None and (stored := find_answer(self.database, idempotency)):
-            return CommandResult.from_answer(stored)
-        attempts = COMMUTING_RETRIES if commutes else 1
-        attempt, fresh = 0, False
+        """Decide the command and record its events (see `command.command_steps`)."""
+        steps = command_steps(
+            decide, self._prepare, expected_version=expected_version, idempotency=idempotency
+        )
+        answer: Any = None
         while True:
-            decided = self._decide(decide, fresh)
-            assert decided is not None  # with reads, there is always a decision
-            subject, events, from_cache = decided
-            if not events:
-                return CommandResult(subject, self._version_of(subject), self.position())
-            version, more, writes = self._prepared(subject, events, idempotency, extra)
             try:
-                positions = self.record(events, writes)
-            except ConflictError:
-                if idempotency is not None and (stored := find_answer(self.database, idempotency)):
-                    return CommandResult.from_answer(stored)
-                if from_cache:  # the cached state was stale, not a race: decide from fresh state
-                    fresh = True
-                    continue
-                attempt += 1
-                if attempt == attempts:
-                    raise
-                continue
-            return CommandResult(subject, version, max(positions), tuple(events), extra=more)
+                step = steps.send(answer)
+            except StopIteration as done:
+                return self._finished(done.value)
+            answer = self._perform(step)
 
-    def _decide(
-        self, decide: Decide, fresh: bool, *, reads: bool = True
-    ) -> tuple[UUID, Sequence[DomainEvent], bool] | None:
-        """Decide from cached state where the append checks it (see `cached_decisions`).
-
-        Answers the decision and whether an aggregate it writes came from the cache unverified.
-        With `reads=False` (on the event loop) it answers None wherever it would read: deciding
-        fresh, an uncached aggregate, or checking a refusal, a no-op or state it only read.
-        """
-        if fresh or self.repository.cache is None:
-            return (*decide(), False) if reads else None
-        try:
-            with deciding_from_cache(only=not reads) as unverified:
-                subject, events = decide()
-        except NotCachedError:
-            return None
-        except DomainError:
-            if not unverified:
-                raise
-            return (*decide(), False) if reads else None  # refused on what may be stale
-        written = {event.originator_id for event in events}
-        only_read = {a: v for a, v in unverified.items() if a not in written}
-        if not reads and (not events or only_read):
-            return None
-        if not events or any(self._moved(a, v) for a, v in only_read.items()):
-            return (*decide(), False)
-        return subject, events, bool(written & unverified.keys())
-
-    def _moved(self, aggregate_id: UUID, version: int) -> bool:
-        """Whether an aggregate has events after `version` (another process wrote to it)."""
-        return bool(list(self.events.get(aggregate_id, gt=version, limit=1)))
-
-    def create(
+    async def execute_async(
         self,
         decide: Decide,
-        idempotency: IdempotencyClaim | None,
-        what: str,
-        extra: Callable[[], dict[str, str]] | None = None,
+        *,
+        expected_version: int | None = None,
+        idempotency: IdempotencyClaim | None = None,
     ) -> CommandResult:
-        """Run a command that creates an aggregate; an existing one is a ConflictError."""
-        try:
-            return self.execute(decide, idempotency=idempotency, extra=extra)
-        except ConflictError as error:
-            raise ConflictError("already_exists", f"{what} is already in the ledger") from error
-
-    def _prepared(
-        self,
-        subject: UUID,
-        events: Sequence[DomainEvent],
-        claim: IdempotencyClaim | None,
-        extra: Callable[[], dict[str, str]] | None,
-    ) -> tuple[int, tuple[tuple[str, str], ...], list[TransactionWrite]]:
-        """The subject's new version, the answer's extra fields and the writes of the append."""
-        version = max(
-            (e.originator_version for e in events if e.originator_id == subject), default=0
+        """`execute` on the event loop: the same steps, awaited (see the module docstring)."""
+        if self.async_pool is None:
+            return await asyncio.to_thread(
+                self.execute, decide, expected_version=expected_version, idempotency=idempotency
+            )
+        steps = command_steps(
+            decide, self._prepare, expected_version=expected_version, idempotency=idempotency
         )
-        more = tuple((extra() if extra else {}).items())
-        if claim is None:
-            return version, more, []
-        answer = CommandResult(subject, version, 0, extra=more).answer()  # position: the append's
-        return version, more, [IdempotencyWrite(self.database, claim, answer)]
+        answer: Any = None
+        while True:
+            try:
+                step = steps.send(answer)
+            except StopIteration as done:
+                return self._finished(done.value)
+            answer = await self._perform_async(self.async_pool, step)
 
-    def _version_of(self, aggregate_id: UUID) -> int:
-        last = list(self.events.get(aggregate_id, desc=True, limit=1))
-        return last[0].originator_version if last else 0
+    def run(self, decider: Decider[P], /, *args: P.args, **kwargs: P.kwargs) -> CommandResult:
+        """Execute `decider(reader, *args, **kwargs)` with no If-Match or idempotency key."""
+        return self.execute(lambda reader: decider(reader, *args, **kwargs))
+
+    async def open_async(self) -> None:
+        """Open a pool for the event loop that runs this (PostgreSQL; nothing on SQLite).
+
+        A pool belongs to one event loop: open it inside the loop (the API's lifespan) and close
+        it there; `execute_async` without one runs each command in a worker thread.
+        """
+        pool = self.database.async_pool()
+        if pool is not None:
+            await pool.open()
+        self.async_pool = pool
+
+    async def close_async(self) -> None:
+        """Close the event loop's pool."""
+        pool, self.async_pool = self.async_pool, None
+        if pool is not None:
+            await pool.close()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def load(self, cls: type[TAgg], aggregate_id: UUID, *, what: str = "") -> TAgg:
+        """An aggregate's current state, or NotFoundError."""
+        return self.store.load(cls, aggregate_id, what=what)
+
+    def find(self, cls: type[TAgg], aggregate_id: UUID) -> TAgg | None:
+        """An aggregate's current state, or None."""
+        return self.store.find(cls, aggregate_id)
+
+    def enterprise(self, uscc: str) -> Enterprise:
+        """An enterprise by USCC, or NotFoundError."""
+        return records.enterprise(self._reader(fresh=True), uscc)
+
+    def key(self, card_no: str) -> UKey:
+        """A key by card number, or NotFoundError."""
+        return records.key(self._reader(fresh=True), card_no)
+
+    def find_key(self, card_no: str) -> UKey | None:
+        """A key by card number, or None."""
+        return self.store.find(UKey, key_id(card_no))
+
+    def card_holder(self, holder_id: UUID) -> Operator:
+        """A card holder by id, or NotFoundError."""
+        return records.card_holder(self._reader(fresh=True), holder_id)
+
+    def history(self, aggregate_id: UUID) -> list[DomainEvent]:
+        """Every event of one aggregate, in version order."""
+        return self.store.history(aggregate_id)
 
     def position(self) -> int:
         """The ledger's last index (its size)."""
-        return self.database.head()[0]
+        return self.store.position()
+
+    def close(self) -> None:
+        """Close the database connections."""
+        self.store.close()
+
+    # -- the steps, performed ----------------------------------------------------------------
+
+    def _reader(self, *, fresh: bool, may_read: bool = True) -> Reader:
+        return Reader(self.store, self.region, trust_cache=not fresh, may_read=may_read)
+
+    def _decide(self, decide: Decide, reader: Reader) -> Decided:
+        try:
+            decision: Decision | None = decide(reader)
+            refusal: DomainError | None = None
+        except DomainError as error:
+            decision, refusal = None, error
+        return Decided(decision, refusal, dict(reader.versions), dict(reader.unverified))
+
+    def _prepare(self, decision: Decision, claim: IdempotencyClaim | None) -> Prepared:
+        subject = decision.subject
+        version = max(
+            (e.originator_version for e in decision.events if e.originator_id == subject),
+            default=0,
+        )
+        writes: list[TransactionWrite] = []
+        if claim is not None:  # the result, minus the position only the append knows
+            fields = CommandResult(subject, version, 0, extra=decision.extra).fields()
+            writes.append(IdempotencyWrite(self.database, claim, fields))
+        return Prepared(version, self.store.to_stored(decision.events), writes)
+
+    def _perform(self, step: Step) -> Any:
+        store = self.store
+        if isinstance(step, DecideStep):
+            return self._decide(step.decide, self._reader(fresh=step.fresh))
+        if isinstance(step, Append):
+            return _appended(lambda: store.append(step.stored, step.writes))
+        if isinstance(step, FindFirstResult):
+            return find_answer(self.database, step.claim)
+        if isinstance(step, FindMoved):
+            return any(store.moved(a, v) for a, v in step.versions.items())
+        if isinstance(step, FindCurrent):
+            return store.version_of(step.aggregate_id), store.position()
+        assert isinstance(step, FindCommitted)
+        return store.committed_indexes(step.stored)
+
+    async def _perform_async(self, pool: AsyncPool, step: Step) -> Any:
+        database = self.database
+        if isinstance(step, DecideStep):
+            if not step.fresh:
+                try:  # on the loop, if the cache has all the decision reads
+                    return self._decide(step.decide, self._reader(fresh=False, may_read=False))
+                except NeedsReadError:
+                    pass
+            reader = self._reader(fresh=step.fresh)
+            return await asyncio.to_thread(self._decide, step.decide, reader)
+        if isinstance(step, Append):
+            try:
+                positions = await database.insert_events_async(pool, step.stored, step.writes)
+            except IntegrityError:
+                return Appended(refused=True)
+            except LOST_CONNECTION as error:
+                return Appended(lost=error)
+            return Appended(positions=positions)
+        if isinstance(step, FindFirstResult):
+            rows = await pool.fetchall(*answer_query(database, step.claim))
+            return answer_from_row(rows[0] if rows else None, step.claim)
+        return await asyncio.to_thread(self._perform, step)
+
+    def _finished(self, result: CommandResult) -> CommandResult:
+        """Let the cache follow what was recorded."""
+        if result.events and not result.replayed:
+            remember(self.store, result.events)
+        return result
+
+
+def _appended(append: Callable[[], Sequence[int]]) -> Appended:
+    """Run an append and name its outcome."""
+    try:
+        return Appended(positions=list(append()))
+    except IntegrityError:
+        return Appended(refused=True)
+    except LOST_CONNECTION as error:
+        return Appended(lost=error)

@@ -1,86 +1,69 @@
-"""Deciding a command from cached aggregates, with the append as the check that they were current.
+"""What a decision may read: aggregates, from the cache or the store, and the region's codes.
 
-Loading an aggregate for a command normally costs a read: the cache is fast-forwarded with any
-events another process appended since. For the aggregates a command *writes*, that read is not
-needed: their new events carry the next versions, and the append refuses a version that is
-already taken, so a stale cached state can never be recorded on. The command is then decided
-again from fresh state, as if it had read first. Aggregates it only *reads* are checked with one
-read each after the decision, and a refusal or a no-op decided from unverified state is decided
-again from fresh state, so nothing is refused or skipped because of a stale cache.
+A reader is made for ONE attempt at deciding a command, and remembers how it got each
+aggregate, so the Ledger can tell whether the decision rests on state it has not verified:
+
+- A reader that **trusts the cache** answers from this process's aggregate cache without a
+  read. For the aggregates a command *writes* that is safe: their new events carry the next
+  versions, and the append refuses a version that is taken, so a stale state can never be
+  recorded on — the command is then decided again by a reader that does not trust the cache.
+  What a command only *reads*, and any refusal or no-op, is checked by the Ledger.
+- A reader that **may not read** (on the event loop, where a read would stall every request)
+  raises `NeedsReadError` wherever it would read; the Ledger then decides in a worker thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any
+from typing import TypeVar
 from uuid import UUID
 
-from domain.base import DomainEvent, project
+from domain.base import Aggregate, NotFoundError
+from domain.region import RegionConfig
+from ledger_store.eventstore.store import EventStore
 
-_UNVERIFIED: ContextVar[dict[UUID, int] | None] = ContextVar("eport_unverified", default=None)
-_CACHE_ONLY: ContextVar[bool] = ContextVar("eport_cache_only", default=False)
-
-
-class NotCachedError(Exception):
-    """Deciding from the cache alone needed an aggregate that the cache does not hold."""
+TAgg = TypeVar("TAgg", bound=Aggregate)
 
 
-@contextmanager
-def deciding_from_cache(*, only: bool = False) -> Iterator[dict[UUID, int]]:
-    """While inside, `cached_state` answers from the cache; yields what it gave (id: version).
-
-    With `only`, a decision that would read the database raises NotCachedError instead
-    (`refuse_reads`): it runs on the event loop, where a read would stall every request.
-    """
-    unverified: dict[UUID, int] = {}
-    token = _UNVERIFIED.set(unverified)
-    only_token = _CACHE_ONLY.set(only)
-    try:
-        yield unverified
-    finally:
-        _CACHE_ONLY.reset(only_token)
-        _UNVERIFIED.reset(token)
+class NeedsReadError(Exception):
+    """Deciding needed a read, and this reader may not read (it decides on the event loop)."""
 
 
-def refuse_reads(aggregate_id: UUID) -> None:
-    """Raise NotCachedError when deciding from the cache alone (called before any read)."""
-    if _CACHE_ONLY.get():
-        raise NotCachedError(aggregate_id)
+class Reader:
+    """Loads the aggregates one decision needs; remembers their versions and their source."""
 
+    def __init__(
+        self,
+        store: EventStore,
+        region: RegionConfig,
+        *,
+        trust_cache: bool,
+        may_read: bool = True,
+    ) -> None:
+        self._store = store
+        self.region = region
+        """The region whose department codes the window checks (configuration)."""
+        self._trust_cache = trust_cache
+        self._may_read = may_read
+        self.versions: dict[UUID, int] = {}
+        """Every aggregate this reader gave, at the version it gave."""
+        self.unverified: dict[UUID, int] = {}
+        """The aggregates it gave from the cache without a read (possibly stale)."""
 
-def cached_state(cache: Any, aggregate_id: UUID) -> Any | None:
-    """The cached state of an aggregate, unverified, when deciding from the cache; else None."""
-    unverified = _UNVERIFIED.get()
-    if unverified is None or cache is None:
-        return None
-    try:
-        state = cache.get(aggregate_id)
-    except KeyError:
-        return None
-    unverified[aggregate_id] = state.version
-    return state
+    def load(self, cls: type[TAgg], aggregate_id: UUID, *, what: str = "") -> TAgg:
+        """The aggregate (NotFoundError when it does not exist)."""
+        state = self._store.cached(aggregate_id) if self._trust_cache else None
+        if isinstance(state, cls):
+            self.unverified[aggregate_id] = state.version
+        else:
+            if not self._may_read:
+                raise NeedsReadError(aggregate_id)
+            state = self._store.load(cls, aggregate_id, what=what)
+        self.versions[aggregate_id] = state.version
+        return state
 
-
-def remember(cache: Any, events: Sequence[DomainEvent]) -> None:
-    """Put the states these (recorded) events lead to in the cache, where it holds their base.
-
-    A concurrent command may have put a newer state meanwhile; a state put out of order is
-    only ever older, and the next command on it is decided again after the append refuses it.
-    """
-    if cache is None:
-        return
-    by_aggregate: dict[UUID, list[DomainEvent]] = {}
-    for event in events:
-        by_aggregate.setdefault(event.originator_id, []).append(event)
-    for aggregate_id, own in by_aggregate.items():
-        base = None
-        if own[0].originator_version > 1:
-            try:
-                base = cache.get(aggregate_id)
-            except KeyError:
-                continue
-            if base.version != own[0].originator_version - 1:
-                continue
-        cache.put(aggregate_id, project(base, own))
+    def find(self, cls: type[TAgg], aggregate_id: UUID) -> TAgg | None:
+        """The aggregate, or None when it does not exist."""
+        try:
+            return self.load(cls, aggregate_id)
+        except NotFoundError:
+            return None

@@ -142,6 +142,14 @@ class LedgerDatabase(Protocol):
     def async_pool(self) -> AsyncPool | None:
         """A new, unopened pool for statements on the event loop, where the backend has one."""
 
+    async def insert_events_async(
+        self,
+        pool: AsyncPool,
+        stored_events: Sequence[Any],
+        writes: Sequence[TransactionWrite] = (),
+    ) -> list[int]:
+        """The append on the event loop, through `pool` (backends with an async pool)."""
+
     def read_entries(self, after: int, limit: int, until: int | None = None) -> list[LedgerEntry]:
         """Entries with ledger index > after (and <= until), in ledger order."""
 
@@ -153,3 +161,17 @@ class LedgerDatabase(Protocol):
 
     def committed_indexes(self, stored_events: Sequence[Any]) -> list[int] | None:
         """The ledger indexes of exactly these stored events if they committed, else None."""
+
+
+class HasDatabase(Protocol):
+    """Anything that holds the ledger's database (the Ledger, the event store)."""
+
+    @property
+    def database(self) -> LedgerDatabase:
+        """The ledger's database."""
+
+
+def database_of(holder: HasDatabase | LedgerDatabase) -> LedgerDatabase:
+    """The database itself, or the one `holder` holds."""
+    held: LedgerDatabase | None = getattr(holder, "database", None)
+    return held if held is not None else holder  # type: ignore[return-value]

@@ -54,7 +54,13 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         return name
 
     def async_pool(self) -> None:
-        """None: SQLite reads run in worker threads (see ledger_store/async_reads.py)."""
+        """None: SQLite statements run in worker threads."""
+
+    async def insert_events_async(
+        self, pool: Any, stored_events: Sequence[StoredEvent], writes: Sequence[Any] = ()
+    ) -> list[int]:
+        """Not on SQLite: it has no async pool (its commands run in worker threads)."""
+        raise NotImplementedError("SQLite appends run in worker threads")
 
     def construct_create_table_statements(self) -> list[str]:
         """The events table with the chain columns, and its ledger-index index."""

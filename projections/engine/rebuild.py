@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from ledger_store.application.ledger import LedgerCore
-from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
+from ledger_store.eventstore.database import HasDatabase, LedgerDatabase, SqlCursor, database_of
 from projections.engine.builder import Builder, in_parallel
 from projections.engine.entries import gc_paused
 from projections.engine.positions import lock_positions, reading, relax_durability, reset_position
@@ -47,14 +46,8 @@ class RebuildResult:
         return self.events / self.seconds if self.seconds > 0 else float("inf")
 
 
-def _database(ledger_or_database: LedgerCore | LedgerDatabase) -> LedgerDatabase:
-    if isinstance(ledger_or_database, LedgerCore):
-        return ledger_or_database.database
-    return ledger_or_database
-
-
 def rebuild(
-    ledger_or_database: LedgerCore | LedgerDatabase,
+    ledger_or_database: HasDatabase | LedgerDatabase,
     views: Sequence[str] | None = None,
     until_position: int | None = None,
     until_time: datetime | None = None,
@@ -71,7 +64,7 @@ def rebuild(
     readers see the old view or the new one, never half of one.
     """
     started = time.perf_counter()
-    database = _database(ledger_or_database)
+    database = database_of(ledger_or_database)
     selected = resolve_views(views)
     as_of = until_position is not None or until_time is not None
     setup_views(database, selected)

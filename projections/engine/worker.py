@@ -17,9 +17,9 @@ from types import FrameType
 import psycopg
 from psycopg import sql
 
-from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 from projections.engine.runner import DEFAULT_BATCH, BatchReport, Runner
 from projections.engine.view import View
 
@@ -148,7 +148,7 @@ def run_worker(
     log: Log = _stderr,
 ) -> None:
     """Keep the views of the settings' ledger current until `stop` is set (or SIGTERM/SIGINT)."""
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     try:
         conninfo = postgres_conninfo(settings) if settings.is_postgres else None
         worker = Worker(

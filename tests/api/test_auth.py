@@ -10,8 +10,8 @@ import pytest
 
 from api.cli.main import main as cli
 from api.http.auth import TokenStore, hash_token
-from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 from tests.api.conftest import Api, opened
 
 
@@ -86,7 +86,7 @@ def test_the_cli_prints_one_token_that_the_api_accepts(
     with opened(settings) as api:
         events = api.client.get("/v1/audit/events", headers={"Authorization": f"Bearer {token}"})
         assert events.status_code == 200
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     try:
         records = TokenStore(ledger.database).records()
     finally:

@@ -20,7 +20,8 @@ from api.http.app import create_app
 from api.http.schemas import examples
 from domain.base import Actor, CommandContext, Role, utcnow
 from domain.filings import Filing
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application import deciders
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import api_settings
 
@@ -38,7 +39,8 @@ def _enroll(ledger: Ledger) -> None:
         actor=Actor(principal_id=f"enterprise:{examples.USCC}", role=Role.ENTERPRISE), at=utcnow()
     )
     clerk = CommandContext(actor=Actor(principal_id="clerk", role=Role.WINDOW), at=utcnow())
-    ledger.register_enterprise(
+    ledger.run(
+        deciders.register_enterprise,
         me,
         uscc=examples.USCC,
         name=examples.COMPANY,
@@ -46,9 +48,12 @@ def _enroll(ledger: Ledger) -> None:
         receipt_number=examples.RECEIPT_NUMBER,
     )
     for body in examples.FILINGS.values():
-        ledger.submit_filing(me, examples.USCC, TypeAdapter(Filing).validate_python(body))
-    ledger.review(clerk, examples.USCC, approve=True, window="window")
-    ledger.issue_free_pair(
+        ledger.run(
+            deciders.submit_filing, me, examples.USCC, TypeAdapter(Filing).validate_python(body)
+        )
+    ledger.run(deciders.review, clerk, examples.USCC, approve=True, window="window")
+    ledger.run(
+        deciders.issue_free_pair,
         clerk,
         examples.USCC,
         legal_person_card_no=examples.LP_CARD,

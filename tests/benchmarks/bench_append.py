@@ -29,9 +29,9 @@ from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
 from domain.base import project
-from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.mapping import OrjsonTranscoder, PydanticMapper
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 from tests.toy_model import Counter, CounterBumped, ctx, start
 
 URL = os.environ.get("EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -124,7 +124,7 @@ def measure(writers: int, commands: int, rounds: int) -> dict[str, float]:
                     database_url=f"{URL}?schema={schema}", postgres_pool_size=writers
                 ).library_env()
                 if path == "chained":
-                    app: Any = LedgerCore(
+                    app: Any = EventStore(
                         Settings(database_url=f"{URL}?schema={schema}", postgres_pool_size=writers)
                     )
                     app.repository.cache = None  # the same uncached load as the plain app

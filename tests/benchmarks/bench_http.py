@@ -48,7 +48,8 @@ from api.demo import samples  # noqa: E402
 from api.http.auth import TokenStore  # noqa: E402
 from domain.base import Actor, CommandContext, Role, utcnow  # noqa: E402
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc  # noqa: E402
-from ledger_store.application.deciders.ukey import Ledger  # noqa: E402
+from ledger_store.application import deciders  # noqa: E402
+from ledger_store.application.ledger import Ledger  # noqa: E402
 from ledger_store.eventstore.settings import Settings  # noqa: E402
 
 URL = os.environ.get("EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -269,20 +270,31 @@ def seed(settings: Settings, enterprises: int) -> tuple[list[tuple[str, str]], s
             now = utcnow()
 
             company = samples.company_name(rng)
-            ledger.register_enterprise(
-                at(me), uscc=uscc, name=company, customs_code=code, receipt_number="HZ1"
+            ledger.run(
+                deciders.register_enterprise,
+                at(me),
+                uscc=uscc,
+                name=company,
+                customs_code=code,
+                receipt_number="HZ1",
             )
             filings = samples.filings(rng, ledger.region, company, code, "HZ1", now.date())
             for filing in filings.values():
-                ledger.submit_filing(at(me), uscc, filing)
-            ledger.review(at(clerk), uscc, approve=True, window=ledger.region.window_name)
+                ledger.run(deciders.submit_filing, at(me), uscc, filing)
+            ledger.run(
+                deciders.review, at(clerk), uscc, approve=True, window=ledger.region.window_name
+            )
             pair = (make_card_number(rng), make_card_number(rng))
-            ledger.issue_free_pair(
-                at(clerk), uscc, legal_person_card_no=pair[0], operator_card_no=pair[1]
+            ledger.run(
+                deciders.issue_free_pair,
+                at(clerk),
+                uscc,
+                legal_person_card_no=pair[0],
+                operator_card_no=pair[1],
             )
             token = tokens.issue("enterprise", uscc=uscc).token
             for card in pair:
-                ledger.record_pin_attempt(at(me), card, ok=True)
+                ledger.run(deciders.record_pin_attempt, at(me), card, ok=True)
                 keys.append((card, token))
         hotline = tokens.issue("hotline").token
     finally:

@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 from ledger_store.proofs import merkle
 from ledger_store.proofs.chain import UnchainedEvent, extend_chain
 from ledger_store.proofs.checkpoint import public_key_pem, sign_checkpoint
@@ -143,7 +143,7 @@ def raw_select(schema: str, wanted: list[tuple[int, int]]) -> Callable[[], objec
 def bench(n: int) -> dict[str, float]:
     schema = fresh_schema()
     settings = Settings(database_url=f"{URL}?schema={schema}", postgres_pool_size=2)
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     db = ledger.database
     key = Ed25519PrivateKey.generate()
     rng = random.Random(n)

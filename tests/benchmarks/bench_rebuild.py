@@ -46,8 +46,8 @@ import orjson  # noqa: E402
 import psycopg  # noqa: E402
 from eventsourcing.persistence import StoredEvent  # noqa: E402
 
-from ledger_store.application.ledger import LedgerCore  # noqa: E402
 from ledger_store.eventstore.settings import Settings  # noqa: E402
+from ledger_store.eventstore.store import EventStore  # noqa: E402
 
 DEFAULT_URL = os.environ.get("EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -134,7 +134,7 @@ class Cloner:
 def fill(settings: Settings, base: list[tuple[uuid.UUID, int, str, bytes]], events: int) -> int:
     """Append interleaved clones of the base until the ledger holds `events` entries."""
     cloner = Cloner(base)
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     recorder = ledger.recorder
     group = 16
     salt = written = ledger.position()  # a kept, smaller ledger grows with fresh identifiers
@@ -174,7 +174,7 @@ def maxrss_mb() -> float:
 def child_raw(settings: Settings) -> dict[str, Any]:
     from projections.engine.worker import postgres_conninfo
 
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     events_table = ledger.database.events_table
     ledger.close()
     with psycopg.connect(postgres_conninfo(settings)) as conn, conn.transaction():
@@ -203,7 +203,7 @@ def child_rebuild(settings: Settings, until: int | None) -> dict[str, Any]:
     import domain.ukey.events  # noqa: F401
     from projections.engine.rebuild import rebuild
 
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     cpu = time.process_time()
     try:
         result = rebuild(ledger, until_position=until)
@@ -240,7 +240,7 @@ def live_lag(settings: Settings, url: str, schema: str, samples: int) -> list[fl
         [sys.executable, __file__, "--child", "worker", "--url", url, "--schema", schema],
         stderr=subprocess.DEVNULL,
     )
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     names = [v.name for v in TRACKED]
     try:
         head = ledger.position()
@@ -319,7 +319,7 @@ def main() -> None:
 
 def report(args: argparse.Namespace, schema: str) -> None:
     settings = settings_for(args.url, schema)
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     size = ledger.position()
     ledger.close()
     if size < args.events:  # a kept schema (--schema S --keep) is reused as it is

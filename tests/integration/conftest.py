@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 
 

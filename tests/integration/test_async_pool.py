@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.async_pool import AsyncPool
 from ledger_store.eventstore.settings import Settings
 from projections.engine.freshness import ViewNotCaughtUpError

@@ -9,8 +9,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.cli.main import main
-from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 from ledger_store.proofs.checkpoint import load_or_create_signing_key, public_key_pem
 from tests.integration.test_checkpoints import grow, rewrite_history
 
@@ -27,7 +27,7 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 
 def fill(settings: Settings, to: int) -> None:
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     try:
         grow(ledger, to)
     finally:
@@ -97,7 +97,7 @@ def test_verify_names_the_first_altered_entry(
 ) -> None:
     fill(settings, 8)
     assert run(capsys, "checkpoint")[0] == 0
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     try:
         with ledger.database.transaction() as cursor:
             cursor.execute(
@@ -117,7 +117,7 @@ def test_verify_with_an_old_checkpoint_finds_a_rewrite_plain_verify_misses(
     fill(settings, 7)
     kept = tmp_path / "kept.json"
     kept.write_text(run(capsys, "checkpoint")[1])
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     try:
         grow(ledger, 10)
         rewrite_history(ledger, 2, Ed25519PrivateKey.generate())

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 from ledger_store.proofs.chain import GENESIS, UnchainedEvent, extend_chain
 from ledger_store.proofs.chain_walk import verify_chain
 from ledger_store.proofs.checkpoint import load_or_create_signing_key
@@ -45,8 +45,8 @@ WHEN = datetime(2026, 2, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def ledger(settings: Settings) -> Iterator[LedgerCore]:
-    app = LedgerCore(settings)
+def ledger(settings: Settings) -> Iterator[EventStore]:
+    app = EventStore(settings)
     yield app
     app.close()
 
@@ -56,7 +56,7 @@ def key(settings: Settings) -> Ed25519PrivateKey:
     return load_or_create_signing_key(settings.key_path())
 
 
-def grow(ledger: LedgerCore, to: int) -> None:
+def grow(ledger: EventStore, to: int) -> None:
     """Append counters until the ledger has `to` entries (several per transaction)."""
     have = ledger.position()
     while have < to:
@@ -65,17 +65,17 @@ def grow(ledger: LedgerCore, to: int) -> None:
         have = ledger.position()
 
 
-def leaves(ledger: LedgerCore) -> list[bytes]:
+def leaves(ledger: EventStore) -> list[bytes]:
     return [leaf_hash(e.entry_hash) for e in ledger.database.iter_entries()]
 
 
-def execute(ledger: LedgerCore, statement: str, params: tuple[object, ...] = ()) -> None:
+def execute(ledger: EventStore, statement: str, params: tuple[object, ...] = ()) -> None:
     with ledger.database.transaction() as cursor:
         cursor.execute(statement, params)
 
 
 def test_incremental_checkpoints_equal_roots_computed_from_scratch(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     sizes = [1, 2, 3, 8, 13, 31]
     for size in sizes:
@@ -92,7 +92,7 @@ def test_incremental_checkpoints_equal_roots_computed_from_scratch(
 
 
 def test_a_checkpoint_with_nothing_new_is_the_latest_one(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     empty = create_checkpoint(ledger.database, key, WHEN)
     assert empty.size == 0
@@ -104,7 +104,7 @@ def test_a_checkpoint_with_nothing_new_is_the_latest_one(
 
 
 def test_proofs_from_the_database_verify_against_the_signed_checkpoints(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     sizes = [5, 12, 21]
     for size in sizes:
@@ -124,7 +124,7 @@ def test_proofs_from_the_database_verify_against_the_signed_checkpoints(
 
 
 def test_proofs_beyond_the_checkpointed_tree_are_refused(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     grow(ledger, 6)
     create_checkpoint(ledger.database, key, WHEN)
@@ -138,7 +138,7 @@ def test_proofs_beyond_the_checkpointed_tree_are_refused(
 
 
 def test_a_rotated_key_keeps_old_checkpoints_verifiable(
-    ledger: LedgerCore, key: Ed25519PrivateKey, tmp_path: Path
+    ledger: EventStore, key: Ed25519PrivateKey, tmp_path: Path
 ) -> None:
     grow(ledger, 5)
     old = create_checkpoint(ledger.database, key, WHEN)
@@ -155,7 +155,7 @@ def test_a_rotated_key_keeps_old_checkpoints_verifiable(
     assert verify_ledger(ledger.database).intact
 
 
-def rewrite_history(ledger: LedgerCore, index: int, new_key: Ed25519PrivateKey) -> None:
+def rewrite_history(ledger: EventStore, index: int, new_key: Ed25519PrivateKey) -> None:
     """An attacker with SQL access: alter one event, re-hash every later entry, rebuild, re-sign."""
     db = ledger.database
     entries = list(db.iter_entries())
@@ -181,7 +181,7 @@ def rewrite_history(ledger: LedgerCore, index: int, new_key: Ed25519PrivateKey) 
 
 
 def test_a_rewrite_that_recomputes_every_hash_is_found_by_an_old_checkpoint(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     grow(ledger, 10)
     kept = create_checkpoint(ledger.database, key, WHEN)
@@ -203,7 +203,7 @@ def test_a_rewrite_that_recomputes_every_hash_is_found_by_an_old_checkpoint(
 
 
 def test_an_untouched_ledger_extends_an_old_checkpoint(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     grow(ledger, 6)
     kept = create_checkpoint(ledger.database, key, WHEN)
@@ -217,7 +217,7 @@ def test_an_untouched_ledger_extends_an_old_checkpoint(
 
 
 def test_tail_truncation_after_a_checkpoint_is_found(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     grow(ledger, 9)
     create_checkpoint(ledger.database, key, WHEN)
@@ -231,7 +231,7 @@ def test_tail_truncation_after_a_checkpoint_is_found(
 
 
 def test_an_altered_merkle_node_or_checkpoint_row_is_found(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     grow(ledger, 8)
     create_checkpoint(ledger.database, key, WHEN)
@@ -249,7 +249,7 @@ def test_an_altered_merkle_node_or_checkpoint_row_is_found(
 
 
 def test_a_checkpoint_refuses_to_sign_an_altered_new_entry(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     grow(ledger, 4)
     create_checkpoint(ledger.database, key, WHEN)
@@ -265,7 +265,7 @@ def test_a_checkpoint_refuses_to_sign_an_altered_new_entry(
 
 
 def test_the_checkpointer_signs_every_n_events_and_on_stop(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     checkpointer = Checkpointer(
         ledger.database, key, every_events=5, every_seconds=3600, poll_seconds=0.02
@@ -289,7 +289,7 @@ def test_the_checkpointer_signs_every_n_events_and_on_stop(
 
 
 def test_the_checkpointer_signs_after_t_seconds_when_anything_is_new(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     checkpointer = Checkpointer(ledger.database, key, every_events=1000, every_seconds=0.05)
     assert checkpointer.tick() is None
@@ -303,7 +303,7 @@ def test_the_checkpointer_signs_after_t_seconds_when_anything_is_new(
 
 
 def test_concurrent_checkpointers_are_serialised(
-    ledger: LedgerCore, key: Ed25519PrivateKey
+    ledger: EventStore, key: Ed25519PrivateKey
 ) -> None:
     grow(ledger, 40)
     barrier = threading.Barrier(4)

@@ -16,11 +16,13 @@ from domain.base import Actor, CommandContext, ConflictError, DomainError, Role
 from domain.filings import FilingKind
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
 from domain.ukey.state import KeyStatus
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application import deciders
 from ledger_store.application.idempotency import IdempotencyClaim, IdempotencyMismatchError
-from ledger_store.application.ledger import VersionMismatchError
+from ledger_store.application.ledger import Ledger
+from ledger_store.application.results import VersionMismatchError
 from ledger_store.eventstore.settings import Settings
 from ledger_store.proofs.chain_walk import verify_chain
+from tests.factories import execute
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 WINDOW = Actor(principal_id="window-clerk-01", role=Role.WINDOW)
@@ -49,16 +51,23 @@ def enrolled(ledger: Ledger, seed: int = 1) -> tuple[str, str, str]:
     uscc = make_uscc(rng, region_prefix="4601")
     code = make_customs_code(rng)
     me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
-    ledger.register_enterprise(
-        ctx(me), uscc=uscc, name="海南测试贸易有限公司", customs_code=code, receipt_number="HZ1"
+    ledger.run(
+        deciders.register_enterprise,
+        ctx(me),
+        uscc=uscc,
+        name="海南测试贸易有限公司",
+        customs_code=code,
+        receipt_number="HZ1",
     )
     for filing in samples.filings(
         rng, region, "海南测试贸易有限公司", code, "HZ1", T0.date()
     ).values():
-        ledger.submit_filing(ctx(me, 1), uscc, filing)
-    ledger.review(ctx(WINDOW, 2), uscc, approve=True, window=region.window_name)
+        ledger.run(deciders.submit_filing, ctx(me, 1), uscc, filing)
+    ledger.run(deciders.review, ctx(WINDOW, 2), uscc, approve=True, window=region.window_name)
     lp, op = make_card_number(rng), make_card_number(rng)
-    ledger.issue_free_pair(ctx(WINDOW, 3), uscc, legal_person_card_no=lp, operator_card_no=op)
+    ledger.run(
+        deciders.issue_free_pair, ctx(WINDOW, 3), uscc, legal_person_card_no=lp, operator_card_no=op
+    )
     return uscc, lp, op
 
 
@@ -81,11 +90,15 @@ def test_a_retry_under_the_same_idempotency_key_records_nothing_new(ledger: Ledg
     uscc, lp, _ = enrolled(ledger)
     claim = IdempotencyClaim(scope=f"enterprise:{uscc}", key="k-1", fingerprint="body-a")
     me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
-    first = ledger.record_pin_attempt(ctx(me, 10), lp, ok=False, idempotency=claim)
+    first = execute(
+        ledger, deciders.record_pin_attempt, ctx(me, 10), lp, ok=False, idempotency=claim
+    )
     size = ledger.position()
-    again = ledger.record_pin_attempt(ctx(me, 11), lp, ok=False, idempotency=claim)
+    again = execute(
+        ledger, deciders.record_pin_attempt, ctx(me, 11), lp, ok=False, idempotency=claim
+    )
     assert again.replayed
-    assert again.answer() == first.answer()
+    assert again.fields() == first.fields()
     assert ledger.position() == size
     assert ledger.key(lp).consecutive_failures == 1
 
@@ -93,18 +106,30 @@ def test_a_retry_under_the_same_idempotency_key_records_nothing_new(ledger: Ledg
 def test_the_same_idempotency_key_with_another_body_is_refused(ledger: Ledger) -> None:
     uscc, lp, _ = enrolled(ledger)
     me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
-    ledger.change_pin(ctx(me, 10), lp, idempotency=IdempotencyClaim("s", "k", "body-a"))
+    execute(
+        ledger,
+        deciders.change_pin,
+        ctx(me, 10),
+        lp,
+        idempotency=IdempotencyClaim("s", "k", "body-a"),
+    )
     with pytest.raises(IdempotencyMismatchError):
-        ledger.change_pin(ctx(me, 11), lp, idempotency=IdempotencyClaim("s", "k", "body-b"))
+        execute(
+            ledger,
+            deciders.change_pin,
+            ctx(me, 11),
+            lp,
+            idempotency=IdempotencyClaim("s", "k", "body-b"),
+        )
 
 
 def test_if_match_with_a_stale_version_is_refused_naming_the_current_one(ledger: Ledger) -> None:
     uscc, lp, _ = enrolled(ledger)
     me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
     version = ledger.key(lp).version
-    ledger.change_pin(ctx(me, 10), lp, expected_version=version)
+    execute(ledger, deciders.change_pin, ctx(me, 10), lp, expected_version=version)
     with pytest.raises(VersionMismatchError) as refused:
-        ledger.change_pin(ctx(me, 11), lp, expected_version=version)
+        execute(ledger, deciders.change_pin, ctx(me, 11), lp, expected_version=version)
     assert refused.value.current == version + 1
 
 
@@ -115,7 +140,7 @@ def test_concurrent_pin_failures_lock_the_key_exactly_once(ledger: Ledger) -> No
 
     def attempt(n: int) -> None:
         try:
-            ledger.record_pin_attempt(ctx(me, 10 + n), lp, ok=False)
+            ledger.run(deciders.record_pin_attempt, ctx(me, 10 + n), lp, ok=False)
             outcomes.append("recorded")
         except DomainError as error:
             outcomes.append(error.rule)
@@ -142,16 +167,25 @@ def test_a_free_pair_whose_card_exists_records_nothing_at_all(ledger: Ledger) ->
     other_uscc = make_uscc(rng, region_prefix="4601")
     code = make_customs_code(rng)
     them = Actor(principal_id=f"enterprise:{other_uscc}", role=Role.ENTERPRISE)
-    ledger.register_enterprise(
-        ctx(them), uscc=other_uscc, name="海南另一公司", customs_code=code, receipt_number="HZ2"
+    ledger.run(
+        deciders.register_enterprise,
+        ctx(them),
+        uscc=other_uscc,
+        name="海南另一公司",
+        customs_code=code,
+        receipt_number="HZ2",
     )
     for filing in samples.filings(rng, region, "海南另一公司", code, "HZ2", T0.date()).values():
-        ledger.submit_filing(ctx(them, 1), other_uscc, filing)
-    ledger.review(ctx(WINDOW, 2), other_uscc, approve=True, window=region.window_name)
+        ledger.run(deciders.submit_filing, ctx(them, 1), other_uscc, filing)
+    ledger.run(deciders.review, ctx(WINDOW, 2), other_uscc, approve=True, window=region.window_name)
     size = ledger.position()
     with pytest.raises(ConflictError):
-        ledger.issue_free_pair(
-            ctx(WINDOW, 3), other_uscc, legal_person_card_no="NEW0001", operator_card_no=lp
+        ledger.run(
+            deciders.issue_free_pair,
+            ctx(WINDOW, 3),
+            other_uscc,
+            legal_person_card_no="NEW0001",
+            operator_card_no=lp,
         )
     assert ledger.position() == size
     assert ledger.enterprise(other_uscc).free_pair_issued is None
@@ -163,7 +197,12 @@ def test_registering_an_enterprise_twice_is_a_conflict(ledger: Ledger) -> None:
     uscc, _, _ = enrolled(ledger)
     me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
     with pytest.raises(ConflictError) as refused:
-        ledger.register_enterprise(
-            ctx(me), uscc=uscc, name="重复", customs_code="4601110001", receipt_number="HZ1"
+        ledger.run(
+            deciders.register_enterprise,
+            ctx(me),
+            uscc=uscc,
+            name="重复",
+            customs_code="4601110001",
+            receipt_number="HZ1",
         )
     assert refused.value.rule == "already_exists"

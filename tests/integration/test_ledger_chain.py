@@ -7,21 +7,24 @@ from collections.abc import Iterator
 import pytest
 
 from domain.base import Actor, ConflictError, Role
-from ledger_store.application.ledger import LedgerCore
+from ledger_store.application.ledger import Ledger
+from ledger_store.application.reader import Reader
+from ledger_store.application.results import Decision
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 from ledger_store.proofs.chain import GENESIS, UnchainedEvent, chain_hash, extend_chain
 from ledger_store.proofs.chain_walk import verify_chain
 from tests.toy_model import Counter, CounterBumped, CounterStarted, counter_id, ctx, start
 
 
 @pytest.fixture
-def ledger(settings: Settings) -> Iterator[LedgerCore]:
-    app = LedgerCore(settings)
+def ledger(settings: Settings) -> Iterator[EventStore]:
+    app = EventStore(settings)
     yield app
     app.close()
 
 
-def fill(ledger: LedgerCore, counters: int = 3, bumps: int = 3) -> None:
+def fill(ledger: EventStore, counters: int = 3, bumps: int = 3) -> None:
     for n in range(counters):
         ledger.record([start(f"c{n}", n)])
     for step in range(bumps):
@@ -30,7 +33,7 @@ def fill(ledger: LedgerCore, counters: int = 3, bumps: int = 3) -> None:
             ledger.record([counter._event(CounterBumped, ctx(100 + step), by=step + 1)])
 
 
-def test_positions_are_dense_and_in_commit_order(ledger: LedgerCore) -> None:
+def test_positions_are_dense_and_in_commit_order(ledger: EventStore) -> None:
     assert ledger.record([start("a")]) == [1]
     counter = ledger.load(Counter, counter_id("a"))
     events = [counter._event(CounterBumped, ctx(1), offset=i, by=i) for i in (1, 2, 3)]
@@ -39,13 +42,13 @@ def test_positions_are_dense_and_in_commit_order(ledger: LedgerCore) -> None:
     assert [e.ledger_index for e in ledger.database.iter_entries()] == [1, 2, 3, 4]
 
 
-def test_events_of_several_aggregates_commit_together(ledger: LedgerCore) -> None:
+def test_events_of_several_aggregates_commit_together(ledger: EventStore) -> None:
     positions = ledger.record([start("a"), start("b"), start("c")])
     assert positions == [1, 2, 3]
     assert ledger.load(Counter, counter_id("b")).total == 0
 
 
-def test_a_failed_append_records_nothing(ledger: LedgerCore) -> None:
+def test_a_failed_append_records_nothing(ledger: EventStore) -> None:
     ledger.record([start("a")])
     with pytest.raises(ConflictError):
         ledger.record([start("b"), start("a")])  # "a" already exists: the whole batch fails
@@ -53,7 +56,7 @@ def test_a_failed_append_records_nothing(ledger: LedgerCore) -> None:
     assert ledger.find(Counter, counter_id("b")) is None
 
 
-def test_a_lost_race_is_a_conflict_and_records_nothing(ledger: LedgerCore) -> None:
+def test_a_lost_race_is_a_conflict_and_records_nothing(ledger: EventStore) -> None:
     ledger.record([start("a")])
     stale = ledger.load(Counter, counter_id("a"))
     ledger.record([stale._event(CounterBumped, ctx(1), by=1)])
@@ -62,24 +65,30 @@ def test_a_lost_race_is_a_conflict_and_records_nothing(ledger: LedgerCore) -> No
     assert ledger.load(Counter, counter_id("a")).total == 1
 
 
-def test_commuting_commands_are_decided_again_after_a_lost_race(ledger: LedgerCore) -> None:
-    ledger.record([start("a")])
+def test_commuting_commands_are_decided_again_after_a_lost_race(settings: Settings) -> None:
+    ledger = Ledger(settings)
+    ledger.store.record([start("a")])
     stale = ledger.load(Counter, counter_id("a"))
-    ledger.record([stale._event(CounterBumped, ctx(1), by=1)])
+    ledger.store.record([stale._event(CounterBumped, ctx(1), by=1)])
     calls = []
 
-    def decide() -> tuple:
-        counter = stale if not calls else ledger.load(Counter, counter_id("a"))
+    def decide(reader: Reader) -> Decision:
+        counter = stale if not calls else reader.load(Counter, counter_id("a"))
         calls.append(1)
-        return counter.id, [counter._event(CounterBumped, ctx(2), by=10)]
+        return Decision.of(
+            counter.id, [counter._event(CounterBumped, ctx(2), by=10)], commutes=True
+        )
 
-    result = ledger.execute(decide, commutes=True)
-    assert len(calls) == 2
-    assert result.version == 3
-    assert ledger.load(Counter, counter_id("a")).total == 11
+    try:
+        result = ledger.execute(decide)
+        assert len(calls) == 2
+        assert result.version == 3
+        assert ledger.load(Counter, counter_id("a")).total == 11
+    finally:
+        ledger.close()
 
 
-def test_the_chain_links_every_entry(ledger: LedgerCore) -> None:
+def test_the_chain_links_every_entry(ledger: EventStore) -> None:
     fill(ledger)
     previous = GENESIS
     for entry in ledger.database.iter_entries():
@@ -91,7 +100,7 @@ def test_the_chain_links_every_entry(ledger: LedgerCore) -> None:
     assert report.head == ledger.database.head()[1]
 
 
-def test_every_backend_hashes_exactly_as_the_chain_module(ledger: LedgerCore) -> None:
+def test_every_backend_hashes_exactly_as_the_chain_module(ledger: EventStore) -> None:
     # PostgreSQL hashes inside the database (under the writer lock); ledger_store.proofs.chain is
     # the reference the verifier uses. Several events per append, and bytes that are not ASCII.
     clerk = Actor(principal_id="海口窗口·张三", role=Role.WINDOW)
@@ -149,7 +158,7 @@ TAMPERINGS = {
 }
 
 
-def drop_ledger_index(ledger: LedgerCore) -> None:
+def drop_ledger_index(ledger: EventStore) -> None:
     db = ledger.database
     if db.dialect == "postgres":
         statement = f"DROP INDEX {db.table(db.events_table_name + '_ledger_index_idx')}"  # type: ignore[attr-defined]
@@ -160,7 +169,7 @@ def drop_ledger_index(ledger: LedgerCore) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(TAMPERINGS))
-def test_verify_names_the_first_tampered_entry(ledger: LedgerCore, kind: str) -> None:
+def test_verify_names_the_first_tampered_entry(ledger: EventStore, kind: str) -> None:
     fill(ledger)
     statement, params, first_bad = TAMPERINGS[kind]
     if kind in {"insert_in_gap", "reorder"}:

@@ -1,5 +1,6 @@
-"""PIN attempts on the event loop: appended there when the key is cached (PostgreSQL), else run
-synchronously in a worker thread; either way the ledger records what `execute` would.
+"""PIN attempts through `execute_async`: on PostgreSQL a cached key is decided and appended on the
+event loop, an uncached one read in a worker thread; SQLite runs the whole command in a thread.
+Either way the ledger records what `execute` would.
 
 Two Ledger objects on one database stand for two API processes, each with its own cache.
 """
@@ -14,40 +15,41 @@ import pytest
 from domain.aggregate_ids import key_id
 from domain.base import CommandContext, DomainError
 from domain.ukey.events import PinAttemptFailed
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application import deciders, ledger as ledger_module
 from ledger_store.application.idempotency import IdempotencyClaim, IdempotencyMismatchError
-from ledger_store.application.ledger import CommandResult
+from ledger_store.application.ledger import Ledger
+from ledger_store.application.results import CommandResult
 from ledger_store.proofs.chain_walk import verify_chain
 from tests.integration.test_commands import ctx, enrolled, owner
 
 
 def attempt(ledger: Ledger, at: CommandContext, card_no: str, ok: bool, **options: Any) -> Any:
-    """`record_pin_attempt_async` with the backend's pool, in an event loop of its own."""
+    """A PIN attempt through `execute_async`, in an event loop of its own."""
 
     async def run() -> CommandResult:
-        pool = ledger.database.async_pool()
-        if pool is not None:
-            await pool.open()
+        await ledger.open_async()
         try:
-            return await ledger.record_pin_attempt_async(pool, at, card_no, ok=ok, **options)
+            return await ledger.execute_async(
+                lambda reader: deciders.record_pin_attempt(reader, at, card_no, ok=ok), **options
+            )
         finally:
-            if pool is not None:
-                await pool.close()
+            await ledger.close_async()
 
     return asyncio.run(run())
 
 
-class CountingExecute:
-    """Counts the commands that took the synchronous path (`execute`, in a worker thread)."""
+class CountingThreads:
+    """Counts the steps the ledger hands to a worker thread (a read, or all of it on SQLite)."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
-        self._execute = ledger.execute
-        ledger.execute = self  # type: ignore[method-assign]
+        to_thread = asyncio.to_thread
 
-    def __call__(self, *args: Any, **kwargs: Any) -> CommandResult:
-        self.calls += 1
-        return self._execute(*args, **kwargs)
+        async def counting(function: Any, /, *args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return await to_thread(function, *args, **kwargs)
+
+        monkeypatch.setattr(ledger_module.asyncio, "to_thread", counting)
 
 
 def failures(ledger: Ledger, card_no: str) -> list[int]:
@@ -56,12 +58,14 @@ def failures(ledger: Ledger, card_no: str) -> list[int]:
 
 
 def test_a_pin_attempt_on_a_cached_key_is_appended_on_the_loop(
-    two: tuple[Ledger, Ledger], backend: str
+    two: tuple[Ledger, Ledger], backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     here, _ = two
     uscc, lp, _ = enrolled(here)
-    here.record_pin_attempt(ctx(owner(uscc), 10), lp, ok=True)  # `here` caches the key
-    threaded = CountingExecute(here)
+    here.run(
+        deciders.record_pin_attempt, ctx(owner(uscc), 10), lp, ok=True
+    )  # `here` caches the key
+    threaded = CountingThreads(monkeypatch)
     result = attempt(here, ctx(owner(uscc), 11), lp, ok=False)
     assert threaded.calls == (1 if backend == "sqlite" else 0)
     history = here.history(key_id(lp))
@@ -79,22 +83,24 @@ def test_a_stale_cache_on_the_loop_is_decided_again_on_current_state(
 ) -> None:
     here, there = two
     uscc, lp, _ = enrolled(here)
-    here.record_pin_attempt(ctx(owner(uscc), 10), lp, ok=True)
-    there.record_pin_attempt(ctx(owner(uscc), 11), lp, ok=False)  # unknown to `here`
+    here.run(deciders.record_pin_attempt, ctx(owner(uscc), 10), lp, ok=True)
+    there.run(deciders.record_pin_attempt, ctx(owner(uscc), 11), lp, ok=False)  # unknown to `here`
     result = attempt(here, ctx(owner(uscc), 12), lp, ok=False)
     assert failures(here, lp) == [1, 2]
     assert result.version == len(here.history(key_id(lp)))
     for minute in range(3):  # the fifth consecutive failure locks the key
-        there.record_pin_attempt(ctx(owner(uscc), 13 + minute), lp, ok=False)
+        there.run(deciders.record_pin_attempt, ctx(owner(uscc), 13 + minute), lp, ok=False)
     with pytest.raises(DomainError) as refused:  # refused on the current state, not the cache
         attempt(here, ctx(owner(uscc), 20), lp, ok=True)
     assert refused.value.rule == "key_locked"
 
 
-def test_an_uncached_key_takes_the_worker_thread(two: tuple[Ledger, Ledger], backend: str) -> None:
+def test_an_uncached_key_takes_the_worker_thread(
+    two: tuple[Ledger, Ledger], backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     here, there = two
     uscc, lp, _ = enrolled(there)  # nothing cached in `here`
-    threaded = CountingExecute(here)
+    threaded = CountingThreads(monkeypatch)
     attempt(here, ctx(owner(uscc), 10), lp, ok=False)
     assert (threaded.calls, failures(here, lp)) == (1, [1])
     attempt(here, ctx(owner(uscc), 11), lp, ok=False)  # cached by the first: on the loop
@@ -102,12 +108,12 @@ def test_an_uncached_key_takes_the_worker_thread(two: tuple[Ledger, Ledger], bac
 
 
 def test_an_idempotent_retry_gives_the_first_answer_and_records_nothing(
-    two: tuple[Ledger, Ledger], backend: str
+    two: tuple[Ledger, Ledger], backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     here, _ = two
     uscc, _, op = enrolled(here)
-    here.record_pin_attempt(ctx(owner(uscc), 10), op, ok=True)  # cached
-    threaded = CountingExecute(here)
+    here.run(deciders.record_pin_attempt, ctx(owner(uscc), 10), op, ok=True)  # cached
+    threaded = CountingThreads(monkeypatch)
     claim = IdempotencyClaim(scope=f"enterprise:{uscc}", key="retry-1", fingerprint="f")
     first = attempt(here, ctx(owner(uscc), 11), op, ok=False, idempotency=claim)
     position = here.position()

@@ -6,7 +6,7 @@ import pytest
 
 from api.cli.main import main
 from api.demo.scenario import Demo
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from projections.engine.rebuild import dump_views
 from projections.engine.schema import TableNames

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.database import SqlCursor
 from ledger_store.eventstore.settings import Settings
 from projections.engine.entries import Item

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from domain.identifiers import mask_id_number, mask_phone
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application import deciders
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from projections.audit_trail.queries import audit_events, position_at, stream_history
 from projections.engine.freshness import ViewNotCaughtUpError
@@ -82,7 +83,7 @@ def test_the_fifth_wrong_pin_locks_the_key_and_queues_it_for_the_window(
     assert key.last_change.event == "PinLocked"
     locked = window_queue(ledger.database, stage="locked_keys", now=world.now + timedelta(hours=2))
     assert [(i.card_no, i.uscc, i.age_seconds) for i in locked] == [(card, e.uscc, 7200)]
-    ledger.unlock_key(window_ctx(world.tick()), card)
+    ledger.run(deciders.unlock_key, window_ctx(world.tick()), card)
     catch_up(ledger)
     key = get_key(ledger.database, card, mask=True, now=world.now)
     assert key is not None
@@ -165,7 +166,8 @@ def test_voiding_with_erasure_drops_the_holders_personal_data(world: World, ledg
     e = world.enrolled()
     card = e.op_card
     assert card is not None
-    ledger.void_key(
+    ledger.run(
+        deciders.void_key,
         enterprise_ctx(e.uscc, world.tick()),
         card,
         reason="持卡人撤回同意",
@@ -210,7 +212,7 @@ def test_the_overview_shows_filings_review_keys_and_card_holders(
     )
     assert {f.state for f in overview.filings} == {"rejected"}
     three_in_one = ledger.enterprise(e.uscc).filings["three_in_one"]  # type: ignore[index]
-    ledger.submit_filing(enterprise_ctx(e.uscc, world.tick()), e.uscc, three_in_one)
+    ledger.run(deciders.submit_filing, enterprise_ctx(e.uscc, world.tick()), e.uscc, three_in_one)
     catch_up(ledger)
     overview = get_enterprise(ledger.database, e.uscc, mask=False, now=world.now)
     assert overview is not None
@@ -264,7 +266,7 @@ def test_the_window_queue_lists_work_oldest_first_with_its_age(
     assert [(i.card_no, i.ledger_index) for i in renewals] == [(third.lp_card, requested.position)]
     application = renewals[0].application_id
     assert application is not None
-    ledger.pre_approve_renewal(window_ctx(world.tick()), third.lp_card, application)
+    ledger.run(deciders.pre_approve_renewal, window_ctx(world.tick()), third.lp_card, application)
     catch_up(ledger)
     everything = window_queue(ledger.database, now=world.now)
     stages = [(i.stage, i.uscc) for i in everything]

@@ -7,6 +7,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -16,7 +17,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from domain.aggregate_ids import operator_id
 from domain.enterprise.state import EnterpriseChange
 from domain.permissions import Permission
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application import deciders
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from projections.engine.rebuild import rebuild
 from projections.engine.runner import Runner
@@ -50,6 +52,9 @@ def _ops(world: World) -> dict[str, Callable[[Enrolled, int], Any]]:
     """Commands by name: each takes an enterprise and a small number choosing a key."""
     ledger = world.ledger
 
+    def bound(decider: Callable[..., Any]) -> Callable[..., Any]:
+        return partial(ledger.run, decider)
+
     def on_key(command: Callable[..., Any], **kwargs: Any) -> Callable[[Enrolled, int], Any]:
         def run(e: Enrolled, n: int) -> Any:
             card = _card(e, n)
@@ -66,7 +71,10 @@ def _ops(world: World) -> dict[str, Callable[[Enrolled, int], Any]]:
         for application, state in key.renewals.items():
             if state.value == "requested":
                 return world.attempt(
-                    ledger.pre_approve_renewal, window_ctx(world.tick()), card, application
+                    bound(deciders.pre_approve_renewal),
+                    window_ctx(world.tick()),
+                    card,
+                    application,
                 )
         return None
 
@@ -78,7 +86,7 @@ def _ops(world: World) -> dict[str, Callable[[Enrolled, int], Any]]:
         holder = operator_id(e.uscc, e.form.operator.id_number, "operator")
         wanted = [p for i, p in enumerate(Permission) if (n >> (i % 3)) & 1][: 2 + n % 4]
         return world.attempt(
-            ledger.set_permissions,
+            bound(deciders.set_permissions),
             window_ctx(world.tick()),
             e.uscc,
             holder,
@@ -89,7 +97,7 @@ def _ops(world: World) -> dict[str, Callable[[Enrolled, int], Any]]:
     def change_info(e: Enrolled, n: int) -> Any:
         change = EnterpriseChange(business_address=f"海南省海口市滨海大道{n + 1}号")
         return world.attempt(
-            ledger.change_enterprise_info,
+            bound(deciders.change_enterprise_info),
             enterprise_ctx(e.uscc, world.tick()),
             e.uscc,
             change,
@@ -99,7 +107,10 @@ def _ops(world: World) -> dict[str, Callable[[Enrolled, int], Any]]:
     def resubmit(e: Enrolled, n: int) -> Any:
         filing = ledger.enterprise(e.uscc).filings.get("three_in_one")  # type: ignore[call-overload]
         return world.attempt(
-            ledger.submit_filing, enterprise_ctx(e.uscc, world.tick()), e.uscc, filing
+            bound(deciders.submit_filing),
+            enterprise_ctx(e.uscc, world.tick()),
+            e.uscc,
+            filing,
         )
 
     return {
@@ -109,25 +120,30 @@ def _ops(world: World) -> dict[str, Callable[[Enrolled, int], Any]]:
         "issue_pair": lambda e, n: world.attempt(world.issue_pair, e),
         "mail": lambda e, n: world.attempt(world.mail, e),
         "buy_key": lambda e, n: world.attempt(world.buy_key, e),
-        "deliver": on_key(ledger.deliver_key),
-        "pin_ok": on_key(ledger.record_pin_attempt, ok=True),
+        "deliver": on_key(bound(deciders.deliver_key)),
+        "pin_ok": on_key(bound(deciders.record_pin_attempt), ok=True),
         "pin_fail": lambda e, n: [
-            on_key(ledger.record_pin_attempt, ok=False)(e, n) for _ in range(1 + n % 5)
+            on_key(bound(deciders.record_pin_attempt), ok=False)(e, n) for _ in range(1 + n % 5)
         ],
-        "pin_change": on_key(ledger.change_pin),
+        "pin_change": on_key(bound(deciders.change_pin)),
         "unlock": lambda e, n: (
-            (c := _card(e, n)) and world.attempt(ledger.unlock_key, window_ctx(world.tick()), c)
+            (c := _card(e, n))
+            and world.attempt(bound(deciders.unlock_key), window_ctx(world.tick()), c)
         ),
-        "request_renewal": on_key(ledger.request_renewal),
+        "request_renewal": on_key(bound(deciders.request_renewal)),
         "pre_approve": pre_approve,
         "renew": renew,
-        "lost": on_key(ledger.report_key_lost, reason="遗失"),
+        "lost": on_key(bound(deciders.report_key_lost), reason="遗失"),
         "freeze": lambda e, n: (
             (c := _card(e, n))
-            and world.attempt(ledger.freeze_key, window_ctx(world.tick()), c, reason="冒用")
+            and world.attempt(
+                bound(deciders.freeze_key), window_ctx(world.tick()), c, reason="冒用"
+            )
         ),
-        "void": on_key(ledger.void_key, reason="作废", erase_personal_data=False),
-        "void_erasing": on_key(ledger.void_key, reason="撤回同意", erase_personal_data=True),
+        "void": on_key(bound(deciders.void_key), reason="作废", erase_personal_data=False),
+        "void_erasing": on_key(
+            bound(deciders.void_key), reason="撤回同意", erase_personal_data=True
+        ),
         "replace": lambda e, n: (c := _card(e, n)) and world.attempt(world.replace, e, c),
         "permissions": permissions,
         "change_info": change_info,

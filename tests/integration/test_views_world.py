@@ -16,8 +16,9 @@ from domain.aggregate_ids import operator_id
 from domain.base import DomainError
 from domain.forms import KeyKind, RenewalDocuments, Supplier, SupplierProduct
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
-from ledger_store.application.deciders.ukey import Ledger
-from ledger_store.application.ledger import CommandResult
+from ledger_store.application import deciders
+from ledger_store.application.ledger import Ledger
+from ledger_store.application.results import CommandResult
 from ledger_store.eventstore.settings import Settings
 from projections.engine.rebuild import dump_views
 from projections.engine.runner import Runner
@@ -75,13 +76,18 @@ class World:
         uscc = make_uscc(self.rng, region_prefix=region.province_prefix + "01")
         customs = make_customs_code(self.rng, province=region.province_prefix)
         ctx = enterprise_ctx(uscc, self.tick())
-        self.ledger.register_enterprise(
-            ctx, uscc=uscc, name=company, customs_code=customs, receipt_number=f"HZ{uscc[-6:]}"
+        self.ledger.run(
+            deciders.register_enterprise,
+            ctx,
+            uscc=uscc,
+            name=company,
+            customs_code=customs,
+            receipt_number=f"HZ{uscc[-6:]}",
         )
         form = valid_ic_card_form(self.rng)
         filings = valid_filings(uscc, customs, self.rng, region, form, company)
         for filing in filings.values():
-            self.ledger.submit_filing(enterprise_ctx(uscc, self.tick()), uscc, filing)
+            self.ledger.run(deciders.submit_filing, enterprise_ctx(uscc, self.tick()), uscc, filing)
         enrolled = Enrolled(uscc, company, form)
         self.enterprises.append(enrolled)
         return enrolled
@@ -89,20 +95,28 @@ class World:
     def approve(self, e: Enrolled) -> CommandResult:
         """The window approves (registering the form's two holders)."""
         window = self.ledger.region.window_name
-        return self.ledger.review(window_ctx(self.tick()), e.uscc, approve=True, window=window)
+        return self.ledger.run(
+            deciders.review, window_ctx(self.tick()), e.uscc, approve=True, window=window
+        )
 
     def reject(self, e: Enrolled, reason: str = "附件3 收件人联系电话无法接通") -> CommandResult:
         """The window rejects with a reason."""
         window = self.ledger.region.window_name
-        return self.ledger.review(
-            window_ctx(self.tick()), e.uscc, approve=False, window=window, reason=reason
+        return self.ledger.run(
+            deciders.review,
+            window_ctx(self.tick()),
+            e.uscc,
+            approve=False,
+            window=window,
+            reason=reason,
         )
 
     def issue_pair(self, e: Enrolled) -> CommandResult:
         """The free pair, to the form's holders."""
         e.lp_card, e.op_card = make_card_number(self.rng), make_card_number(self.rng)
         e.cards += [e.lp_card, e.op_card]
-        return self.ledger.issue_free_pair(
+        return self.ledger.run(
+            deciders.issue_free_pair,
             window_ctx(self.tick()),
             e.uscc,
             legal_person_card_no=e.lp_card,
@@ -115,7 +129,8 @@ class World:
             return []
         details = mailing_details(self.rng, e.lp_card, e.op_card, self.tick())
         return [
-            self.ledger.mail_key(window_ctx(self.now), c, details) for c in (e.lp_card, e.op_card)
+            self.ledger.run(deciders.mail_key, window_ctx(self.now), c, details)
+            for c in (e.lp_card, e.op_card)
         ]
 
     def enrolled(self, company: str = "海南示例贸易有限公司") -> Enrolled:
@@ -126,19 +141,24 @@ class World:
         self.mail(e)
         for card in (e.lp_card, e.op_card):
             assert card is not None
-            self.ledger.deliver_key(enterprise_ctx(e.uscc, self.tick()), card)
-            self.ledger.record_pin_attempt(enterprise_ctx(e.uscc, self.tick()), card, ok=True)
+            self.ledger.run(deciders.deliver_key, enterprise_ctx(e.uscc, self.tick()), card)
+            self.ledger.run(
+                deciders.record_pin_attempt, enterprise_ctx(e.uscc, self.tick()), card, ok=True
+            )
         return e
 
     def pin(self, e: Enrolled, card: str, ok: bool) -> CommandResult:
         """A PIN attempt on one key."""
-        return self.ledger.record_pin_attempt(enterprise_ctx(e.uscc, self.tick()), card, ok=ok)
+        return self.ledger.run(
+            deciders.record_pin_attempt, enterprise_ctx(e.uscc, self.tick()), card, ok=ok
+        )
 
     def buy_key(self, e: Enrolled) -> CommandResult:
         """A key bought from a supplier for the operator of the form."""
         card = make_card_number(self.rng)
         holder = operator_id(e.uscc, e.form.operator.id_number, KeyKind.OPERATOR.value)
-        result = self.ledger.issue_bought_key(
+        result = self.ledger.run(
+            deciders.issue_bought_key,
             enterprise_ctx(e.uscc, self.tick()),
             e.uscc,
             card_no=card,
@@ -152,10 +172,12 @@ class World:
     def renew(self, e: Enrolled, card: str, steps: int = 3) -> CommandResult:
         """Apply online, be pre-approved, visit with the documents (the first `steps` of them)."""
         ctx = enterprise_ctx(e.uscc, self.tick())
-        result = self.ledger.request_renewal(ctx, card)
+        result = self.ledger.run(deciders.request_renewal, ctx, card)
         application = dict(result.extra)["application_id"]
         if steps >= 2:
-            result = self.ledger.pre_approve_renewal(window_ctx(self.tick()), card, application)
+            result = self.ledger.run(
+                deciders.pre_approve_renewal, window_ctx(self.tick()), card, application
+            )
         if steps >= 3:
             documents = RenewalDocuments(
                 business_licence_original=True,
@@ -163,16 +185,23 @@ class World:
                 introduction_letter=True,
                 key_presented=True,
             )
-            result = self.ledger.renew_key(
-                window_ctx(self.tick()), card, application_id=application, documents=documents
+            result = self.ledger.run(
+                deciders.renew_key,
+                window_ctx(self.tick()),
+                card,
+                application_id=application,
+                documents=documents,
             )
         return result
 
     def replace(self, e: Enrolled, card: str) -> CommandResult:
         """Report the key lost, then replace it with a bought one."""
-        self.ledger.report_key_lost(enterprise_ctx(e.uscc, self.tick()), card, reason="钥匙遗失")
+        self.ledger.run(
+            deciders.report_key_lost, enterprise_ctx(e.uscc, self.tick()), card, reason="钥匙遗失"
+        )
         new_card = make_card_number(self.rng)
-        result = self.ledger.replace_key(
+        result = self.ledger.run(
+            deciders.replace_key,
             enterprise_ctx(e.uscc, self.tick()),
             card,
             new_card_no=new_card,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from tests.conftest import postgres_url_for
 from tests.reliability.support import FIGURES

@@ -18,8 +18,8 @@ from typing import IO, Any
 import httpx
 
 from api.http.auth import TokenStore
-from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
@@ -34,7 +34,7 @@ def free_port() -> int:
 
 def issue_tokens(settings: Settings, *roles: tuple[str, str | None]) -> list[str]:
     """Tokens straight from the token table of the ledger's database: (role, uscc) each."""
-    ledger = LedgerCore(settings)
+    ledger = EventStore(settings)
     try:
         store = TokenStore(ledger.database)
         store.create_table()

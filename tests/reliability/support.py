@@ -16,7 +16,8 @@ from domain.base import Actor, CommandContext, DomainEvent, Role
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import MailingDetails
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application import deciders
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.proofs.checkpoint import load_or_create_signing_key
 from ledger_store.transparency.checkpointer import create_checkpoint
@@ -82,15 +83,26 @@ def enroll(ledger: Ledger, seed: int | str, at: datetime = T0) -> Enrolled:
     company = samples.company_name(rng)
     me = Actor(principal_id=f"enterprise:{uscc}", role=Role.ENTERPRISE)
     receipt = f"HZ{rng.randrange(10**8):08d}"
-    ledger.register_enterprise(
-        ctx(me, at), uscc=uscc, name=company, customs_code=code, receipt_number=receipt
+    ledger.run(
+        deciders.register_enterprise,
+        ctx(me, at),
+        uscc=uscc,
+        name=company,
+        customs_code=code,
+        receipt_number=receipt,
     )
     filings = samples.filings(rng, region, company, code, receipt, at.date())
     for filing in filings.values():
-        ledger.submit_filing(ctx(me, at), uscc, filing)
-    ledger.review(ctx(WINDOW, at), uscc, approve=True, window=region.window_name)
+        ledger.run(deciders.submit_filing, ctx(me, at), uscc, filing)
+    ledger.run(deciders.review, ctx(WINDOW, at), uscc, approve=True, window=region.window_name)
     lp, op = make_card_number(rng), make_card_number(rng)
-    ledger.issue_free_pair(ctx(WINDOW, at), uscc, legal_person_card_no=lp, operator_card_no=op)
+    ledger.run(
+        deciders.issue_free_pair,
+        ctx(WINDOW, at),
+        uscc,
+        legal_person_card_no=lp,
+        operator_card_no=op,
+    )
     three_in_one = filings[FilingKind.THREE_IN_ONE]
     assert isinstance(three_in_one, ThreeInOneFiling)
     express = three_in_one.materials.express_handover_form

@@ -35,7 +35,7 @@ from domain.identifiers import (
     organisation_code_check_char,
     organisation_code_warning,
 )
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import Api, api_settings
 from tests.reliability.processes import ServedApi, issue_tokens, problem_of

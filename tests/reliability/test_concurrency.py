@@ -12,7 +12,7 @@ import httpx
 
 from api.http.schemas.examples import DOCUMENTS
 from domain.aggregate_ids import key_id
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from projections.engine.inprocess import InProcessProjector
 from tests.reliability.processes import ServedApi, issue_tokens, problem_of

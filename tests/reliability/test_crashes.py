@@ -22,7 +22,7 @@ from api.demo.scenario import Demo
 from domain.aggregate_ids import key_id
 from domain.identifier_generators import make_customs_code, make_uscc
 from domain.region import HAINAN
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from projections.engine.positions import read_positions
 from projections.registry import TRACKED

@@ -22,9 +22,11 @@ from eventsourcing.persistence import PersistenceError
 from domain.aggregate_ids import key_id
 from domain.base import DomainError
 from domain.ukey.events import PinAttemptFailed
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application import deciders
 from ledger_store.application.idempotency import IdempotencyClaim
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
+from tests.factories import execute
 from tests.reliability.processes import ServedApi, TcpProxy, issue_tokens, problem_of
 from tests.reliability.support import (
     catch_up_views,
@@ -314,7 +316,7 @@ def _attempt_with_lost_ack(
     ledger = Ledger(pg_settings)
     try:
         firm = enroll(ledger, "ack-loss")
-        ledger.record_pin_attempt(ctx(firm.me), firm.lp, ok=False)
+        ledger.run(deciders.record_pin_attempt, ctx(firm.me), firm.lp, ok=False)
     finally:
         ledger.close()
     with CommitAckLoss(upstream(pg_settings)) as proxy:
@@ -329,7 +331,9 @@ def _attempt_with_lost_ack(
                 if on_loop:
                     answer: Any = asyncio.run(_on_loop(ledger, at, firm.lp, options))
                 else:
-                    answer = ledger.record_pin_attempt(at, firm.lp, ok=False, **options)
+                    answer = execute(
+                        ledger, deciders.record_pin_attempt, at, firm.lp, ok=False, **options
+                    )
             except (DomainError, PersistenceError) as error:
                 answer = error
             history = ledger.history(key_id(firm.lp))
@@ -340,13 +344,13 @@ def _attempt_with_lost_ack(
 
 
 async def _on_loop(ledger: Ledger, at: Any, card_no: str, options: Any) -> Any:
-    pool = ledger.database.async_pool()
-    assert pool is not None
-    await pool.open()
+    await ledger.open_async()
     try:
-        return await ledger.record_pin_attempt_async(pool, at, card_no, ok=False, **options)
+        return await ledger.execute_async(
+            lambda reader: deciders.record_pin_attempt(reader, at, card_no, ok=False), **options
+        )
     finally:
-        await pool.close()
+        await ledger.close_async()
 
 
 @pytest.mark.parametrize("idempotency", [False, True])
@@ -399,11 +403,13 @@ def test_an_append_behind_a_held_writer_lock_fails_after_its_timeout_and_records
         with psycopg.connect(conninfo) as holder:  # a transaction that keeps the lock
             holder.execute(f"LOCK TABLE {ledger.database.events_table} IN EXCLUSIVE MODE")
             with pytest.raises(PersistenceError) as failed:
-                ledger.record_pin_attempt(ctx(firm.me), firm.lp, ok=False)
+                ledger.run(deciders.record_pin_attempt, ctx(firm.me), firm.lp, ok=False)
             holder.rollback()
         assert isinstance(failed.value.__cause__, psycopg.errors.LockNotAvailable)
         assert ledger.position() == before
-        ledger.record_pin_attempt(ctx(firm.me), firm.lp, ok=False)  # the lock is free again
+        ledger.run(
+            deciders.record_pin_attempt, ctx(firm.me), firm.lp, ok=False
+        )  # the lock is free again
         assert ledger.position() == before + 1
     finally:
         ledger.close()

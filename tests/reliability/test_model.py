@@ -21,8 +21,9 @@ from domain.base import Actor, DomainError
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import KeyKind, Permission, RenewalDocuments, Supplier, SupplierProduct
 from domain.ukey.state import KeyStatus
-from ledger_store.application.deciders.ukey import Ledger
-from ledger_store.application.ledger import CommandResult
+from ledger_store.application import deciders
+from ledger_store.application.ledger import Ledger
+from ledger_store.application.results import CommandResult
 from projections.engine.runner import Runner
 from projections.key_status.queries import get_key
 from tests.reliability.support import T0, WINDOW, count, ctx, enroll
@@ -213,7 +214,7 @@ class LedgerMachine(RuleBasedStateMachine):
             )
         }
         self.operator = self._operator_id()
-        self.permissions = set(self.ledger.operator(self.operator).permissions)
+        self.permissions = set(self.ledger.card_holder(self.operator).permissions)
         self.rules = Rules(self.keys, self.permissions)
         self.replacements = 0
 
@@ -264,8 +265,8 @@ class LedgerMachine(RuleBasedStateMachine):
             self.both(
                 "pin_ok" if attempt_ok else "pin_fail",
                 lambda o=attempt_ok: self.rules.pin_attempt(self.keys[card], self.now, o),
-                lambda o=attempt_ok: self.ledger.record_pin_attempt(
-                    ctx(self.firm.me, self.now), card, ok=o
+                lambda o=attempt_ok: self.ledger.run(
+                    deciders.record_pin_attempt, ctx(self.firm.me, self.now), card, ok=o
                 ),
             )
 
@@ -275,7 +276,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.both(
             "pin_change",
             lambda: self.rules.change_pin(self.keys[card], self.now),
-            lambda: self.ledger.change_pin(ctx(self.firm.me, self.now), card),
+            lambda: self.ledger.run(deciders.change_pin, ctx(self.firm.me, self.now), card),
         )
 
     @rule(data=st.data())
@@ -284,7 +285,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.both(
             "unlock",
             lambda: self.rules.unlock(self.keys[card], self.now),
-            lambda: self.ledger.unlock_key(ctx(WINDOW, self.now), card),
+            lambda: self.ledger.run(deciders.unlock_key, ctx(WINDOW, self.now), card),
         )
 
     @rule(
@@ -301,21 +302,21 @@ class LedgerMachine(RuleBasedStateMachine):
             self.both(
                 "loss_report",
                 lambda: self.rules.report_lost(key, self.now),
-                lambda: self.ledger.report_key_lost(at(False), card, reason="遗失"),
+                lambda: self.ledger.run(deciders.report_key_lost, at(False), card, reason="遗失"),
             )
         elif what == "freeze":
             self.both(
                 "freeze",
                 lambda: self.rules.freeze(key, self.now, window),
-                lambda: self.ledger.freeze_key(at(window), card, reason="冒用"),
+                lambda: self.ledger.run(deciders.freeze_key, at(window), card, reason="冒用"),
             )
         elif what == "void":
             erase = data.draw(st.booleans(), label="erase")
             self.both(
                 "void",
                 lambda: self.rules.void(key),
-                lambda: self.ledger.void_key(
-                    at(False), card, reason="撤回同意", erase_personal_data=erase
+                lambda: self.ledger.run(
+                    deciders.void_key, at(False), card, reason="撤回同意", erase_personal_data=erase
                 ),
             )
         else:
@@ -330,9 +331,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.both(
             "replacement",
             lambda: created.append(self.rules.replace(self.keys[card], self.now, new_card)),
-            lambda: self.ledger.replace_key(
-                self.ctx_at(False), card, new_card_no=new_card, reason="补办",
-                supplier=supplier, product=product,
+            lambda: self.ledger.run(
+                deciders.replace_key, self.ctx_at(False), card,
+                new_card_no=new_card, reason="补办", supplier=supplier, product=product,
             ),
         )  # fmt: skip
         for key in created:
@@ -347,7 +348,7 @@ class LedgerMachine(RuleBasedStateMachine):
         result = self.both(
             "renewal_request",
             lambda: self.rules.request_renewal(self.keys[card], self.now),
-            lambda: self.ledger.request_renewal(ctx(self.firm.me, self.now), card),
+            lambda: self.ledger.run(deciders.request_renewal, ctx(self.firm.me, self.now), card),
         )
         if result is not None:
             application = dict(result.extra)["application_id"]
@@ -367,8 +368,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.both(
             "pre_approval",
             lambda: self.rules.pre_approve(self.keys[card], self.now, application, window),
-            lambda: self.ledger.pre_approve_renewal(
-                ctx(self.actor(window), self.now), card, application
+            lambda: self.ledger.run(
+                deciders.pre_approve_renewal, ctx(self.actor(window), self.now), card, application
             ),
         )
 
@@ -387,9 +388,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.both(
             "renewal",
             lambda: self.rules.renew(self.keys[card], self.now, application, complete, window),
-            lambda: self.ledger.renew_key(
-                ctx(self.actor(window), self.now), card, application_id=application,
-                documents=documents,
+            lambda: self.ledger.run(
+                deciders.renew_key, ctx(self.actor(window), self.now), card,
+                application_id=application, documents=documents,
             ),
         )  # fmt: skip
 
@@ -399,8 +400,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.both(
             "mailing",
             lambda: self.rules.mail(self.keys[card], self.now, window),
-            lambda: self.ledger.mail_key(
-                ctx(self.actor(window), self.now), card, self.firm.mailing
+            lambda: self.ledger.run(
+                deciders.mail_key, ctx(self.actor(window), self.now), card, self.firm.mailing
             ),
         )
 
@@ -410,7 +411,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.both(
             "delivery",
             lambda: self.rules.deliver(self.keys[card], self.now),
-            lambda: self.ledger.deliver_key(ctx(self.firm.me, self.now), card),
+            lambda: self.ledger.run(deciders.deliver_key, ctx(self.firm.me, self.now), card),
         )
 
     @rule(
@@ -428,8 +429,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.both(
             "permissions",
             lambda: self.rules.set_permissions(wanted, authority, window, self.now),
-            lambda: self.ledger.set_permissions(
-                ctx(self.actor(window), self.now), self.firm.uscc, self.operator, wanted,
+            lambda: self.ledger.run(
+                deciders.set_permissions, ctx(self.actor(window), self.now), self.firm.uscc,
+                self.operator, wanted,
                 authorising_card_no=None if authority is None else authority.card,
             ),
         )  # fmt: skip
@@ -462,7 +464,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert view.valid_until == model.valid_until, card
             assert {r.application_id: r.state for r in view.renewals} == model.renewals, card
             assert view.replaced_by == model.replaced_by, card
-        assert set(self.ledger.operator(self.operator).permissions) == self.permissions
+        assert set(self.ledger.card_holder(self.operator).permissions) == self.permissions
 
 
 def test_random_commands_agree_with_a_model_of_the_rules(backend: str, ledger: Ledger) -> None:

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 from domain.aggregate_ids import key_id
 from domain.base import DomainEvent
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application import deciders
 from ledger_store.application.idempotency import IdempotencyClaim
+from ledger_store.application.ledger import Ledger
 from projections.engine.schema import TableNames
 from projections.key_status.fold import KEYS
+from tests.factories import execute
 from tests.reliability.support import (
     T0,
     catch_up_views,
@@ -26,7 +28,9 @@ def _locked_key(ledger: Ledger) -> list[DomainEvent]:
     """The history of a key issued, then locked by five wrong PINs."""
     firm = enroll(ledger, "oracle")
     for n in range(5):
-        ledger.record_pin_attempt(ctx(firm.me, T0 + timedelta(minutes=n)), firm.lp, ok=False)
+        ledger.run(
+            deciders.record_pin_attempt, ctx(firm.me, T0 + timedelta(minutes=n)), firm.lp, ok=False
+        )
     return ledger.history(key_id(firm.lp))
 
 
@@ -48,8 +52,13 @@ def test_the_stream_check_flags_a_lost_and_a_doubled_command(ledger: Ledger) -> 
     firm = enroll(ledger, "oracle-stream")
     start = ledger.position()
     claim = IdempotencyClaim(scope=firm.me.principal_id, key="k1", fingerprint="f")
-    result = ledger.record_pin_attempt(
-        ctx(firm.me, idempotency_key="k1"), firm.lp, ok=True, idempotency=claim
+    result = execute(
+        ledger,
+        deciders.record_pin_attempt,
+        ctx(firm.me, idempotency_key="k1"),
+        firm.lp,
+        ok=True,
+        idempotency=claim,
     )
     step = Step(0, "pin_ok", firm.lp, "k1")
     answered = Outcome(step, accepted=True, position=result.position)
@@ -58,7 +67,9 @@ def test_the_stream_check_flags_a_lost_and_a_doubled_command(ledger: Ledger) -> 
     assert any(
         "recorded nothing" in p for p in stream_problems(ledger.database, [answered, lost], start)
     )
-    ledger.record_pin_attempt(ctx(firm.me, idempotency_key="k1"), firm.lp, ok=True)  # a double
+    ledger.run(
+        deciders.record_pin_attempt, ctx(firm.me, idempotency_key="k1"), firm.lp, ok=True
+    )  # a double
     assert stream_problems(ledger.database, [answered], start)
     stray = stream_problems(ledger.database, [], start)
     assert any("nobody was answered" in p for p in stray)

@@ -18,7 +18,7 @@ from uuid import UUID, uuid4
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.demo.scenario import Demo
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.eventstore.settings import Settings
 from ledger_store.proofs.chain import GENESIS, chain_hash, entry_hash

@@ -13,9 +13,11 @@ import orjson
 
 from api.demo.samples import ALL_DOCUMENTS
 from domain.base import DomainError
-from ledger_store.application.deciders.ukey import Ledger
+from ledger_store.application import deciders
 from ledger_store.application.idempotency import IdempotencyClaim
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.database import LedgerDatabase
+from tests.factories import execute as execute_with
 from tests.reliability.support import WINDOW, Enrolled, count, ctx, later
 
 KINDS = (
@@ -107,7 +109,7 @@ def on_ledger(
 ) -> Callable[[Step], Outcome]:
     """An executor that runs a step straight on the Ledger (each client a thread)."""
 
-    def execute(step: Step) -> Outcome:
+    def run_step(step: Step) -> Outcome:
         firm = owners[step.card]
         actor = WINDOW if step.kind in WINDOW_KINDS else firm.me
         at = later(1 + step.client)
@@ -120,22 +122,34 @@ def on_ledger(
         count("concurrency.ledger.commands")
         try:
             if step.kind in ("pin_fail", "pin_ok"):
-                result = ledger.record_pin_attempt(
-                    context, card, ok=step.kind == "pin_ok", **options
+                result = execute_with(
+                    ledger,
+                    deciders.record_pin_attempt,
+                    context,
+                    card,
+                    ok=step.kind == "pin_ok",
+                    **options,
                 )
             elif step.kind == "pin_change":
-                result = ledger.change_pin(context, card, **options)
+                result = execute_with(ledger, deciders.change_pin, context, card, **options)
             elif step.kind == "unlock":
-                result = ledger.unlock_key(context, card, **options)
+                result = execute_with(ledger, deciders.unlock_key, context, card, **options)
             elif step.kind == "renewal_request":
-                result = ledger.request_renewal(context, card, **options)
+                result = execute_with(ledger, deciders.request_renewal, context, card, **options)
                 applications.answered(card, dict(result.extra)["application_id"])
             elif step.kind == "pre_approval":
-                result = ledger.pre_approve_renewal(
-                    context, card, applications.latest(card), **options
+                result = execute_with(
+                    ledger,
+                    deciders.pre_approve_renewal,
+                    context,
+                    card,
+                    applications.latest(card),
+                    **options,
                 )
             elif step.kind == "renewal":
-                result = ledger.renew_key(
+                result = execute_with(
+                    ledger,
+                    deciders.renew_key,
                     context,
                     card,
                     application_id=applications.latest(card),
@@ -143,14 +157,16 @@ def on_ledger(
                     **options,
                 )
             elif step.kind == "mailing":
-                result = ledger.mail_key(context, card, firm.mailing, **options)
+                result = execute_with(
+                    ledger, deciders.mail_key, context, card, firm.mailing, **options
+                )
             else:
-                result = ledger.deliver_key(context, card, **options)
+                result = execute_with(ledger, deciders.deliver_key, context, card, **options)
         except DomainError as error:
             return Outcome(step, accepted=False, rule=error.rule)
         return Outcome(step, accepted=True, position=result.position)
 
-    return execute
+    return run_step
 
 
 def run_clients(

@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.aggregate_ids import enterprise_id, key_id
-from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.store import EventStore
 from ledger_store.transparency.checkpointer import create_checkpoint
 from replay.history import StreamError, parse_as_of, stream_aggregate_id, stream_history
 from tests.toy_model import T0, Counter, CounterBumped, CounterStarted, ctx
@@ -22,8 +22,8 @@ OPERATOR = UUID("2b1f8f7e-1111-4c3a-9d2e-0123456789ab")
 
 
 @pytest.fixture
-def ledger(settings: Settings) -> Iterator[LedgerCore]:
-    app = LedgerCore(settings)
+def ledger(settings: Settings) -> Iterator[EventStore]:
+    app = EventStore(settings)
     yield app
     app.close()
 
@@ -35,13 +35,13 @@ def started(aggregate: UUID, step: int) -> CounterStarted:
     )
 
 
-def bump(ledger: LedgerCore, aggregate: UUID, step: int) -> None:
+def bump(ledger: EventStore, aggregate: UUID, step: int) -> None:
     counter = ledger.load(Counter, aggregate)
     ledger.record([counter._event(CounterBumped, ctx(step), by=step)])
 
 
 @pytest.fixture
-def filled(ledger: LedgerCore) -> LedgerCore:
+def filled(ledger: EventStore) -> EventStore:
     """enterprise: indexes 1, 3, 5, 6 at T0+0/10/20/30s; key: 2, 4; operator: 7."""
     company, card = enterprise_id(USCC), key_id(CARD)
     ledger.record([started(company, 0)])
@@ -54,7 +54,7 @@ def filled(ledger: LedgerCore) -> LedgerCore:
     return ledger
 
 
-def test_a_stream_lists_its_own_events_with_index_actor_body_and_hashes(filled: LedgerCore) -> None:
+def test_a_stream_lists_its_own_events_with_index_actor_body_and_hashes(filled: EventStore) -> None:
     history = stream_history(filled, f"enterprise:{USCC}")
     assert history.aggregate_id == enterprise_id(USCC)
     assert [e.ledger_index for e in history.events] == [1, 3, 5, 6]
@@ -72,26 +72,26 @@ def test_a_stream_lists_its_own_events_with_index_actor_body_and_hashes(filled: 
     assert history.to_json()["events"][0]["ledger_index"] == 1
 
 
-def test_key_and_operator_streams_resolve_to_their_aggregates(filled: LedgerCore) -> None:
+def test_key_and_operator_streams_resolve_to_their_aggregates(filled: EventStore) -> None:
     assert [e.ledger_index for e in stream_history(filled, f"key:{CARD}").events] == [2, 4]
     assert [e.ledger_index for e in stream_history(filled, f"operator:{OPERATOR}").events] == [7]
     assert stream_history(filled.database, "key:unknown-card").events == ()
 
 
-def test_as_of_a_ledger_position_stops_at_that_position(filled: LedgerCore) -> None:
+def test_as_of_a_ledger_position_stops_at_that_position(filled: EventStore) -> None:
     history = stream_history(filled, f"enterprise:{USCC}", 5)
     assert [e.ledger_index for e in history.events] == [1, 3, 5]
     assert stream_history(filled, f"enterprise:{USCC}", 0).events == ()
 
 
-def test_as_of_a_moment_stops_at_the_first_later_event(filled: LedgerCore) -> None:
+def test_as_of_a_moment_stops_at_the_first_later_event(filled: EventStore) -> None:
     history = stream_history(filled, f"enterprise:{USCC}", T0 + timedelta(seconds=25))
     assert [e.ledger_index for e in history.events] == [1, 3, 5]
     at_the_second = stream_history(filled, f"enterprise:{USCC}", T0 + timedelta(seconds=10))
     assert [e.ledger_index for e in at_the_second.events] == [1, 3]
 
 
-def test_the_earliest_checkpoint_covering_the_last_event_is_named(filled: LedgerCore) -> None:
+def test_the_earliest_checkpoint_covering_the_last_event_is_named(filled: EventStore) -> None:
     key = Ed25519PrivateKey.generate()
     create_checkpoint(filled.database, key)  # size 7
     history = stream_history(filled, f"enterprise:{USCC}", 3)

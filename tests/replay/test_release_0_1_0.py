@@ -92,7 +92,7 @@ def test_a_0_1_0_export_verifies_offline(tmp_path: Path) -> None:
 
 
 def test_a_0_1_0_ledger_reads_its_aggregates(old_ledger: str) -> None:
-    from ledger_store.application.deciders.ukey import Ledger
+    from ledger_store.application.ledger import Ledger
     from ledger_store.eventstore.settings import Settings
 
     ledger = Ledger(Settings(database_url=old_ledger))

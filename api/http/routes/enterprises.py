@@ -7,9 +7,9 @@ from uuid import UUID
 
 from fastapi import Body, Path, Response
 
-from api.http.command_requests import CommandDep, CreationDep
+from api.http.auth import Principal
+from api.http.command_requests import Command, CommandDep, CreationDep
 from api.http.deps import (
-    LedgerDep,
     MinPosition,
     ProcessActor,
     Reader,
@@ -32,6 +32,7 @@ from api.http.schemas.enterprises import (
 from domain.base import NotFoundError, Role
 from domain.filings import (
     CustomsFiling,
+    Filing,
     FilingKind,
     ForexFiling,
     OperatorPreentryFiling,
@@ -39,6 +40,7 @@ from domain.filings import (
 )
 from domain.forms import KeyKind
 from domain.identifiers import Uscc
+from ledger_store.application import deciders
 from projections.enterprise_overview import queries as overview_queries
 from projections.enterprise_overview.queries import EnterpriseOverview
 
@@ -52,93 +54,74 @@ def _example(kind: FilingKind) -> Any:
 
 
 @router.post("", status_code=201, response_model=CommandAnswer)
-def register_enterprise(
+async def register_enterprise(
     body: RegisterEnterprise,
     principal: ProcessActor,
     command: CreationDep,
-    ledger: LedgerDep,
 ) -> Response:
     """Register an enterprise that holds its customs registration receipt."""
     check_enterprise(principal, body.uscc)
-    return command.run(
+    result = await command.execute(
         principal,
         body,
-        lambda ctx, claim: ledger.register_enterprise(
-            ctx,
-            uscc=body.uscc,
-            name=body.name,
-            customs_code=body.customs_code,
-            receipt_number=body.receipt_number,
-            idempotency=claim,
-        ),
-        location=f"/v1/enterprises/{body.uscc}",
+        deciders.register_enterprise,
+        uscc=body.uscc,
+        name=body.name,
+        customs_code=body.customs_code,
+        receipt_number=body.receipt_number,
     )
+    return command.answer(result, f"/v1/enterprises/{body.uscc}")
 
 
-def _submit(
-    uscc: str,
-    body: Any,
-    principal: Any,
-    command: Any,
-    ledger: Any,
-) -> Response:
+async def _submit(uscc: str, body: Filing, principal: Principal, command: Command) -> Response:
     check_enterprise(principal, uscc)
-    result: Response = command.run(
-        principal,
-        body,
-        lambda ctx, claim: ledger.submit_filing(
-            ctx, uscc, body, expected_version=command.expected_version, idempotency=claim
-        ),
+    return command.answer(
+        await command.execute(principal, body, deciders.submit_filing, uscc, body)
     )
-    return result
 
 
 @router.post("/{uscc}/filings/three_in_one", response_model=CommandAnswer)
-def submit_three_in_one(
+async def submit_three_in_one(
     uscc: UsccPath,
     body: Annotated[ThreeInOneFiling, _example(FilingKind.THREE_IN_ONE)],
     principal: ProcessActor,
     command: CommandDep,
-    ledger: LedgerDep,
 ) -> Response:
     """三证合一信息管理: business-registration data with the two uploaded forms."""
-    return _submit(uscc, body, principal, command, ledger)
+    return await _submit(uscc, body, principal, command)
 
 
 @router.post("/{uscc}/filings/customs", response_model=CommandAnswer)
-def submit_customs(
+async def submit_customs(
     uscc: UsccPath,
     body: Annotated[CustomsFiling, _example(FilingKind.CUSTOMS)],
     principal: ProcessActor,
     command: CommandDep,
-    ledger: LedgerDep,
 ) -> Response:
     """企业海关备案申请: the customs registration."""
-    return _submit(uscc, body, principal, command, ledger)
+    return await _submit(uscc, body, principal, command)
 
 
 @router.post("/{uscc}/filings/forex", response_model=CommandAnswer)
-def submit_forex(
+async def submit_forex(
     uscc: UsccPath,
     body: Annotated[ForexFiling, _example(FilingKind.FOREX)],
     principal: ProcessActor,
     command: CommandDep,
-    ledger: LedgerDep,
 ) -> Response:
     """企业外汇备案申请: the foreign-exchange filing."""
-    return _submit(uscc, body, principal, command, ledger)
+    return await _submit(uscc, body, principal, command)
 
 
 @router.post("/{uscc}/filings/operator_preentry", response_model=CommandAnswer)
-def submit_operator_preentry(
+async def submit_operator_preentry(
     uscc: UsccPath,
     body: Annotated[OperatorPreentryFiling, _example(FilingKind.OPERATOR_PREENTRY)],
     principal: ProcessActor,
     command: CommandDep,
-    ledger: LedgerDep,
 ) -> Response:
     """企业操作员预录入: the operators to be enrolled."""
-    return _submit(uscc, body, principal, command, ledger)
+    return await _submit(uscc, body, principal, command)
 
 
 @router.post("/{uscc}/filings/{kind}", response_model=CommandAnswer, include_in_schema=False)
@@ -151,109 +134,89 @@ def submit_unknown_filing(uscc: UsccPath, kind: str, principal: ProcessActor) ->
 
 
 @router.post("/{uscc}/review", response_model=CommandAnswer)
-def review(
+async def review(
     uscc: UsccPath,
     body: Annotated[Review, Body()],
     principal: WindowActor,
     command: CommandDep,
-    ledger: LedgerDep,
 ) -> Response:
     """The window approves the four filings, or rejects them with a reason."""
-    window = body.window or ledger.region.window_name
-    return command.run(
+    result = await command.execute(
         principal,
         body,
-        lambda ctx, claim: ledger.review(
-            ctx,
-            uscc,
-            approve=body.decision == "approve",
-            window=window,
-            reason=getattr(body, "reason", None),
-            expected_version=command.expected_version,
-            idempotency=claim,
-        ),
+        deciders.review,
+        uscc,
+        approve=body.decision == "approve",
+        window=body.window or command.services.ledger.region.window_name,
+        reason=getattr(body, "reason", None),
     )
+    return command.answer(result)
 
 
 @router.patch("/{uscc}", response_model=CommandAnswer)
-def change_enterprise(
+async def change_enterprise(
     uscc: UsccPath,
     body: ChangeEnterprise,
     principal: ProcessActor,
     command: CommandDep,
-    ledger: LedgerDep,
 ) -> Response:
     """Change name, business address or legal representative with the legal-person key (变更)."""
     check_enterprise(principal, uscc)
-    change = body.change()
-    return command.run(
+    result = await command.execute(
         principal,
         body,
-        lambda ctx, claim: ledger.change_enterprise_info(
-            ctx,
-            uscc,
-            change,
-            authorising_card_no=body.authorising_card_no,
-            expected_version=command.expected_version,
-            idempotency=claim,
-        ),
+        deciders.change_enterprise_info,
+        uscc,
+        body.change(),
+        authorising_card_no=body.authorising_card_no,
     )
+    return command.answer(result)
 
 
 @router.post("/{uscc}/operators", status_code=201, response_model=CommandAnswer)
-def register_operator(
+async def register_operator(
     uscc: UsccPath,
     body: Annotated[CardHolder, Body()],
     principal: ProcessActor,
     command: CreationDep,
-    ledger: LedgerDep,
 ) -> Response:
     """Add a card holder to an approved enterprise, authorised by its legal-person key."""
     check_enterprise(principal, uscc)
-    operator = isinstance(body, RegisterOperator)
-    return command.run(
+    operator = body if isinstance(body, RegisterOperator) else None
+    result = await command.execute(
         principal,
         body,
-        lambda ctx, claim: ledger.register_operator(
-            ctx,
-            uscc,
-            holder=body.holder,
-            holder_kind=KeyKind.OPERATOR if operator else KeyKind.LEGAL_PERSON,
-            customs_declarer=body.customs_declarer if isinstance(body, RegisterOperator) else None,
-            verification_officer=(
-                body.verification_officer if isinstance(body, RegisterOperator) else None
-            ),
-            authorising_card_no=body.authorising_card_no,
-            idempotency=claim,
-        ),
-        location=lambda answer: f"/v1/enterprises/{uscc}/operators/{answer['id']}",
+        deciders.register_card_holder,
+        uscc,
+        holder=body.holder,
+        holder_kind=KeyKind.OPERATOR if operator else KeyKind.LEGAL_PERSON,
+        customs_declarer=operator.customs_declarer if operator else None,
+        verification_officer=operator.verification_officer if operator else None,
+        authorising_card_no=body.authorising_card_no,
     )
+    return command.answer(result, f"/v1/enterprises/{uscc}/operators/{result.id}")
 
 
 @router.put("/{uscc}/operators/{operator_id}/permissions", response_model=CommandAnswer)
-def set_permissions(
+async def set_permissions(
     uscc: UsccPath,
     operator_id: UUID,
     body: SetPermissions,
     principal: ProcessActor,
     command: CommandDep,
-    ledger: LedgerDep,
 ) -> Response:
     """The operator's permissions become exactly these (业务授权), by the legal-person key."""
     check_enterprise(principal, uscc)
-    return command.run(
+    result = await command.execute(
         principal,
         body,
-        lambda ctx, claim: ledger.set_permissions(
-            ctx,
-            uscc,
-            operator_id,
-            body.permissions,
-            authorising_card_no=body.authorising_card_no,
-            expected_version=command.expected_version,
-            idempotency=claim,
-        ),
+        deciders.set_permissions,
+        uscc,
+        operator_id,
+        body.permissions,
+        authorising_card_no=body.authorising_card_no,
     )
+    return command.answer(result)
 
 
 @router.get("/{uscc}", response_model=EnterpriseOverview)

@@ -38,7 +38,7 @@ async def get_key(
     # costs more than its query (docs/performance.md).
     record = await key_queries.get_key_async(
         services.ledger.database,
-        services.async_pool,
+        services.ledger.async_pool,
         card_no,
         mask=principal.role is Role.HOTLINE,
         min_position=min_position,

@@ -1,213 +1,65 @@
-"""Enrollment commands: registration, the four filings, window review, changes, card holders."""
+"""Deciders of the Enterprise: registration, the four filings, window review, changes (变更)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from uuid import UUID
-
-from domain.aggregate_ids import enterprise_id, key_id, operator_id
-from domain.base import CommandContext, DomainError, DomainEvent, NotFoundError
-from domain.card_holder.state import Operator, holders_from_form
+from domain.base import CommandContext
+from domain.card_holder.state import holders_from_form
 from domain.enterprise.state import Enterprise, EnterpriseChange
-from domain.filings import Filing, FilingKind, ThreeInOneFiling
-from domain.forms import (
-    CustomsDeclarer,
-    KeyKind,
-    LegalPersonHolder,
-    OperatorHolder,
-    Permission,
-    VerificationOfficer,
-)
-from domain.region import RegionConfig, get_region
-from domain.ukey.state import UKey
-from ledger_store.application.idempotency import IdempotencyClaim
-from ledger_store.application.ledger import CommandResult, LedgerCore, check_version
+from domain.filings import Filing
+from ledger_store.application.deciders import records
+from ledger_store.application.reader import Reader
+from ledger_store.application.results import Decision
 
 
-class EnrollmentCommands(LedgerCore):
-    """Commands of the enrollment process (入网备案) and of the enterprise's card holders."""
-
-    @property
-    def region(self) -> RegionConfig:
-        """The region whose department codes this ledger's window checks."""
-        return get_region(self.settings.region)
-
-    def enterprise(self, uscc: str) -> Enterprise:
-        """An enterprise by USCC, or NotFoundError."""
-        return self.load(Enterprise, enterprise_id(uscc), what=f"enterprise {uscc}")
-
-    def key(self, card_no: str) -> UKey:
-        """A key by card number, or NotFoundError."""
-        return self.load(UKey, key_id(card_no), what=f"key {card_no}")
-
-    def find_key(self, card_no: str) -> UKey | None:
-        """A key by card number, or None."""
-        return self.find(UKey, key_id(card_no))
-
-    def operator(self, operator_uuid: UUID) -> Operator:
-        """A card holder by id, or NotFoundError."""
-        return self.load(Operator, operator_uuid, what=f"operator {operator_uuid}")
-
-    def authorising_key(self, card_no: str | None) -> UKey | None:
-        """The legal-person key a command names as its authority, if any."""
-        if card_no is None:
-            return None
-        key = self.find(UKey, key_id(card_no))
-        if key is None:
-            raise DomainError(
-                "legal_person_key_required",
-                f"no key {card_no} in the ledger",
-                "authorising_card_no",
-            )
-        return key
-
-    def register_enterprise(
-        self,
-        ctx: CommandContext,
-        *,
-        uscc: str,
-        name: str,
-        customs_code: str | None,
-        receipt_number: str | None,
-        idempotency: IdempotencyClaim | None = None,
-    ) -> CommandResult:
-        """Register an enterprise that holds its customs registration receipt."""
-
-        def decide() -> tuple[UUID, Sequence[DomainEvent]]:
-            events = Enterprise.register(ctx, uscc, name, customs_code, receipt_number, self.region)
-            return events[0].originator_id, events
-
-        return self.create(decide, idempotency, what=f"enterprise {uscc}")
-
-    def submit_filing(
-        self,
-        ctx: CommandContext,
-        uscc: str,
-        filing: Filing,
-        *,
-        expected_version: int | None = None,
-        idempotency: IdempotencyClaim | None = None,
-    ) -> CommandResult:
-        """Submit or resubmit one of the four filings."""
-
-        def decide() -> tuple[UUID, Sequence[DomainEvent]]:
-            enterprise = self.enterprise(uscc)
-            check_version(enterprise, expected_version)
-            return enterprise.id, enterprise.submit_filing(ctx, filing, self.region)
-
-        return self.execute(decide, idempotency=idempotency)
-
-    def review(
-        self,
-        ctx: CommandContext,
-        uscc: str,
-        *,
-        approve: bool,
-        window: str,
-        reason: str | None = None,
-        expected_version: int | None = None,
-        idempotency: IdempotencyClaim | None = None,
-    ) -> CommandResult:
-        """Approve (registering the form's two card holders) or reject with a reason."""
-
-        def decide() -> tuple[UUID, Sequence[DomainEvent]]:
-            enterprise = self.enterprise(uscc)
-            check_version(enterprise, expected_version)
-            if not approve:
-                return enterprise.id, enterprise.reject(ctx, window, reason or "")
-            approval = enterprise.approve(ctx, window)
-            filing = enterprise.filings[FilingKind.THREE_IN_ONE]
-            assert isinstance(filing, ThreeInOneFiling)
-            form = filing.materials.ic_card_registration_form
-            holders = holders_from_form(ctx, enterprise.evolve(approval), form)
-            return enterprise.id, [*approval, *holders]
-
-        return self.execute(decide, idempotency=idempotency)
-
-    def change_enterprise_info(
-        self,
-        ctx: CommandContext,
-        uscc: str,
-        change: EnterpriseChange,
-        *,
-        authorising_card_no: str | None,
-        expected_version: int | None = None,
-        idempotency: IdempotencyClaim | None = None,
-    ) -> CommandResult:
-        """Change name, address or legal representative with the legal-person key (变更)."""
-
-        def decide() -> tuple[UUID, Sequence[DomainEvent]]:
-            enterprise = self.enterprise(uscc)
-            check_version(enterprise, expected_version)
-            key = self.authorising_key(authorising_card_no)
-            return enterprise.id, enterprise.change_info(ctx, change, key)
-
-        return self.execute(decide, idempotency=idempotency)
-
-    def register_operator(
-        self,
-        ctx: CommandContext,
-        uscc: str,
-        *,
-        holder: OperatorHolder | LegalPersonHolder,
-        holder_kind: KeyKind = KeyKind.OPERATOR,
-        customs_declarer: CustomsDeclarer | None = None,
-        verification_officer: VerificationOfficer | None = None,
-        authorising_card_no: str | None = None,
-        idempotency: IdempotencyClaim | None = None,
-    ) -> CommandResult:
-        """Add a card holder to an approved enterprise, authorised by its legal-person key."""
-
-        def decide() -> tuple[UUID, Sequence[DomainEvent]]:
-            enterprise = self.enterprise(uscc)
-            key = self.authorising_key(authorising_card_no)
-            events = Operator.register(
-                ctx,
-                enterprise,
-                holder_kind,
-                holder,
-                customs_declarer=customs_declarer,
-                verification_officer=verification_officer,
-                authorising_key=key,
-                other_holders_id_numbers=self._legal_person_id_numbers(enterprise),
-            )
-            return events[0].originator_id, events
-
-        return self.create(decide, idempotency, what=f"card holder of {uscc}")
-
-    def set_permissions(
-        self,
-        ctx: CommandContext,
-        uscc: str,
-        operator_uuid: UUID,
-        permissions: Iterable[Permission],
-        *,
-        authorising_card_no: str | None,
-        expected_version: int | None = None,
-        idempotency: IdempotencyClaim | None = None,
-    ) -> CommandResult:
-        """Grant and revoke so the operator holds exactly these permissions (业务授权)."""
-
-        def decide() -> tuple[UUID, Sequence[DomainEvent]]:
-            operator = self.operator(operator_uuid)
-            if operator.uscc != uscc:
-                raise NotFoundError("not_found", f"operator {operator_uuid} is not of {uscc}", "id")
-            check_version(operator, expected_version)
-            key = self.authorising_key(authorising_card_no)
-            return operator.id, operator.set_permissions(ctx, permissions, key)
-
-        return self.execute(decide, idempotency=idempotency)
-
-    def _legal_person_id_numbers(self, enterprise: Enterprise) -> list[str]:
-        filing = enterprise.filings.get(FilingKind.THREE_IN_ONE)
-        if not isinstance(filing, ThreeInOneFiling):
-            return []
-        form = filing.materials.ic_card_registration_form
-        return [form.legal_person.id_number]
+def register_enterprise(
+    reader: Reader,
+    ctx: CommandContext,
+    *,
+    uscc: str,
+    name: str,
+    customs_code: str | None,
+    receipt_number: str | None,
+) -> Decision:
+    """Register an enterprise that holds its customs registration receipt."""
+    events = Enterprise.register(ctx, uscc, name, customs_code, receipt_number, reader.region)
+    return Decision.of(events[0].originator_id, events, creates=f"enterprise {uscc}")
 
 
-def holder_operator_id(
-    uscc: str, holder: OperatorHolder | LegalPersonHolder, kind: KeyKind
-) -> UUID:
-    """The aggregate id of a card holder."""
-    return operator_id(uscc, holder.id_number, kind.value)
+def submit_filing(reader: Reader, ctx: CommandContext, uscc: str, filing: Filing) -> Decision:
+    """Submit or resubmit one of the four filings."""
+    enterprise = records.enterprise(reader, uscc)
+    return Decision.of(enterprise.id, enterprise.submit_filing(ctx, filing, reader.region))
+
+
+def review(
+    reader: Reader,
+    ctx: CommandContext,
+    uscc: str,
+    *,
+    approve: bool,
+    window: str,
+    reason: str | None = None,
+) -> Decision:
+    """Approve (registering the form's two card holders) or reject with a reason."""
+    enterprise = records.enterprise(reader, uscc)
+    if not approve:
+        return Decision.of(enterprise.id, enterprise.reject(ctx, window, reason or ""))
+    approval = enterprise.approve(ctx, window)
+    form = records.registration_form(enterprise)
+    assert form is not None  # approval needs all four filings
+    holders = holders_from_form(ctx, enterprise.evolve(approval), form)
+    return Decision.of(enterprise.id, [*approval, *holders])
+
+
+def change_enterprise_info(
+    reader: Reader,
+    ctx: CommandContext,
+    uscc: str,
+    change: EnterpriseChange,
+    *,
+    authorising_card_no: str | None,
+) -> Decision:
+    """Change name, address or legal representative with the legal-person key (变更)."""
+    enterprise = records.enterprise(reader, uscc)
+    key = records.authorising_key(reader, authorising_card_no)
+    return Decision.of(enterprise.id, enterprise.change_info(ctx, change, key))

@@ -1,185 +1,208 @@
-"""Key commands after issue: EMS, PIN, unlock, renewal, loss, freeze, void (issue and replacement:
-`key_issue_commands.py`)."""
+"""Deciders of the UKey: issue (the free pair, a bought key, a replacement), EMS, PIN, unlock,
+renewal, loss, freeze, void."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypedDict
 from uuid import UUID
 
-from typing_extensions import Unpack
-
-from domain.base import CommandContext, DomainEvent
-from domain.forms import MailingDetails, RenewalDocuments
+from domain.base import CommandContext, DomainError
+from domain.forms import KeyKind, MailingDetails, Media, RenewalDocuments, Supplier, SupplierProduct
 from domain.ukey.state import UKey
-from ledger_store.application.deciders.key_issue import KeyIssueCommands
-from ledger_store.application.idempotency import IdempotencyClaim
-from ledger_store.application.ledger import CommandResult, Decide, check_version
-from ledger_store.application.loop_execution import LoopExecution
-from ledger_store.eventstore.async_pool import AsyncPool
+from ledger_store.application.deciders import records
+from ledger_store.application.reader import Reader
+from ledger_store.application.results import Decision
 
-KeyStep = Callable[[UKey], list[DomainEvent]]
+# -- bringing keys into the ledger -------------------------------------------------------------
 
 
-class CommandOptions(TypedDict, total=False):
-    """Options every key command takes: If-Match and Idempotency-Key."""
-
-    expected_version: int | None
-    idempotency: IdempotencyClaim | None
-
-
-class KeyCommands(KeyIssueCommands, LoopExecution):
-    """Commands of a UKEY's life after its issue."""
-
-    def mail_key(
-        self,
-        ctx: CommandContext,
-        card_no: str,
-        details: MailingDetails,
-        **options: Unpack[CommandOptions],
-    ) -> CommandResult:
-        """Hand a free key to EMS with the completed handover form (快递交接单)."""
-        return self._step(ctx, card_no, lambda key: key.mail(ctx, details), **options)
-
-    def deliver_key(
-        self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
-    ) -> CommandResult:
-        """Record that EMS delivered the key."""
-        return self._step(ctx, card_no, lambda key: key.deliver(ctx), **options)
-
-    def record_pin_attempt(
-        self, ctx: CommandContext, card_no: str, *, ok: bool, **options: Unpack[CommandOptions]
-    ) -> CommandResult:
-        """Record a PIN attempt; the fifth consecutive failure locks the key (commutes)."""
-        return self._step(
-            ctx, card_no, lambda key: key.record_pin_attempt(ctx, ok), commutes=True, **options
-        )
-
-    async def record_pin_attempt_async(
-        self,
-        pool: AsyncPool | None,
-        ctx: CommandContext,
-        card_no: str,
-        *,
-        ok: bool,
-        **options: Unpack[CommandOptions],
-    ) -> CommandResult:
-        """`record_pin_attempt` on the event loop where it can be (`loop_execution`)."""
-        decide = self._key_decision(
-            ctx,
-            card_no,
-            lambda key: key.record_pin_attempt(ctx, ok),
-            options.get("expected_version"),
-        )
-        return await self.execute_async(
-            pool, decide, commutes=True, idempotency=options.get("idempotency")
-        )
-
-    def change_pin(
-        self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
-    ) -> CommandResult:
-        """Record that the holder changed the initial PIN."""
-        return self._step(ctx, card_no, lambda key: key.change_pin(ctx), **options)
-
-    def unlock_key(
-        self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
-    ) -> CommandResult:
-        """Unlock a locked key (解锁); the PIN is the initial one again."""
-        return self._step(ctx, card_no, lambda key: key.unlock(ctx), **options)
-
-    def request_renewal(
-        self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
-    ) -> CommandResult:
-        """Apply online for a certificate renewal (证书更新); answers the application id."""
-        application: dict[str, str] = {}
-
-        def step(key: UKey) -> list[DomainEvent]:
-            application["application_id"] = f"{key.card_no}-R{len(key.renewals) + 1}"
-            return key.request_renewal(ctx, application["application_id"])
-
-        return self._step(ctx, card_no, step, extra=lambda: dict(application), **options)
-
-    def pre_approve_renewal(
-        self,
-        ctx: CommandContext,
-        card_no: str,
-        application_id: str,
-        **options: Unpack[CommandOptions],
-    ) -> CommandResult:
-        """The window pre-approves a renewal application (预审)."""
-        return self._step(
-            ctx, card_no, lambda key: key.pre_approve_renewal(ctx, application_id), **options
-        )
-
-    def renew_key(
-        self,
-        ctx: CommandContext,
-        card_no: str,
-        *,
-        application_id: str,
-        documents: RenewalDocuments,
-        certificate_number: str | None = None,
-        **options: Unpack[CommandOptions],
-    ) -> CommandResult:
-        """Renew in person at the window with the four documents: ten more years."""
-        return self._step(
-            ctx,
-            card_no,
-            lambda key: key.renew(ctx, application_id, documents, certificate_number),
-            **options,
-        )
-
-    def report_key_lost(
-        self, ctx: CommandContext, card_no: str, *, reason: str, **options: Unpack[CommandOptions]
-    ) -> CommandResult:
-        """Report a key lost (挂失)."""
-        return self._step(ctx, card_no, lambda key: key.report_lost(ctx, reason), **options)
-
-    def freeze_key(
-        self, ctx: CommandContext, card_no: str, *, reason: str, **options: Unpack[CommandOptions]
-    ) -> CommandResult:
-        """Freeze a key for false information or impersonation (冻结)."""
-        return self._step(ctx, card_no, lambda key: key.freeze(ctx, reason), **options)
-
-    def void_key(
-        self,
-        ctx: CommandContext,
-        card_no: str,
-        *,
-        reason: str,
-        erase_personal_data: bool = False,
-        **options: Unpack[CommandOptions],
-    ) -> CommandResult:
-        """Void a key (作废), optionally erasing its holder's personal data from the views."""
-        return self._step(
-            ctx, card_no, lambda key: key.void(ctx, reason, erase_personal_data), **options
-        )
-
-    def _step(
-        self,
-        ctx: CommandContext,
-        card_no: str,
-        step: KeyStep,
-        *,
-        commutes: bool = False,
-        expected_version: int | None = None,
-        idempotency: IdempotencyClaim | None = None,
-        extra: Callable[[], dict[str, str]] | None = None,
-    ) -> CommandResult:
-        """Load the key, check If-Match, apply one lifecycle step, record."""
-        decide = self._key_decision(ctx, card_no, step, expected_version)
-        return self.execute(decide, commutes=commutes, idempotency=idempotency, extra=extra)
-
-    def _key_decision(
-        self, ctx: CommandContext, card_no: str, step: KeyStep, expected_version: int | None
-    ) -> Decide:
-        def decide() -> tuple[UUID, Sequence[DomainEvent]]:
-            key = self.key(card_no)
-            check_version(key, expected_version)
-            return key.id, step(key)
-
-        return decide
+def issue_free_pair(
+    reader: Reader,
+    ctx: CommandContext,
+    uscc: str,
+    *,
+    legal_person_card_no: str,
+    operator_card_no: str,
+    legal_person_media: Media = Media.IKEY,
+    legal_person_certificate_number: str | None = None,
+    operator_certificate_number: str | None = None,
+) -> Decision:
+    """Issue the two free keys (法人卡, 操作员卡) to the form's holders, once per enrollment."""
+    enterprise = records.enterprise(reader, uscc)
+    recorded = enterprise.record_free_pair_issued(ctx, legal_person_card_no, operator_card_no)
+    form = records.registration_form(enterprise)
+    assert form is not None  # the pair is issued after approval, which needs every filing
+    legal_person = UKey.issue(
+        ctx,
+        legal_person_card_no,
+        KeyKind.LEGAL_PERSON,
+        legal_person_media,
+        uscc,
+        records.form_holder_id(uscc, form, KeyKind.LEGAL_PERSON),
+        form.legal_person.name,
+        certificate_number=legal_person_certificate_number,
+    )
+    operator = UKey.issue(
+        ctx,
+        operator_card_no,
+        KeyKind.OPERATOR,
+        form.operator.media,
+        uscc,
+        records.form_holder_id(uscc, form, KeyKind.OPERATOR),
+        form.operator.name,
+        certificate_number=operator_certificate_number,
+    )
+    return Decision.of(
+        enterprise.id,
+        [*recorded, *legal_person, *operator],
+        creates=f"card {legal_person_card_no} or {operator_card_no}",
+        extra={"legal_person_card_no": legal_person_card_no, "operator_card_no": operator_card_no},
+    )
 
 
-class Ledger(KeyCommands):
-    """The eport ledger: every enterprise, card holder and key, one hash-chained history."""
+def issue_bought_key(
+    reader: Reader,
+    ctx: CommandContext,
+    uscc: str,
+    *,
+    card_no: str,
+    holder_id: UUID,
+    supplier: Supplier,
+    product: SupplierProduct,
+    certificate_number: str | None = None,
+) -> Decision:
+    """Record a key the enterprise bought from a listed supplier for one of its holders."""
+    enterprise = records.enterprise(reader, uscc)
+    holder = records.holder_of(reader, uscc, holder_id)
+    if not enterprise.is_approved:
+        raise DomainError("enterprise_not_approved", f"enterprise {uscc} is not approved", "uscc")
+    events = UKey.issue(
+        ctx,
+        card_no,
+        holder.holder_kind,
+        product.media,
+        uscc,
+        holder.id,
+        holder.holder.name,
+        supplier=supplier,
+        certificate_number=certificate_number,
+    )
+    return Decision.of(events[0].originator_id, events, creates=f"card {card_no}")
+
+
+def replace_key(
+    reader: Reader,
+    ctx: CommandContext,
+    card_no: str,
+    *,
+    new_card_no: str,
+    reason: str,
+    supplier: Supplier,
+    product: SupplierProduct,
+    certificate_number: str | None = None,
+) -> Decision:
+    """Replace a lost, frozen or faulty key with a bought one (补办); the chain old → new."""
+    old = records.key(reader, card_no)
+    replaced = old.replace(ctx, new_card_no, reason)
+    new = UKey.issue(
+        ctx,
+        new_card_no,
+        old.kind,
+        product.media,
+        old.uscc,
+        old.holder_id,
+        old.holder_name or "",
+        supplier=supplier,
+        certificate_number=certificate_number,
+        replaces=old.card_no,
+    )
+    return Decision.of(new[0].originator_id, [*replaced, *new], creates=f"card {new_card_no}")
+
+
+# -- a key's life ------------------------------------------------------------------------------
+
+
+def mail_key(
+    reader: Reader, ctx: CommandContext, card_no: str, details: MailingDetails
+) -> Decision:
+    """Hand a free key to EMS with the completed handover form (快递交接单)."""
+    key = records.key(reader, card_no)
+    return Decision.of(key.id, key.mail(ctx, details))
+
+
+def deliver_key(reader: Reader, ctx: CommandContext, card_no: str) -> Decision:
+    """Record that EMS delivered the key."""
+    key = records.key(reader, card_no)
+    return Decision.of(key.id, key.deliver(ctx))
+
+
+def record_pin_attempt(reader: Reader, ctx: CommandContext, card_no: str, *, ok: bool) -> Decision:
+    """Record a PIN attempt; the fifth consecutive failure locks the key (it commutes)."""
+    key = records.key(reader, card_no)
+    return Decision.of(key.id, key.record_pin_attempt(ctx, ok), commutes=True)
+
+
+def change_pin(reader: Reader, ctx: CommandContext, card_no: str) -> Decision:
+    """Record that the holder changed the initial PIN."""
+    key = records.key(reader, card_no)
+    return Decision.of(key.id, key.change_pin(ctx))
+
+
+def unlock_key(reader: Reader, ctx: CommandContext, card_no: str) -> Decision:
+    """Unlock a locked key (解锁); the PIN is the initial one again."""
+    key = records.key(reader, card_no)
+    return Decision.of(key.id, key.unlock(ctx))
+
+
+def request_renewal(reader: Reader, ctx: CommandContext, card_no: str) -> Decision:
+    """Apply online for a certificate renewal (证书更新); the result names the application."""
+    key = records.key(reader, card_no)
+    application_id = f"{key.card_no}-R{len(key.renewals) + 1}"
+    events = key.request_renewal(ctx, application_id)
+    return Decision.of(key.id, events, extra={"application_id": application_id})
+
+
+def pre_approve_renewal(
+    reader: Reader, ctx: CommandContext, card_no: str, application_id: str
+) -> Decision:
+    """The window pre-approves a renewal application (预审)."""
+    key = records.key(reader, card_no)
+    return Decision.of(key.id, key.pre_approve_renewal(ctx, application_id))
+
+
+def renew_key(
+    reader: Reader,
+    ctx: CommandContext,
+    card_no: str,
+    *,
+    application_id: str,
+    documents: RenewalDocuments,
+    certificate_number: str | None = None,
+) -> Decision:
+    """Renew in person at the window with the four documents: ten more years."""
+    key = records.key(reader, card_no)
+    return Decision.of(key.id, key.renew(ctx, application_id, documents, certificate_number))
+
+
+def report_key_lost(reader: Reader, ctx: CommandContext, card_no: str, *, reason: str) -> Decision:
+    """Report a key lost (挂失)."""
+    key = records.key(reader, card_no)
+    return Decision.of(key.id, key.report_lost(ctx, reason))
+
+
+def freeze_key(reader: Reader, ctx: CommandContext, card_no: str, *, reason: str) -> Decision:
+    """Freeze a key for false information or impersonation (冻结)."""
+    key = records.key(reader, card_no)
+    return Decision.of(key.id, key.freeze(ctx, reason))
+
+
+def void_key(
+    reader: Reader,
+    ctx: CommandContext,
+    card_no: str,
+    *,
+    reason: str,
+    erase_personal_data: bool = False,
+) -> Decision:
+    """Void a key (作废), optionally erasing its holder's personal data from the views."""
+    key = records.key(reader, card_no)
+    return Decision.of(key.id, key.void(ctx, reason, erase_personal_data))
