@@ -32,28 +32,7 @@ class RenewalState(StrEnum):
     COMPLETED = "completed"
 
 
-PIN_LOCK_THRESHOLD: Final = 5
 VALIDITY_YEARS: Final = 10
-
-
-class KeyStatus(StrEnum):
-    """What the hotline tells a caller about a key, by precedence (void first)."""
-
-    ISSUED = "issued"
-    MAILED = "mailed"
-    DELIVERED = "delivered"
-    ACTIVE = "active"
-    LOCKED = "locked"
-    LOST = "lost"
-    FROZEN = "frozen"
-    VOID = "void"
-    REPLACED = "replaced"
-    EXPIRED = "expired"
-
-
-UNUSABLE: Final = frozenset(
-    {KeyStatus.EXPIRED, KeyStatus.LOST, KeyStatus.FROZEN, KeyStatus.VOID, KeyStatus.REPLACED}
-)
 
 
 def add_years(moment: datetime, years: int) -> datetime:

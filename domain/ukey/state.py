@@ -29,9 +29,8 @@ from domain.forms import (
     Supplier,
 )
 from domain.identifiers import check_card_number, check_certificate_number
+from domain.ukey import status as key_status
 from domain.ukey.events import (
-    PIN_LOCK_THRESHOLD,
-    UNUSABLE,
     VALIDITY_YEARS,
     CertificateRenewalPreApproved,
     CertificateRenewalRequested,
@@ -42,7 +41,6 @@ from domain.ukey.events import (
     KeyMailed,
     KeyReplaced,
     KeyReportedLost,
-    KeyStatus,
     KeyVoided,
     PinAttemptFailed,
     PinAttemptSucceeded,
@@ -52,8 +50,9 @@ from domain.ukey.events import (
     RenewalState,
     add_years,
 )
+from domain.ukey.status import PIN_LOCK_THRESHOLD, UNUSABLE, KeyStatus
 
-__all__ = ["PIN_LOCK_THRESHOLD", "VALIDITY_YEARS", "KeyStatus", "UKey", "add_years"]
+__all__ = ["VALIDITY_YEARS", "UKey", "add_years"]
 
 
 class UKey(Aggregate):
@@ -89,23 +88,27 @@ class UKey(Aggregate):
 
     def status(self, at: datetime) -> KeyStatus:
         """The key's status at a moment (void > replaced > lost > frozen > expired > locked …)."""
-        flags = (
-            (self.voided, KeyStatus.VOID),
-            (self.replaced_by is not None, KeyStatus.REPLACED),
-            (self.lost, KeyStatus.LOST),
-            (self.frozen, KeyStatus.FROZEN),
-            (at > self.valid_until, KeyStatus.EXPIRED),
-            (self.locked, KeyStatus.LOCKED),
-            (self.first_use_at is not None, KeyStatus.ACTIVE),
-            (self.delivered_at is not None, KeyStatus.DELIVERED),
-            (self.mailed_at is not None, KeyStatus.MAILED),
+        return key_status.status_at(
+            self.lifecycle_status, expired=key_status.is_expired(self.valid_until, at)
         )
-        return next((status for flag, status in flags if flag), KeyStatus.ISSUED)
+
+    @property
+    def lifecycle_status(self) -> KeyStatus:
+        """The key's status without the clock (never expired)."""
+        return key_status.lifecycle_status(
+            voided=self.voided,
+            replaced=self.replaced_by is not None,
+            lost=self.lost,
+            frozen=self.frozen,
+            locked=self.locked,
+            in_use=self.first_use_at is not None,
+            delivered=self.delivered_at is not None,
+            mailed=self.mailed_at is not None,
+        )
 
     def is_usable(self, at: datetime) -> bool:
         """Whether the key works: not expired, lost, frozen, void, replaced or locked."""
-        status = self.status(at)
-        return status not in UNUSABLE and status is not KeyStatus.LOCKED
+        return key_status.is_usable(self.status(at))
 
     def is_active_legal_person_key_of(self, uscc: str, at: datetime) -> bool:
         """Whether this is a usable legal-person key of the enterprise `uscc` at a moment."""
@@ -113,12 +116,14 @@ class UKey(Aggregate):
 
     def days_left(self, at: datetime) -> int:
         """Whole days of validity left at a moment (negative once expired)."""
-        return (self.valid_until - at).days
+        return key_status.days_left(self.valid_until, at)
 
     @property
     def attempts_left(self) -> int:
         """Wrong PINs the key still tolerates before it locks."""
-        return 0 if self.locked else PIN_LOCK_THRESHOLD - self.consecutive_failures
+        return key_status.attempts_left(
+            locked=self.locked, consecutive_failures=self.consecutive_failures
+        )
 
     def _usable(self, at: datetime, allow: frozenset[KeyStatus] = frozenset()) -> KeyStatus:
         status = self.status(at)

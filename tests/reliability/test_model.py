@@ -20,7 +20,7 @@ from domain.aggregate_ids import operator_id
 from domain.base import Actor, DomainError
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import KeyKind, Permission, RenewalDocuments, Supplier, SupplierProduct
-from domain.ukey.state import KeyStatus
+from domain.ukey.status import KeyStatus
 from ledger_store.application.deciders.ukey import Ledger
 from ledger_store.application.ledger import CommandResult
 from projections.engine.runner import Runner

@@ -28,7 +28,8 @@ from domain.ukey.events import (
     PinLocked,
     PinUnlocked,
 )
-from domain.ukey.state import PIN_LOCK_THRESHOLD, VALIDITY_YEARS, KeyStatus, UKey, add_years
+from domain.ukey.state import VALIDITY_YEARS, UKey, add_years
+from domain.ukey.status import PIN_LOCK_THRESHOLD, KeyStatus
 from tests.factories import (
     T0,
     active_key,
