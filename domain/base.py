@@ -117,19 +117,14 @@ class Aggregate(Immutable):
         self, event_class: type[TEvent], ctx: CommandContext, offset: int = 1, **fields: Any
     ) -> TEvent:
         """Build the event that follows this aggregate's version by `offset`."""
-        return event_class(
-            originator_id=self.id,
-            originator_version=self.version + offset,
-            **event_fields(ctx),
-            **fields,
-        )
+        return event_class(**next_event_fields(self, ctx, offset), **fields)
 
     def evolve(self, events: Iterable[DomainEvent]) -> Self:
         """This aggregate after the given events (used to chain rules within a command)."""
-        state: Self = self
-        for event in events:
-            state = event.mutate(state)
-        return state
+        evolved = project(self, events)
+        if not isinstance(evolved, type(self)):
+            raise TypeError(f"the events turned a {type(self).__name__} into {evolved!r}")
+        return evolved
 
 
 TEvent = TypeVar("TEvent", bound=DomainEvent)
@@ -137,6 +132,17 @@ TEvent = TypeVar("TEvent", bound=DomainEvent)
 EVENT_TYPES: dict[str, type[DomainEvent]] = {}
 """Every event class by its stored type name (filled by `stored_as`; `domain.catalog` imports
 every aggregate's events, so it is complete once that module is imported)."""
+
+
+Evolver = Callable[[Any, Any], Aggregate]
+"""How one event type evolves its aggregate: (the state before, None for a creating event; the
+event) → the state after. `project` then sets the version and modification time."""
+
+TEvolver = TypeVar("TEvolver", bound=Callable[..., Aggregate])
+
+EVOLVERS: dict[type[DomainEvent], Evolver] = {}
+"""The evolve function of every event class (filled by `evolves` in each aggregate's state
+module; `domain.catalog` imports every one, so it is complete once that module is imported)."""
 
 
 def stored_as(name: str) -> Callable[[type[TEvent]], type[TEvent]]:
@@ -157,6 +163,19 @@ def stored_as(name: str) -> Callable[[type[TEvent]], type[TEvent]]:
     return register
 
 
+def evolves(event_class: type[DomainEvent]) -> Callable[[TEvolver], TEvolver]:
+    """Register the function that evolves an aggregate with the events of `event_class`."""
+
+    def register(evolver: TEvolver) -> TEvolver:
+        known = EVOLVERS.get(event_class)
+        if known is not None and known is not evolver:
+            raise TypeError(f"{event_class.__qualname__} already evolves with {known.__qualname__}")
+        EVOLVERS[event_class] = evolver
+        return evolver
+
+    return register
+
+
 def event_fields(ctx: CommandContext) -> dict[str, Any]:
     """The fields every event copies from the command context."""
     return {
@@ -164,6 +183,15 @@ def event_fields(ctx: CommandContext) -> dict[str, Any]:
         "actor": ctx.actor,
         "request_id": ctx.request_id,
         "idempotency_key": ctx.idempotency_key,
+    }
+
+
+def next_event_fields(aggregate: Aggregate, ctx: CommandContext, offset: int = 1) -> dict[str, Any]:
+    """The fields of the event that follows `aggregate`'s version by `offset`, from `ctx`."""
+    return {
+        "originator_id": aggregate.id,
+        "originator_version": aggregate.version + offset,
+        **event_fields(ctx),
     }
 
 
@@ -178,10 +206,20 @@ def created_fields(event: DomainEvent) -> dict[str, Any]:
 
 
 def project(aggregate: TAggregate | None, events: Iterable[DomainEvent]) -> TAggregate | None:
-    """Fold events into an aggregate (a projector function for the repository)."""
+    """Fold events into an aggregate (the repository's projector function).
+
+    Each event goes through the evolve function registered for its class (`evolves`); the
+    aggregate then carries the event's version and time.
+    """
     state: Any = aggregate
     for event in events:
-        state = event.mutate(state)
+        evolver = EVOLVERS.get(type(event))
+        if evolver is None:
+            state = event.mutate(state)
+            continue
+        state = evolver(state, event).model_copy(
+            update={"version": event.originator_version, "modified_on": event.timestamp}
+        )
     result: TAggregate | None = state
     return result
 

@@ -11,7 +11,15 @@ from typing import Any, TypeVar
 import pytest
 
 from domain.aggregate_ids import operator_id
-from domain.base import Actor, Aggregate, CommandContext, DomainError, DomainEvent, Role
+from domain.base import (
+    Actor,
+    Aggregate,
+    CommandContext,
+    DomainError,
+    DomainEvent,
+    Role,
+    project,
+)
 from domain.enterprise.state import Enterprise
 from domain.filings import (
     CustomsFiling,
@@ -49,6 +57,7 @@ from domain.identifier_generators import (
 )
 from domain.identifiers import birth_date_of
 from domain.region import HAINAN, RegionConfig
+from domain.ukey import decisions as ukeys
 from domain.ukey.state import UKey
 
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
@@ -62,10 +71,7 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明"
 
 def build(events: Iterable[DomainEvent]) -> Any:
     """The aggregate the events create (the first event must be a creation event)."""
-    state: Any = None
-    for event in events:
-        state = event.mutate(state)
-    return state
+    return project(None, events)
 
 
 def then(aggregate: A, events: Iterable[DomainEvent]) -> A:
@@ -259,7 +265,7 @@ def issued_key(
     holder = operator_id(uscc, make_resident_id(rng), kind.value)
     ctx = window_ctx(at) if supplier is None else enterprise_ctx(uscc, at)
     key: UKey = build(
-        UKey.issue(ctx, card_no, kind, Media.IKEY, uscc, holder, person_name(rng), supplier)
+        ukeys.issue(ctx, card_no, kind, Media.IKEY, uscc, holder, person_name(rng), supplier)
     )
     return key
 
@@ -269,7 +275,7 @@ def active_key(
 ) -> UKey:
     """A key in use: issued and opened once with the right PIN."""
     key = issued_key(rng, uscc, kind, at)
-    return then(key, key.record_pin_attempt(enterprise_ctx(uscc, at), ok=True))
+    return then(key, ukeys.record_pin_attempt(key, enterprise_ctx(uscc, at), ok=True))
 
 
 def mailing_details(

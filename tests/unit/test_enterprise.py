@@ -25,6 +25,7 @@ from domain.filings import CustomsFiling, FilingKind, ForexFiling, ThreeInOneFil
 from domain.forms import KeyKind
 from domain.identifier_generators import make_customs_code, make_uscc
 from domain.region import GUANGDONG, HAINAN
+from domain.ukey import decisions as ukeys
 from tests.factories import (
     T0,
     active_key,
@@ -343,7 +344,7 @@ def test_change_without_a_usable_legal_person_key_of_this_enterprise_is_refused(
     operator_key = active_key(rng, enterprise.uscc, KeyKind.OPERATOR)
     other_enterprise_key = active_key(rng, make_uscc(rng))
     lost_key = active_key(rng, enterprise.uscc)
-    lost_key = then(lost_key, lost_key.report_lost(ctx, "遗失"))
+    lost_key = then(lost_key, ukeys.report_lost(lost_key, ctx, "遗失"))
     expired_key = active_key(rng, enterprise.uscc)
     late = enterprise_ctx(enterprise.uscc, expired_key.valid_until + timedelta(seconds=1))
     for key, context in [
@@ -362,7 +363,7 @@ def test_a_locked_legal_person_key_cannot_authorise_a_change(rng: random.Random)
     ctx = enterprise_ctx(enterprise.uscc)
     key = active_key(rng, enterprise.uscc)
     for _ in range(5):
-        key = then(key, key.record_pin_attempt(ctx, ok=False))
+        key = then(key, ukeys.record_pin_attempt(key, ctx, ok=False))
     with refused("legal_person_key_required"):
         enterprise.change_info(ctx, EnterpriseChange(name="海南新名称贸易有限公司"), key)
 

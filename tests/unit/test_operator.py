@@ -23,6 +23,7 @@ from domain.forms import (
     Permission,
 )
 from domain.identifier_generators import make_uscc
+from domain.ukey import decisions as ukeys
 from tests.factories import (
     active_key,
     approved_enterprise,
@@ -189,7 +190,7 @@ def test_registering_with_an_unfit_key_is_refused(
         key = active_key(rng, make_uscc(rng))
     else:
         key = active_key(rng, enterprise.uscc)
-        key = then(key, key.report_lost(ctx, "遗失"))
+        key = then(key, ukeys.report_lost(key, ctx, "遗失"))
     with refused("legal_person_key_required", "authorising_key"):
         Operator.register(
             ctx, enterprise, KeyKind.OPERATOR, valid_operator_holder(rng), authorising_key=key

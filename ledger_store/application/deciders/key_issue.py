@@ -10,7 +10,7 @@ from domain.base import CommandContext, DomainError, DomainEvent
 from domain.card_holder.state import Operator
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import KeyKind, Media, Supplier, SupplierProduct
-from domain.ukey.state import UKey
+from domain.ukey import decisions as ukeys
 from ledger_store.application.deciders.enterprise import EnrollmentCommands
 from ledger_store.application.idempotency import IdempotencyClaim
 from ledger_store.application.ledger import CommandResult
@@ -41,7 +41,7 @@ class KeyIssueCommands(EnrollmentCommands):
             filing = enterprise.filings[FilingKind.THREE_IN_ONE]
             assert isinstance(filing, ThreeInOneFiling)
             form = filing.materials.ic_card_registration_form
-            legal_person = UKey.issue(
+            legal_person = ukeys.issue(
                 ctx,
                 legal_person_card_no,
                 KeyKind.LEGAL_PERSON,
@@ -51,7 +51,7 @@ class KeyIssueCommands(EnrollmentCommands):
                 form.legal_person.name,
                 certificate_number=legal_person_certificate_number,
             )
-            operator = UKey.issue(
+            operator = ukeys.issue(
                 ctx,
                 operator_card_no,
                 KeyKind.OPERATOR,
@@ -94,7 +94,7 @@ class KeyIssueCommands(EnrollmentCommands):
                 raise DomainError(
                     "enterprise_not_approved", f"enterprise {uscc} is not approved", "uscc"
                 )
-            events = UKey.issue(
+            events = ukeys.issue(
                 ctx,
                 card_no,
                 holder.holder_kind,
@@ -125,8 +125,8 @@ class KeyIssueCommands(EnrollmentCommands):
 
         def decide() -> tuple[UUID, Sequence[DomainEvent]]:
             old = self.key(card_no)
-            replaced = old.replace(ctx, new_card_no, reason)
-            new = UKey.issue(
+            replaced = ukeys.replace(old, ctx, new_card_no, reason)
+            new = ukeys.issue(
                 ctx,
                 new_card_no,
                 old.kind,

@@ -11,6 +11,7 @@ from typing_extensions import Unpack
 
 from domain.base import CommandContext, DomainEvent
 from domain.forms import MailingDetails, RenewalDocuments
+from domain.ukey import decisions as ukeys
 from domain.ukey.state import UKey
 from ledger_store.application.deciders.key_issue import KeyIssueCommands
 from ledger_store.application.idempotency import IdempotencyClaim
@@ -39,20 +40,24 @@ class KeyCommands(KeyIssueCommands, LoopExecution):
         **options: Unpack[CommandOptions],
     ) -> CommandResult:
         """Hand a free key to EMS with the completed handover form (快递交接单)."""
-        return self._step(ctx, card_no, lambda key: key.mail(ctx, details), **options)
+        return self._step(ctx, card_no, lambda key: ukeys.mail(key, ctx, details), **options)
 
     def deliver_key(
         self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
     ) -> CommandResult:
         """Record that EMS delivered the key."""
-        return self._step(ctx, card_no, lambda key: key.deliver(ctx), **options)
+        return self._step(ctx, card_no, lambda key: ukeys.deliver(key, ctx), **options)
 
     def record_pin_attempt(
         self, ctx: CommandContext, card_no: str, *, ok: bool, **options: Unpack[CommandOptions]
     ) -> CommandResult:
         """Record a PIN attempt; the fifth consecutive failure locks the key (commutes)."""
         return self._step(
-            ctx, card_no, lambda key: key.record_pin_attempt(ctx, ok), commutes=True, **options
+            ctx,
+            card_no,
+            lambda key: ukeys.record_pin_attempt(key, ctx, ok),
+            commutes=True,
+            **options,
         )
 
     async def record_pin_attempt_async(
@@ -68,7 +73,7 @@ class KeyCommands(KeyIssueCommands, LoopExecution):
         decide = self._key_decision(
             ctx,
             card_no,
-            lambda key: key.record_pin_attempt(ctx, ok),
+            lambda key: ukeys.record_pin_attempt(key, ctx, ok),
             options.get("expected_version"),
         )
         return await self.execute_async(
@@ -79,13 +84,13 @@ class KeyCommands(KeyIssueCommands, LoopExecution):
         self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
     ) -> CommandResult:
         """Record that the holder changed the initial PIN."""
-        return self._step(ctx, card_no, lambda key: key.change_pin(ctx), **options)
+        return self._step(ctx, card_no, lambda key: ukeys.change_pin(key, ctx), **options)
 
     def unlock_key(
         self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
     ) -> CommandResult:
         """Unlock a locked key (解锁); the PIN is the initial one again."""
-        return self._step(ctx, card_no, lambda key: key.unlock(ctx), **options)
+        return self._step(ctx, card_no, lambda key: ukeys.unlock(key, ctx), **options)
 
     def request_renewal(
         self, ctx: CommandContext, card_no: str, **options: Unpack[CommandOptions]
@@ -95,7 +100,7 @@ class KeyCommands(KeyIssueCommands, LoopExecution):
 
         def step(key: UKey) -> list[DomainEvent]:
             application["application_id"] = f"{key.card_no}-R{len(key.renewals) + 1}"
-            return key.request_renewal(ctx, application["application_id"])
+            return ukeys.request_renewal(key, ctx, application["application_id"])
 
         return self._step(ctx, card_no, step, extra=lambda: dict(application), **options)
 
@@ -108,7 +113,7 @@ class KeyCommands(KeyIssueCommands, LoopExecution):
     ) -> CommandResult:
         """The window pre-approves a renewal application (预审)."""
         return self._step(
-            ctx, card_no, lambda key: key.pre_approve_renewal(ctx, application_id), **options
+            ctx, card_no, lambda key: ukeys.pre_approve_renewal(key, ctx, application_id), **options
         )
 
     def renew_key(
@@ -125,7 +130,7 @@ class KeyCommands(KeyIssueCommands, LoopExecution):
         return self._step(
             ctx,
             card_no,
-            lambda key: key.renew(ctx, application_id, documents, certificate_number),
+            lambda key: ukeys.renew(key, ctx, application_id, documents, certificate_number),
             **options,
         )
 
@@ -133,13 +138,13 @@ class KeyCommands(KeyIssueCommands, LoopExecution):
         self, ctx: CommandContext, card_no: str, *, reason: str, **options: Unpack[CommandOptions]
     ) -> CommandResult:
         """Report a key lost (挂失)."""
-        return self._step(ctx, card_no, lambda key: key.report_lost(ctx, reason), **options)
+        return self._step(ctx, card_no, lambda key: ukeys.report_lost(key, ctx, reason), **options)
 
     def freeze_key(
         self, ctx: CommandContext, card_no: str, *, reason: str, **options: Unpack[CommandOptions]
     ) -> CommandResult:
         """Freeze a key for false information or impersonation (冻结)."""
-        return self._step(ctx, card_no, lambda key: key.freeze(ctx, reason), **options)
+        return self._step(ctx, card_no, lambda key: ukeys.freeze(key, ctx, reason), **options)
 
     def void_key(
         self,
@@ -152,7 +157,7 @@ class KeyCommands(KeyIssueCommands, LoopExecution):
     ) -> CommandResult:
         """Void a key (作废), optionally erasing its holder's personal data from the views."""
         return self._step(
-            ctx, card_no, lambda key: key.void(ctx, reason, erase_personal_data), **options
+            ctx, card_no, lambda key: ukeys.void(key, ctx, reason, erase_personal_data), **options
         )
 
     def _step(
