@@ -20,6 +20,7 @@ from domain.base import (
     Role,
     project,
 )
+from domain.enterprise import decisions as enterprises
 from domain.enterprise.state import Enterprise
 from domain.filings import (
     CustomsFiling,
@@ -219,7 +220,7 @@ def registered_enterprise(
     uscc = make_uscc(rng, region_prefix=region.province_prefix + "01")
     customs_code = make_customs_code(rng, province=region.province_prefix)
     ctx = enterprise_ctx(uscc, at)
-    events = Enterprise.register(
+    events = enterprises.register(
         ctx, uscc, "海南示例贸易有限公司", customs_code, f"HZ{uscc[-6:]}", region
     )
     enterprise: Enterprise = build(events)
@@ -233,7 +234,7 @@ def filed_enterprise(
     enterprise = registered_enterprise(rng, at, region)
     for filing in valid_filings(enterprise.uscc, enterprise.customs_code, rng, region).values():
         ctx = enterprise_ctx(enterprise.uscc, at)
-        enterprise = then(enterprise, enterprise.submit_filing(ctx, filing, region))
+        enterprise = then(enterprise, enterprises.submit_filing(enterprise, ctx, filing, region))
     return enterprise
 
 
@@ -242,7 +243,7 @@ def approved_enterprise(
 ) -> Enterprise:
     """An enterprise the window approved."""
     enterprise = filed_enterprise(rng, at, region)
-    return then(enterprise, enterprise.approve(window_ctx(at), region.window_name))
+    return then(enterprise, enterprises.approve(enterprise, window_ctx(at), region.window_name))
 
 
 def ic_card_form_of(enterprise: Enterprise) -> IcCardRegistrationForm:

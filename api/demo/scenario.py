@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from api.demo import samples
 from domain.aggregate_ids import operator_id
 from domain.base import Actor, CommandContext, Role
-from domain.enterprise.state import EnterpriseChange
+from domain.enterprise.events import EnterpriseChange
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import Authority, KeyKind, Supplier, SupplierProduct
 from domain.identifier_generators import (

@@ -230,7 +230,7 @@ def run_child(args: list[str]) -> dict[str, Any]:
 def live_lag(settings: Settings, url: str, schema: str, samples: int) -> list[float]:
     """Commit → every view's position, with a worker process following the ledger."""
     from domain.base import Actor, CommandContext, Role
-    from domain.enterprise.state import Enterprise
+    from domain.enterprise import decisions as enterprises
     from domain.identifier_generators import make_customs_code, make_uscc
     from domain.region import get_region
     from projections.engine.positions import read_positions
@@ -256,7 +256,7 @@ def live_lag(settings: Settings, url: str, schema: str, samples: int) -> list[fl
         for _ in range(samples):
             ctx = CommandContext(actor=actor, at=datetime.now(UTC))
             uscc = make_uscc(rng)
-            events = Enterprise.register(
+            events = enterprises.register(
                 ctx, uscc, "海南基准测试有限公司", make_customs_code(rng), "HZ00000001", region
             )
             position = ledger.record(events)[-1]

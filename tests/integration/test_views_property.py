@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from domain.aggregate_ids import operator_id
-from domain.enterprise.state import EnterpriseChange
+from domain.enterprise.events import EnterpriseChange
 from domain.permissions import Permission
 from ledger_store.application.deciders.ukey import Ledger
 from ledger_store.eventstore.settings import Settings

@@ -8,7 +8,9 @@ from uuid import UUID
 from domain.aggregate_ids import enterprise_id, key_id, operator_id
 from domain.base import CommandContext, DomainError, DomainEvent, NotFoundError
 from domain.card_holder.state import Operator, holders_from_form
-from domain.enterprise.state import Enterprise, EnterpriseChange
+from domain.enterprise import decisions as enterprises
+from domain.enterprise.events import EnterpriseChange
+from domain.enterprise.state import Enterprise
 from domain.filings import Filing, FilingKind, ThreeInOneFiling
 from domain.forms import (
     CustomsDeclarer,
@@ -74,7 +76,9 @@ class EnrollmentCommands(LedgerCore):
         """Register an enterprise that holds its customs registration receipt."""
 
         def decide() -> tuple[UUID, Sequence[DomainEvent]]:
-            events = Enterprise.register(ctx, uscc, name, customs_code, receipt_number, self.region)
+            events = enterprises.register(
+                ctx, uscc, name, customs_code, receipt_number, self.region
+            )
             return events[0].originator_id, events
 
         return self.create(decide, idempotency, what=f"enterprise {uscc}")
@@ -93,7 +97,7 @@ class EnrollmentCommands(LedgerCore):
         def decide() -> tuple[UUID, Sequence[DomainEvent]]:
             enterprise = self.enterprise(uscc)
             check_version(enterprise, expected_version)
-            return enterprise.id, enterprise.submit_filing(ctx, filing, self.region)
+            return enterprise.id, enterprises.submit_filing(enterprise, ctx, filing, self.region)
 
         return self.execute(decide, idempotency=idempotency)
 
@@ -114,8 +118,8 @@ class EnrollmentCommands(LedgerCore):
             enterprise = self.enterprise(uscc)
             check_version(enterprise, expected_version)
             if not approve:
-                return enterprise.id, enterprise.reject(ctx, window, reason or "")
-            approval = enterprise.approve(ctx, window)
+                return enterprise.id, enterprises.reject(enterprise, ctx, window, reason or "")
+            approval = enterprises.approve(enterprise, ctx, window)
             filing = enterprise.filings[FilingKind.THREE_IN_ONE]
             assert isinstance(filing, ThreeInOneFiling)
             form = filing.materials.ic_card_registration_form
@@ -140,7 +144,7 @@ class EnrollmentCommands(LedgerCore):
             enterprise = self.enterprise(uscc)
             check_version(enterprise, expected_version)
             key = self.authorising_key(authorising_card_no)
-            return enterprise.id, enterprise.change_info(ctx, change, key)
+            return enterprise.id, enterprises.change_info(enterprise, ctx, change, key)
 
         return self.execute(decide, idempotency=idempotency)
 

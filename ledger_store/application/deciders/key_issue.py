@@ -8,6 +8,7 @@ from uuid import UUID
 from domain.aggregate_ids import operator_id
 from domain.base import CommandContext, DomainError, DomainEvent
 from domain.card_holder.state import Operator
+from domain.enterprise import decisions as enterprises
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import KeyKind, Media, Supplier, SupplierProduct
 from domain.ukey import decisions as ukeys
@@ -35,8 +36,8 @@ class KeyIssueCommands(EnrollmentCommands):
 
         def decide() -> tuple[UUID, Sequence[DomainEvent]]:
             enterprise = self.enterprise(uscc)
-            recorded = enterprise.record_free_pair_issued(
-                ctx, legal_person_card_no, operator_card_no
+            recorded = enterprises.record_free_pair_issued(
+                enterprise, ctx, legal_person_card_no, operator_card_no
             )
             filing = enterprise.filings[FilingKind.THREE_IN_ONE]
             assert isinstance(filing, ThreeInOneFiling)
