@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import domain.card_holder.state
+import domain.card_holder.events
 import domain.enterprise.events
 import domain.ukey.events
 from domain.aggregate_ids import key_id
@@ -591,7 +591,7 @@ def test_only_a_usable_legal_person_key_of_the_enterprise_is_active_for_it(
 
 
 def _all_event_classes() -> list[type[DomainEvent]]:
-    modules = (domain.enterprise.events, domain.card_holder.state, domain.ukey.events)
+    modules = (domain.enterprise.events, domain.card_holder.events, domain.ukey.events)
     return [
         value
         for module in modules

@@ -7,7 +7,9 @@ from uuid import UUID
 
 from domain.aggregate_ids import enterprise_id, key_id, operator_id
 from domain.base import CommandContext, DomainError, DomainEvent, NotFoundError
-from domain.card_holder.state import Operator, holders_from_form
+from domain.card_holder import decisions as card_holders
+from domain.card_holder.decisions import holders_from_form
+from domain.card_holder.state import Operator
 from domain.enterprise import decisions as enterprises
 from domain.enterprise.events import EnterpriseChange
 from domain.enterprise.state import Enterprise
@@ -165,7 +167,7 @@ class EnrollmentCommands(LedgerCore):
         def decide() -> tuple[UUID, Sequence[DomainEvent]]:
             enterprise = self.enterprise(uscc)
             key = self.authorising_key(authorising_card_no)
-            events = Operator.register(
+            events = card_holders.register(
                 ctx,
                 enterprise,
                 holder_kind,
@@ -198,7 +200,7 @@ class EnrollmentCommands(LedgerCore):
                 raise NotFoundError("not_found", f"operator {operator_uuid} is not of {uscc}", "id")
             check_version(operator, expected_version)
             key = self.authorising_key(authorising_card_no)
-            return operator.id, operator.set_permissions(ctx, permissions, key)
+            return operator.id, card_holders.set_permissions(operator, ctx, permissions, key)
 
         return self.execute(decide, idempotency=idempotency)
 
