@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from domain.aggregate_ids import operator_id
+from domain.aggregate_ids import card_holder_id
 from domain.base import (
     Actor,
     Aggregate,
@@ -263,7 +263,7 @@ def issued_key(
 ) -> UKey:
     """A key just issued (free by the window unless a supplier is named)."""
     card_no = card_no or make_card_number(rng)
-    holder = operator_id(uscc, make_resident_id(rng), kind.value)
+    holder = card_holder_id(uscc, make_resident_id(rng), kind.value)
     ctx = window_ctx(at) if supplier is None else enterprise_ctx(uscc, at)
     key: UKey = build(
         ukeys.issue(ctx, card_no, kind, Media.IKEY, uscc, holder, person_name(rng), supplier)

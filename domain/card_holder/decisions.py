@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.aggregate_ids import operator_id
+from domain.aggregate_ids import card_holder_id
 from domain.base import (
     CommandContext,
     DomainError,
@@ -22,7 +22,7 @@ from domain.card_holder.events import (
     PermissionsGranted,
     PermissionsRevoked,
 )
-from domain.card_holder.state import Operator
+from domain.card_holder.state import CardHolder
 from domain.enterprise.state import Enterprise
 from domain.forms import (
     CustomsDeclarer,
@@ -94,7 +94,7 @@ def register(
             "holder",
         )
     event = OperatorRegistered(
-        originator_id=operator_id(enterprise.uscc, holder.id_number, holder_kind.value),
+        originator_id=card_holder_id(enterprise.uscc, holder.id_number, holder_kind.value),
         originator_version=1,
         **event_fields(ctx),
         uscc=enterprise.uscc,
@@ -108,9 +108,9 @@ def register(
     return [event]
 
 
-def _check_change(holder: Operator, permissions: frozenset[Permission]) -> None:
+def _check_change(card_holder: CardHolder, permissions: frozenset[Permission]) -> None:
     """Refuse a change of permissions of the legal person, or one that names none."""
-    if holder.holder_kind is not KeyKind.OPERATOR:
+    if card_holder.holder_kind is not KeyKind.OPERATOR:
         raise DomainError(
             "not_an_operator",
             "permissions are granted to operators, not the legal person",
@@ -121,16 +121,16 @@ def _check_change(holder: Operator, permissions: frozenset[Permission]) -> None:
 
 
 def grant(
-    holder: Operator,
+    card_holder: CardHolder,
     ctx: CommandContext,
     permissions: Iterable[Permission],
     authorising_key: UKey | None,
 ) -> list[DomainEvent]:
     """Grant permissions not yet held; authorised by the legal-person key (or the window)."""
     wanted = frozenset(permissions)
-    card_no = _authorise(ctx, holder.uscc, authorising_key, "granting permissions")
-    _check_change(holder, wanted)
-    if held := wanted & holder.permissions:
+    card_no = _authorise(ctx, card_holder.uscc, authorising_key, "granting permissions")
+    _check_change(card_holder, wanted)
+    if held := wanted & card_holder.permissions:
         raise DomainError(
             "permission_already_granted",
             f"already held: {', '.join(sorted(held))}",
@@ -138,46 +138,46 @@ def grant(
         )
     return [
         PermissionsGranted(
-            **next_event_fields(holder, ctx), permissions=wanted, authorising_card_no=card_no
+            **next_event_fields(card_holder, ctx), permissions=wanted, authorising_card_no=card_no
         )
     ]
 
 
 def revoke(
-    holder: Operator,
+    card_holder: CardHolder,
     ctx: CommandContext,
     permissions: Iterable[Permission],
     authorising_key: UKey | None,
 ) -> list[DomainEvent]:
     """Revoke held permissions; authorised by the legal-person key (or the window)."""
     unwanted = frozenset(permissions)
-    card_no = _authorise(ctx, holder.uscc, authorising_key, "revoking permissions")
-    _check_change(holder, unwanted)
-    if missing := unwanted - holder.permissions:
+    card_no = _authorise(ctx, card_holder.uscc, authorising_key, "revoking permissions")
+    _check_change(card_holder, unwanted)
+    if missing := unwanted - card_holder.permissions:
         raise DomainError(
             "permission_not_granted", f"not held: {', '.join(sorted(missing))}", "permissions"
         )
     return [
         PermissionsRevoked(
-            **next_event_fields(holder, ctx), permissions=unwanted, authorising_card_no=card_no
+            **next_event_fields(card_holder, ctx), permissions=unwanted, authorising_card_no=card_no
         )
     ]
 
 
 def set_permissions(
-    holder: Operator,
+    card_holder: CardHolder,
     ctx: CommandContext,
     desired: Iterable[Permission],
     authorising_key: UKey | None,
 ) -> list[DomainEvent]:
     """Grant the added and revoke the removed permissions; no events when unchanged."""
     target = frozenset(desired)
-    _authorise(ctx, holder.uscc, authorising_key, "setting permissions")
+    _authorise(ctx, card_holder.uscc, authorising_key, "setting permissions")
     events: list[DomainEvent] = []
-    if added := target - holder.permissions:
-        events += grant(holder, ctx, added, authorising_key)
-    if removed := holder.permissions - target:
-        events += revoke(holder.evolve(events), ctx, removed, authorising_key)
+    if added := target - card_holder.permissions:
+        events += grant(card_holder, ctx, added, authorising_key)
+    if removed := card_holder.permissions - target:
+        events += revoke(card_holder.evolve(events), ctx, removed, authorising_key)
     return events
 
 
@@ -204,6 +204,6 @@ def holders_from_form(
     asked = form.customs_permissions | form.forex_permissions
     if asked:
         operator = project(None, operator_events)
-        assert isinstance(operator, Operator)
+        assert isinstance(operator, CardHolder)
         operator_events += grant(operator, ctx, asked, authorising_key=None)
     return legal_person + operator_events

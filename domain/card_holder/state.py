@@ -1,4 +1,4 @@
-"""The Operator aggregate (a card holder): its state and how each of its events evolves it."""
+"""The CardHolder aggregate: its state and how each of its events evolves it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from domain.card_holder.events import (
 from domain.forms import CustomsDeclarer, KeyKind, PermissionSet, VerificationOfficer
 
 
-class Operator(Aggregate):
+class CardHolder(Aggregate):
     """A card holder of one enterprise: the legal person or an operator, and their permissions."""
 
     uscc: str
@@ -28,9 +28,9 @@ class Operator(Aggregate):
 
 
 @evolves(OperatorRegistered)
-def _registered(_: None, event: OperatorRegistered) -> Operator:
+def _registered(_: None, event: OperatorRegistered) -> CardHolder:
     """Create the holder with no permissions."""
-    return Operator(
+    return CardHolder(
         **created_fields(event),
         uscc=event.uscc,
         holder_kind=event.holder_kind,
@@ -42,12 +42,16 @@ def _registered(_: None, event: OperatorRegistered) -> Operator:
 
 
 @evolves(PermissionsGranted)
-def _granted(holder: Operator, event: PermissionsGranted) -> Operator:
+def _granted(card_holder: CardHolder, event: PermissionsGranted) -> CardHolder:
     """Add the permissions."""
-    return holder.model_copy(update={"permissions": holder.permissions | event.permissions})
+    return card_holder.model_copy(
+        update={"permissions": card_holder.permissions | event.permissions}
+    )
 
 
 @evolves(PermissionsRevoked)
-def _revoked(holder: Operator, event: PermissionsRevoked) -> Operator:
+def _revoked(card_holder: CardHolder, event: PermissionsRevoked) -> CardHolder:
     """Remove the permissions."""
-    return holder.model_copy(update={"permissions": holder.permissions - event.permissions})
+    return card_holder.model_copy(
+        update={"permissions": card_holder.permissions - event.permissions}
+    )

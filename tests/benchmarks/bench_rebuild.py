@@ -105,7 +105,7 @@ class Cloner:
         self.pattern = re.compile(b"|".join(re.escape(t.encode()) for t in tokens))
 
     def clone(self, number: int, salt: int = 0) -> list[tuple[uuid.UUID, int, str, bytes]]:
-        from domain.aggregate_ids import enterprise_id, key_id, operator_id
+        from domain.aggregate_ids import card_holder_id, enterprise_id, key_id
         from domain.identifier_generators import make_card_number, make_uscc
 
         rng = random.Random(f"clone:{salt}:{number}")
@@ -117,7 +117,7 @@ class Cloner:
         for c in self.cards:
             ids[str(key_id(c))] = str(key_id(names[c]))
         for oid, (u, id_number, kind) in self.operators.items():
-            ids[str(oid)] = str(operator_id(names[u], id_number, kind))
+            ids[str(oid)] = str(card_holder_id(names[u], id_number, kind))
         encoded = {k.encode(): v.encode() for k, v in (names | ids).items()}
         id_pattern = re.compile(b"|".join(re.escape(k.encode()) for k in ids))
 

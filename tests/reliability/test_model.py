@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings as hypothesis_settings, strategies 
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from api.demo.samples import ALL_DOCUMENTS
-from domain.aggregate_ids import operator_id
+from domain.aggregate_ids import card_holder_id
 from domain.base import Actor, DomainError
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import KeyKind, Permission, RenewalDocuments, Supplier, SupplierProduct
@@ -221,7 +221,7 @@ class LedgerMachine(RuleBasedStateMachine):
         three = self.ledger.enterprise(self.firm.uscc).filings[FilingKind.THREE_IN_ONE]
         assert isinstance(three, ThreeInOneFiling)
         form = three.materials.ic_card_registration_form
-        return operator_id(self.firm.uscc, form.operator.id_number, KeyKind.OPERATOR.value)
+        return card_holder_id(self.firm.uscc, form.operator.id_number, KeyKind.OPERATOR.value)
 
     # -- running one command on both sides ----------------------------------------------------
 

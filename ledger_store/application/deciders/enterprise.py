@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from uuid import UUID
 
-from domain.aggregate_ids import enterprise_id, key_id, operator_id
+from domain.aggregate_ids import card_holder_id, enterprise_id, key_id
 from domain.base import CommandContext, DomainError, DomainEvent, NotFoundError
 from domain.card_holder import decisions as card_holders
 from domain.card_holder.decisions import holders_from_form
-from domain.card_holder.state import Operator
+from domain.card_holder.state import CardHolder
 from domain.enterprise import decisions as enterprises
 from domain.enterprise.events import EnterpriseChange
 from domain.enterprise.state import Enterprise
@@ -48,9 +48,9 @@ class EnrollmentCommands(LedgerCore):
         """A key by card number, or None."""
         return self.find(UKey, key_id(card_no))
 
-    def operator(self, operator_uuid: UUID) -> Operator:
+    def operator(self, operator_uuid: UUID) -> CardHolder:
         """A card holder by id, or NotFoundError."""
-        return self.load(Operator, operator_uuid, what=f"operator {operator_uuid}")
+        return self.load(CardHolder, operator_uuid, what=f"operator {operator_uuid}")
 
     def authorising_key(self, card_no: str | None) -> UKey | None:
         """The legal-person key a command names as its authority, if any."""
@@ -216,4 +216,4 @@ def holder_operator_id(
     uscc: str, holder: OperatorHolder | LegalPersonHolder, kind: KeyKind
 ) -> UUID:
     """The aggregate id of a card holder."""
-    return operator_id(uscc, holder.id_number, kind.value)
+    return card_holder_id(uscc, holder.id_number, kind.value)

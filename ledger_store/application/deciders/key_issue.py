@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from domain.aggregate_ids import operator_id
+from domain.aggregate_ids import card_holder_id
 from domain.base import CommandContext, DomainError, DomainEvent
-from domain.card_holder.state import Operator
+from domain.card_holder.state import CardHolder
 from domain.enterprise import decisions as enterprises
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import KeyKind, Media, Supplier, SupplierProduct
@@ -48,7 +48,7 @@ class KeyIssueCommands(EnrollmentCommands):
                 KeyKind.LEGAL_PERSON,
                 legal_person_media,
                 uscc,
-                operator_id(uscc, form.legal_person.id_number, KeyKind.LEGAL_PERSON.value),
+                card_holder_id(uscc, form.legal_person.id_number, KeyKind.LEGAL_PERSON.value),
                 form.legal_person.name,
                 certificate_number=legal_person_certificate_number,
             )
@@ -58,7 +58,7 @@ class KeyIssueCommands(EnrollmentCommands):
                 KeyKind.OPERATOR,
                 form.operator.media,
                 uscc,
-                operator_id(uscc, form.operator.id_number, KeyKind.OPERATOR.value),
+                card_holder_id(uscc, form.operator.id_number, KeyKind.OPERATOR.value),
                 form.operator.name,
                 certificate_number=operator_certificate_number,
             )
@@ -143,8 +143,8 @@ class KeyIssueCommands(EnrollmentCommands):
 
         return self.create(decide, idempotency, what=f"card {new_card_no}")
 
-    def _holder_of(self, uscc: str, holder_id: UUID) -> Operator:
-        holder = self.find(Operator, holder_id)
+    def _holder_of(self, uscc: str, holder_id: UUID) -> CardHolder:
+        holder = self.find(CardHolder, holder_id)
         if holder is None or holder.uscc != uscc:
             raise DomainError(
                 "unknown_holder", f"no card holder {holder_id} of {uscc}", "holder_id"

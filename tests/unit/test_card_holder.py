@@ -1,4 +1,4 @@
-"""The Operator aggregate: card holders of an enterprise and their business permissions."""
+"""The CardHolder aggregate: card holders of an enterprise and their business permissions."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import random
 
 import pytest
 
-from domain.aggregate_ids import operator_id
+from domain.aggregate_ids import card_holder_id
 from domain.card_holder import decisions as card_holders
 from domain.card_holder.decisions import holders_from_form
 from domain.card_holder.events import OperatorRegistered, PermissionsGranted, PermissionsRevoked
-from domain.card_holder.state import Operator
+from domain.card_holder.state import CardHolder
 from domain.enterprise.state import Enterprise
 from domain.forms import (
     CUSTOMS_PERMISSIONS,
@@ -51,11 +51,11 @@ def enterprise(rng: random.Random) -> Enterprise:
     return approved_enterprise(rng)
 
 
-def _operator(rng: random.Random, enterprise: Enterprise, *permissions: Permission) -> Operator:
+def _operator(rng: random.Random, enterprise: Enterprise, *permissions: Permission) -> CardHolder:
     events = card_holders.register(
         window_ctx(), enterprise, KeyKind.OPERATOR, valid_operator_holder(rng)
     )
-    operator: Operator = build(events)
+    operator: CardHolder = build(events)
     if permissions:
         operator = then(operator, card_holders.grant(operator, window_ctx(), permissions, None))
     return operator
@@ -72,17 +72,17 @@ def test_approval_registers_both_holders_and_grants_the_permissions_asked(
     assert [type(e) for e in events] == [OperatorRegistered, OperatorRegistered, PermissionsGranted]
     legal_person, operator, granted = events
     uscc = enterprise.uscc
-    assert legal_person.originator_id == operator_id(
+    assert legal_person.originator_id == card_holder_id(
         uscc, form.legal_person.id_number, "legal_person"
     )
-    assert operator.originator_id == operator_id(uscc, form.operator.id_number)
+    assert operator.originator_id == card_holder_id(uscc, form.operator.id_number)
     assert granted.originator_id == operator.originator_id
     assert granted.originator_version == 2
-    holder: Operator = build(events[1:])
+    holder: CardHolder = build(events[1:])
     assert holder.permissions == form.customs_permissions | form.forex_permissions
     assert holder.customs_declarer == form.customs_declarer
     assert holder.holder_kind is KeyKind.OPERATOR
-    lp: Operator = build(events[:1])
+    lp: CardHolder = build(events[:1])
     assert lp.holder_kind is KeyKind.LEGAL_PERSON
     assert lp.warnings == ()
 
@@ -140,7 +140,7 @@ def test_enterprise_registers_an_operator_with_its_legal_person_key(
     assert isinstance(event, OperatorRegistered)
     assert event.authorising_card_no == key.card_no
     assert event.warnings == ()
-    operator: Operator = build(events)
+    operator: CardHolder = build(events)
     assert (operator.uscc, operator.holder, operator.customs_declarer) == (
         enterprise.uscc,
         holder,
@@ -271,7 +271,7 @@ def test_granting_or_revoking_nothing_is_refused(
 def test_permissions_go_to_operators_not_the_legal_person(
     rng: random.Random, enterprise: Enterprise
 ) -> None:
-    legal_person: Operator = build(
+    legal_person: CardHolder = build(
         card_holders.register(
             window_ctx(), enterprise, KeyKind.LEGAL_PERSON, valid_legal_person(rng)
         )
@@ -334,7 +334,7 @@ def test_granted_permissions_serialise_sorted(rng: random.Random, enterprise: En
     assert type(event).model_validate_json(event.model_dump_json()) == event
 
 
-def test_operator_events_round_trip_through_json(enterprise: Enterprise) -> None:
+def test_card_holder_events_round_trip_through_json(enterprise: Enterprise) -> None:
     events = holders_from_form(window_ctx(), enterprise, ic_card_form_of(enterprise))
     copies = [type(e).model_validate_json(e.model_dump_json()) for e in events]
     assert copies == events
