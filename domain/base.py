@@ -1,4 +1,5 @@
-"""Building blocks shared by every aggregate: immutable models, events, the command context."""
+"""Building blocks shared by every aggregate: immutable models, events, the command context,
+the registries of stored event names and evolve functions, and `project`."""
 
 from __future__ import annotations
 
@@ -79,6 +80,7 @@ TAggregate = TypeVar("TAggregate", bound="Aggregate")
 class DomainEvent(Immutable):
     """Something that happened to one aggregate; stored for ever, never changed.
 
+    Data only: how an event evolves its aggregate is the aggregate's state module's (`evolves`).
     Every concrete event class is registered with `stored_as`: its stored type name is a
     contract, independent of the module or class name.
     """
@@ -93,31 +95,14 @@ class DomainEvent(Immutable):
     request_id: str | None = None
     idempotency_key: str | None = None
 
-    def mutate(self, aggregate: Any) -> Any:
-        """Evolve the aggregate (the library's projector calls this)."""
-        evolved = self.apply(aggregate)
-        return evolved.model_copy(
-            update={"version": self.originator_version, "modified_on": self.timestamp}
-        )
-
-    def apply(self, aggregate: Any) -> Aggregate:
-        """Return the aggregate as this event leaves it (version is set by `mutate`)."""
-        raise NotImplementedError(type(self).__name__)
-
 
 class Aggregate(Immutable):
-    """An immutable aggregate: commands return events, events build the next state."""
+    """An immutable aggregate: decisions return events, `project` folds them into the next state."""
 
     id: UUID
     version: int
     created_on: datetime
     modified_on: datetime
-
-    def _event(
-        self, event_class: type[TEvent], ctx: CommandContext, offset: int = 1, **fields: Any
-    ) -> TEvent:
-        """Build the event that follows this aggregate's version by `offset`."""
-        return event_class(**next_event_fields(self, ctx, offset), **fields)
 
     def evolve(self, events: Iterable[DomainEvent]) -> Self:
         """This aggregate after the given events (used to chain rules within a command)."""
@@ -215,8 +200,10 @@ def project(aggregate: TAggregate | None, events: Iterable[DomainEvent]) -> TAgg
     for event in events:
         evolver = EVOLVERS.get(type(event))
         if evolver is None:
-            state = event.mutate(state)
-            continue
+            raise LookupError(
+                f"no evolve function is registered for {type(event).__name__}: import its "
+                "aggregate's state module (domain.catalog imports them all)"
+            )
         state = evolver(state, event).model_copy(
             update={"version": event.originator_version, "modified_on": event.timestamp}
         )

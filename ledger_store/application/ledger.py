@@ -17,8 +17,8 @@ from domain.base import (
     DomainError,
     DomainEvent,
     NotFoundError,
-    project,
 )
+from domain.catalog import project
 from ledger_store.application.idempotency import (
     IdempotencyClaim,
     IdempotencyWrite,

@@ -17,7 +17,8 @@ from contextvars import ContextVar
 from typing import Any
 from uuid import UUID
 
-from domain.base import DomainEvent, project
+from domain.base import DomainEvent
+from domain.catalog import project
 
 _UNVERIFIED: ContextVar[dict[UUID, int] | None] = ContextVar("eport_unverified", default=None)
 _CACHE_ONLY: ContextVar[bool] = ContextVar("eport_cache_only", default=False)

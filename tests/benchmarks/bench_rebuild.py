@@ -197,10 +197,8 @@ def child_raw(settings: Settings) -> dict[str, Any]:
 
 
 def child_rebuild(settings: Settings, until: int | None) -> dict[str, Any]:
-    # The event classes are imported first, as in `eport-ledger replay` (the CLI imports them).
-    import domain.card_holder.state
-    import domain.enterprise.state
-    import domain.ukey.events  # noqa: F401
+    # Every event class is imported first (the ledger's mapping imports the catalog too).
+    import domain.catalog  # noqa: F401
     from projections.engine.rebuild import rebuild
 
     ledger = LedgerCore(settings)
