@@ -1,6 +1,6 @@
-"""Card-holder commands: each takes the holder as it is (and the context and inputs) and returns
-the new events, or refuses with a DomainError: registration (also of the IC-card form's two
-holders at approval) and business permissions."""
+"""Card-holder commands: each takes the card holder as it is (and the context and inputs) and
+returns the new events, or refuses with a DomainError: registration (also of the IC-card form's
+two holders at approval) and business permissions."""
 
 from __future__ import annotations
 
