@@ -18,8 +18,8 @@ def key_id(card_no: str) -> UUID:
     return uuid5(LEDGER_NAMESPACE, "key:" + card_no)
 
 
-def operator_id(uscc: str, id_number: str, kind: str = "operator") -> UUID:
-    """The id of a card holder (Operator aggregate) of one enterprise."""
+def card_holder_id(uscc: str, id_number: str, kind: str = "operator") -> UUID:
+    """The id of a card holder (CardHolder aggregate) of one enterprise."""
     # The legal-person card holder is `legal_person:{uscc}:{id_number}`, so one person holding
     # both cards (allowed, with a warning) gets two distinct aggregates.
     return uuid5(LEDGER_NAMESPACE, f"{kind}:{uscc}:{id_number}")

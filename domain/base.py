@@ -1,4 +1,5 @@
-"""Building blocks shared by every aggregate: immutable models, events, the command context."""
+"""Building blocks shared by every aggregate: immutable models, events, the command context,
+the registries of stored event names and evolve functions, and `project`."""
 
 from __future__ import annotations
 
@@ -79,6 +80,7 @@ TAggregate = TypeVar("TAggregate", bound="Aggregate")
 class DomainEvent(Immutable):
     """Something that happened to one aggregate; stored for ever, never changed.
 
+    Data only: how an event evolves its aggregate is the aggregate's state module's (`evolves`).
     Every concrete event class is registered with `stored_as`: its stored type name is a
     contract, independent of the module or class name.
     """
@@ -93,43 +95,21 @@ class DomainEvent(Immutable):
     request_id: str | None = None
     idempotency_key: str | None = None
 
-    def mutate(self, aggregate: Any) -> Any:
-        """Evolve the aggregate (the library's projector calls this)."""
-        evolved = self.apply(aggregate)
-        return evolved.model_copy(
-            update={"version": self.originator_version, "modified_on": self.timestamp}
-        )
-
-    def apply(self, aggregate: Any) -> Aggregate:
-        """Return the aggregate as this event leaves it (version is set by `mutate`)."""
-        raise NotImplementedError(type(self).__name__)
-
 
 class Aggregate(Immutable):
-    """An immutable aggregate: commands return events, events build the next state."""
+    """An immutable aggregate: decisions return events, `project` folds them into the next state."""
 
     id: UUID
     version: int
     created_on: datetime
     modified_on: datetime
 
-    def _event(
-        self, event_class: type[TEvent], ctx: CommandContext, offset: int = 1, **fields: Any
-    ) -> TEvent:
-        """Build the event that follows this aggregate's version by `offset`."""
-        return event_class(
-            originator_id=self.id,
-            originator_version=self.version + offset,
-            **event_fields(ctx),
-            **fields,
-        )
-
     def evolve(self, events: Iterable[DomainEvent]) -> Self:
         """This aggregate after the given events (used to chain rules within a command)."""
-        state: Self = self
-        for event in events:
-            state = event.mutate(state)
-        return state
+        evolved = project(self, events)
+        if not isinstance(evolved, type(self)):
+            raise TypeError(f"the events turned a {type(self).__name__} into {evolved!r}")
+        return evolved
 
 
 TEvent = TypeVar("TEvent", bound=DomainEvent)
@@ -137,6 +117,17 @@ TEvent = TypeVar("TEvent", bound=DomainEvent)
 EVENT_TYPES: dict[str, type[DomainEvent]] = {}
 """Every event class by its stored type name (filled by `stored_as`; `domain.catalog` imports
 every aggregate's events, so it is complete once that module is imported)."""
+
+
+Evolver = Callable[[Any, Any], Aggregate]
+"""How one event type evolves its aggregate: (the state before, None for a creating event; the
+event) → the state after. `project` then sets the version and modification time."""
+
+TEvolver = TypeVar("TEvolver", bound=Callable[..., Aggregate])
+
+EVOLVERS: dict[type[DomainEvent], Evolver] = {}
+"""The evolve function of every event class (filled by `evolves` in each aggregate's state
+module; `domain.catalog` imports every one, so it is complete once that module is imported)."""
 
 
 def stored_as(name: str) -> Callable[[type[TEvent]], type[TEvent]]:
@@ -157,6 +148,19 @@ def stored_as(name: str) -> Callable[[type[TEvent]], type[TEvent]]:
     return register
 
 
+def evolves(event_class: type[DomainEvent]) -> Callable[[TEvolver], TEvolver]:
+    """Register the function that evolves an aggregate with the events of `event_class`."""
+
+    def register(evolver: TEvolver) -> TEvolver:
+        known = EVOLVERS.get(event_class)
+        if known is not None and known is not evolver:
+            raise TypeError(f"{event_class.__qualname__} already evolves with {known.__qualname__}")
+        EVOLVERS[event_class] = evolver
+        return evolver
+
+    return register
+
+
 def event_fields(ctx: CommandContext) -> dict[str, Any]:
     """The fields every event copies from the command context."""
     return {
@@ -164,6 +168,15 @@ def event_fields(ctx: CommandContext) -> dict[str, Any]:
         "actor": ctx.actor,
         "request_id": ctx.request_id,
         "idempotency_key": ctx.idempotency_key,
+    }
+
+
+def next_event_fields(aggregate: Aggregate, ctx: CommandContext, offset: int = 1) -> dict[str, Any]:
+    """The fields of the event that follows `aggregate`'s version by `offset`, from `ctx`."""
+    return {
+        "originator_id": aggregate.id,
+        "originator_version": aggregate.version + offset,
+        **event_fields(ctx),
     }
 
 
@@ -178,10 +191,22 @@ def created_fields(event: DomainEvent) -> dict[str, Any]:
 
 
 def project(aggregate: TAggregate | None, events: Iterable[DomainEvent]) -> TAggregate | None:
-    """Fold events into an aggregate (a projector function for the repository)."""
+    """Fold events into an aggregate (the repository's projector function).
+
+    Each event goes through the evolve function registered for its class (`evolves`); the
+    aggregate then carries the event's version and time.
+    """
     state: Any = aggregate
     for event in events:
-        state = event.mutate(state)
+        evolver = EVOLVERS.get(type(event))
+        if evolver is None:
+            raise LookupError(
+                f"no evolve function is registered for {type(event).__name__}: import its "
+                "aggregate's state module (domain.catalog imports them all)"
+            )
+        state = evolver(state, event).model_copy(
+            update={"version": event.originator_version, "modified_on": event.timestamp}
+        )
     result: TAggregate | None = state
     return result
 

@@ -1,15 +1,26 @@
-"""Every event the ledger stores, by its stored type name (imports every aggregate's events)."""
+"""Every event the ledger stores, by its stored type name, and how each evolves its aggregate.
+
+Importing this module imports every aggregate's events and state, so `EVENT_TYPES` and
+`EVOLVERS` are complete: whatever reads events back (the ledger) imports `project` from here.
+"""
 
 from __future__ import annotations
 
-from domain.base import EVENT_TYPES, DomainEvent
-from domain.card_holder import state as _card_holder
-from domain.enterprise import state as _enterprise
-from domain.ukey import events as _ukey
+from domain.base import EVENT_TYPES, EVOLVERS, DomainEvent, project
+from domain.card_holder import events as _card_holder_events, state as _card_holder
+from domain.enterprise import events as _enterprise_events, state as _enterprise
+from domain.ukey import events as _ukey_events, state as _ukey
 
-__all__ = ["EVENT_TYPES", "event_class"]
+__all__ = ["EVENT_TYPES", "EVOLVERS", "event_class", "project"]
 
-_AGGREGATE_EVENT_MODULES = (_card_holder, _enterprise, _ukey)
+_AGGREGATE_MODULES = (
+    _enterprise_events,
+    _enterprise,
+    _card_holder_events,
+    _card_holder,
+    _ukey_events,
+    _ukey,
+)
 
 
 def event_class(type_name: str) -> type[DomainEvent] | None:

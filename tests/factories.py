@@ -10,8 +10,17 @@ from typing import Any, TypeVar
 
 import pytest
 
-from domain.aggregate_ids import operator_id
-from domain.base import Actor, Aggregate, CommandContext, DomainError, DomainEvent, Role
+from domain.aggregate_ids import card_holder_id
+from domain.base import (
+    Actor,
+    Aggregate,
+    CommandContext,
+    DomainError,
+    DomainEvent,
+    Role,
+    project,
+)
+from domain.enterprise import decisions as enterprises
 from domain.enterprise.state import Enterprise
 from domain.filings import (
     CustomsFiling,
@@ -49,6 +58,7 @@ from domain.identifier_generators import (
 )
 from domain.identifiers import birth_date_of
 from domain.region import HAINAN, RegionConfig
+from domain.ukey import decisions as ukeys
 from domain.ukey.state import UKey
 
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
@@ -62,10 +72,7 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明"
 
 def build(events: Iterable[DomainEvent]) -> Any:
     """The aggregate the events create (the first event must be a creation event)."""
-    state: Any = None
-    for event in events:
-        state = event.mutate(state)
-    return state
+    return project(None, events)
 
 
 def then(aggregate: A, events: Iterable[DomainEvent]) -> A:
@@ -213,7 +220,7 @@ def registered_enterprise(
     uscc = make_uscc(rng, region_prefix=region.province_prefix + "01")
     customs_code = make_customs_code(rng, province=region.province_prefix)
     ctx = enterprise_ctx(uscc, at)
-    events = Enterprise.register(
+    events = enterprises.register(
         ctx, uscc, "海南示例贸易有限公司", customs_code, f"HZ{uscc[-6:]}", region
     )
     enterprise: Enterprise = build(events)
@@ -227,7 +234,7 @@ def filed_enterprise(
     enterprise = registered_enterprise(rng, at, region)
     for filing in valid_filings(enterprise.uscc, enterprise.customs_code, rng, region).values():
         ctx = enterprise_ctx(enterprise.uscc, at)
-        enterprise = then(enterprise, enterprise.submit_filing(ctx, filing, region))
+        enterprise = then(enterprise, enterprises.submit_filing(enterprise, ctx, filing, region))
     return enterprise
 
 
@@ -236,7 +243,7 @@ def approved_enterprise(
 ) -> Enterprise:
     """An enterprise the window approved."""
     enterprise = filed_enterprise(rng, at, region)
-    return then(enterprise, enterprise.approve(window_ctx(at), region.window_name))
+    return then(enterprise, enterprises.approve(enterprise, window_ctx(at), region.window_name))
 
 
 def ic_card_form_of(enterprise: Enterprise) -> IcCardRegistrationForm:
@@ -256,10 +263,10 @@ def issued_key(
 ) -> UKey:
     """A key just issued (free by the window unless a supplier is named)."""
     card_no = card_no or make_card_number(rng)
-    holder = operator_id(uscc, make_resident_id(rng), kind.value)
+    holder = card_holder_id(uscc, make_resident_id(rng), kind.value)
     ctx = window_ctx(at) if supplier is None else enterprise_ctx(uscc, at)
     key: UKey = build(
-        UKey.issue(ctx, card_no, kind, Media.IKEY, uscc, holder, person_name(rng), supplier)
+        ukeys.issue(ctx, card_no, kind, Media.IKEY, uscc, holder, person_name(rng), supplier)
     )
     return key
 
@@ -269,7 +276,7 @@ def active_key(
 ) -> UKey:
     """A key in use: issued and opened once with the right PIN."""
     key = issued_key(rng, uscc, kind, at)
-    return then(key, key.record_pin_attempt(enterprise_ctx(uscc, at), ok=True))
+    return then(key, ukeys.record_pin_attempt(key, enterprise_ctx(uscc, at), ok=True))
 
 
 def mailing_details(

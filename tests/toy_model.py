@@ -1,9 +1,9 @@
-"""A tiny aggregate for testing the store without the domain's rules."""
+"""A tiny aggregate for testing the store without the domain's rules (in the domain's shape:
+events as data, the state and its evolvers, a decision)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID, uuid5
 
 from domain.base import (
@@ -13,6 +13,8 @@ from domain.base import (
     DomainEvent,
     Role,
     created_fields,
+    evolves,
+    next_event_fields,
     stored_as,
 )
 
@@ -20,18 +22,9 @@ NS = UUID("00000000-0000-0000-0000-000000000001")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-class Counter(Aggregate):
-    """A counter."""
-
-    total: int
-
-
 @stored_as("CounterStarted")
 class CounterStarted(DomainEvent):
     """A counter was started."""
-
-    def apply(self, aggregate: Any) -> Counter:
-        return Counter(**created_fields(self), total=0)
 
 
 @stored_as("CounterBumped")
@@ -40,9 +33,28 @@ class CounterBumped(DomainEvent):
 
     by: int
 
-    def apply(self, aggregate: Any) -> Counter:
-        assert isinstance(aggregate, Counter)
-        return aggregate.model_copy(update={"total": aggregate.total + self.by})
+
+class Counter(Aggregate):
+    """A counter."""
+
+    total: int
+
+
+@evolves(CounterStarted)
+def _started(_: None, event: CounterStarted) -> Counter:
+    """Create the counter at zero."""
+    return Counter(**created_fields(event), total=0)
+
+
+@evolves(CounterBumped)
+def _bumped(counter: Counter, event: CounterBumped) -> Counter:
+    """Add to the total."""
+    return counter.model_copy(update={"total": counter.total + event.by})
+
+
+def bump(counter: Counter, ctx: CommandContext, by: int, offset: int = 1) -> CounterBumped:
+    """The event that bumps a counter by `by`, `offset` versions after its current one."""
+    return CounterBumped(**next_event_fields(counter, ctx, offset), by=by)
 
 
 def ctx(step: int = 0) -> CommandContext:

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from api.demo import samples
-from domain.aggregate_ids import operator_id
+from domain.aggregate_ids import card_holder_id
 from domain.base import Actor, CommandContext, Role
-from domain.enterprise.state import EnterpriseChange
+from domain.enterprise.events import EnterpriseChange
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import Authority, KeyKind, Supplier, SupplierProduct
 from domain.identifier_generators import (
@@ -338,7 +338,7 @@ class Demo:
         three = self.ledger.enterprise(uscc).filings[FilingKind.THREE_IN_ONE]
         assert isinstance(three, ThreeInOneFiling)
         form = three.materials.ic_card_registration_form
-        holder = operator_id(uscc, form.operator.id_number, KeyKind.OPERATOR.value)
+        holder = card_holder_id(uscc, form.operator.id_number, KeyKind.OPERATOR.value)
         wanted = samples.permissions_of(Authority.CUSTOMS, rng) | samples.permissions_of(
             Authority.FOREX, rng
         )

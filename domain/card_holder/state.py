@@ -1,117 +1,18 @@
-"""The Operator aggregate: a card holder of an enterprise and the business permissions granted."""
+"""The CardHolder aggregate: its state and how each of its events evolves it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
-from domain.aggregate_ids import operator_id
-from domain.base import (
-    Aggregate,
-    CommandContext,
-    DomainError,
-    DomainEvent,
-    Role,
-    created_fields,
-    event_fields,
-    stored_as,
+from domain.base import Aggregate, created_fields, evolves
+from domain.card_holder.events import (
+    Holder,
+    OperatorRegistered,
+    PermissionsGranted,
+    PermissionsRevoked,
 )
-from domain.enterprise.state import Enterprise
-from domain.forms import (
-    CustomsDeclarer,
-    IcCardRegistrationForm,
-    KeyKind,
-    LegalPersonHolder,
-    OperatorHolder,
-    Permission,
-    PermissionSet,
-    VerificationOfficer,
-)
-from domain.identifiers import CardNumber, Uscc
-from domain.ukey.state import UKey
-
-Holder = LegalPersonHolder | OperatorHolder
+from domain.forms import CustomsDeclarer, KeyKind, PermissionSet, VerificationOfficer
 
 
-@stored_as("OperatorRegistered")
-class OperatorRegistered(DomainEvent):
-    """A card holder (legal person or operator) of an approved enterprise was registered."""
-
-    uscc: Uscc
-    holder_kind: KeyKind
-    holder: Holder
-    customs_declarer: CustomsDeclarer | None
-    verification_officer: VerificationOfficer | None
-    warnings: tuple[str, ...]
-    authorising_card_no: CardNumber | None
-
-    def apply(self, aggregate: Any) -> Operator:
-        """Create the holder with no permissions."""
-        return Operator(
-            **created_fields(self),
-            uscc=self.uscc,
-            holder_kind=self.holder_kind,
-            holder=self.holder,
-            customs_declarer=self.customs_declarer,
-            verification_officer=self.verification_officer,
-            warnings=self.warnings,
-        )
-
-
-@stored_as("PermissionsGranted")
-class PermissionsGranted(DomainEvent):
-    """Business permissions were granted to an operator (业务授权)."""
-
-    permissions: PermissionSet
-    authorising_card_no: CardNumber | None
-
-    def apply(self, aggregate: Operator) -> Operator:
-        """Add the permissions."""
-        return aggregate.model_copy(
-            update={"permissions": aggregate.permissions | self.permissions}
-        )
-
-
-@stored_as("PermissionsRevoked")
-class PermissionsRevoked(DomainEvent):
-    """Business permissions were taken from an operator."""
-
-    permissions: PermissionSet
-    authorising_card_no: CardNumber | None
-
-    def apply(self, aggregate: Operator) -> Operator:
-        """Remove the permissions."""
-        return aggregate.model_copy(
-            update={"permissions": aggregate.permissions - self.permissions}
-        )
-
-
-def _authorise(
-    ctx: CommandContext, uscc: str, authorising_key: UKey | None, action: str
-) -> str | None:
-    """The authorising card number; window staff act without a key, anyone else needs one."""
-    if authorising_key is None:
-        if ctx.actor.role is Role.WINDOW:
-            return None
-    elif authorising_key.is_active_legal_person_key_of(uscc, ctx.at):
-        return authorising_key.card_no
-    raise DomainError(
-        "legal_person_key_required",
-        f"{action} needs an active legal-person key of enterprise {uscc} (or the window)",
-        field="authorising_key",
-    )
-
-
-def _warnings(holder: Holder, other_holders_id_numbers: Iterable[str]) -> tuple[str, ...]:
-    if holder.id_number not in set(other_holders_id_numbers):
-        return ()
-    return (
-        f"{holder.name} also holds another card of this enterprise: the legal person, operator "
-        "and customs declarer should not be the same person (法人、操作员、报关员不应为同一人)",
-    )
-
-
-class Operator(Aggregate):
+class CardHolder(Aggregate):
     """A card holder of one enterprise: the legal person or an operator, and their permissions."""
 
     uscc: str
@@ -122,131 +23,35 @@ class Operator(Aggregate):
     permissions: PermissionSet = frozenset()
     warnings: tuple[str, ...] = ()
 
-    @classmethod
-    def register(
-        cls,
-        ctx: CommandContext,
-        enterprise: Enterprise,
-        holder_kind: KeyKind,
-        holder: LegalPersonHolder | OperatorHolder,
-        customs_declarer: CustomsDeclarer | None = None,
-        verification_officer: VerificationOfficer | None = None,
-        authorising_key: UKey | None = None,
-        other_holders_id_numbers: Iterable[str] = (),
-    ) -> list[DomainEvent]:
-        """Register a card holder of an approved enterprise (by the window or its LP key)."""
-        if not enterprise.is_approved:
-            raise DomainError(
-                "enterprise_not_approved",
-                f"enterprise {enterprise.uscc} is {enterprise.review_state.value}",
-                field="uscc",
-            )
-        card_no = _authorise(ctx, enterprise.uscc, authorising_key, "registering a card holder")
-        expected = LegalPersonHolder if holder_kind is KeyKind.LEGAL_PERSON else OperatorHolder
-        if not isinstance(holder, expected):
-            raise DomainError(
-                "holder_kind_mismatch",
-                f"a {holder_kind.value} holder is a {expected.__name__}",
-                "holder",
-            )
-        if holder_kind is KeyKind.LEGAL_PERSON and (customs_declarer or verification_officer):
-            raise DomainError(
-                "not_an_operator",
-                "declarer and verification-officer filings are for operators",
-                "holder",
-            )
-        event = OperatorRegistered(
-            originator_id=operator_id(enterprise.uscc, holder.id_number, holder_kind.value),
-            originator_version=1,
-            **event_fields(ctx),
-            uscc=enterprise.uscc,
-            holder_kind=holder_kind,
-            holder=holder,
-            customs_declarer=customs_declarer,
-            verification_officer=verification_officer,
-            warnings=_warnings(holder, other_holders_id_numbers),
-            authorising_card_no=card_no,
-        )
-        return [event]
 
-    def _check_change(self, permissions: frozenset[Permission]) -> None:
-        if self.holder_kind is not KeyKind.OPERATOR:
-            raise DomainError(
-                "not_an_operator",
-                "permissions are granted to operators, not the legal person",
-                "holder",
-            )
-        if not permissions:
-            raise DomainError("no_permissions", "name at least one permission", field="permissions")
-
-    def grant(
-        self, ctx: CommandContext, permissions: Iterable[Permission], authorising_key: UKey | None
-    ) -> list[DomainEvent]:
-        """Grant permissions not yet held; authorised by the legal-person key (or the window)."""
-        wanted = frozenset(permissions)
-        card_no = _authorise(ctx, self.uscc, authorising_key, "granting permissions")
-        self._check_change(wanted)
-        if held := wanted & self.permissions:
-            raise DomainError(
-                "permission_already_granted",
-                f"already held: {', '.join(sorted(held))}",
-                "permissions",
-            )
-        return [
-            self._event(PermissionsGranted, ctx, permissions=wanted, authorising_card_no=card_no)
-        ]
-
-    def revoke(
-        self, ctx: CommandContext, permissions: Iterable[Permission], authorising_key: UKey | None
-    ) -> list[DomainEvent]:
-        """Revoke held permissions; authorised by the legal-person key (or the window)."""
-        unwanted = frozenset(permissions)
-        card_no = _authorise(ctx, self.uscc, authorising_key, "revoking permissions")
-        self._check_change(unwanted)
-        if missing := unwanted - self.permissions:
-            raise DomainError(
-                "permission_not_granted", f"not held: {', '.join(sorted(missing))}", "permissions"
-            )
-        return [
-            self._event(PermissionsRevoked, ctx, permissions=unwanted, authorising_card_no=card_no)
-        ]
-
-    def set_permissions(
-        self, ctx: CommandContext, desired: Iterable[Permission], authorising_key: UKey | None
-    ) -> list[DomainEvent]:
-        """Grant the added and revoke the removed permissions; no events when unchanged."""
-        target = frozenset(desired)
-        _authorise(ctx, self.uscc, authorising_key, "setting permissions")
-        events: list[DomainEvent] = []
-        if added := target - self.permissions:
-            events += self.grant(ctx, added, authorising_key)
-        if removed := self.permissions - target:
-            events += self.evolve(events).revoke(ctx, removed, authorising_key)
-        return events
+# -- how each event evolves the card holder ----------------------------------------------------
 
 
-def holders_from_form(
-    ctx: CommandContext, enterprise: Enterprise, form: IcCardRegistrationForm
-) -> list[DomainEvent]:
-    """The window registers the form's two holders and grants the permissions asked."""
-    legal_person = Operator.register(
-        ctx,
-        enterprise,
-        KeyKind.LEGAL_PERSON,
-        form.legal_person,
-        other_holders_id_numbers=[form.operator.id_number],
+@evolves(OperatorRegistered)
+def _registered(_: None, event: OperatorRegistered) -> CardHolder:
+    """Create the holder with no permissions."""
+    return CardHolder(
+        **created_fields(event),
+        uscc=event.uscc,
+        holder_kind=event.holder_kind,
+        holder=event.holder,
+        customs_declarer=event.customs_declarer,
+        verification_officer=event.verification_officer,
+        warnings=event.warnings,
     )
-    operator_events = Operator.register(
-        ctx,
-        enterprise,
-        KeyKind.OPERATOR,
-        form.operator,
-        customs_declarer=form.customs_declarer,
-        verification_officer=form.verification_officer,
-        other_holders_id_numbers=[form.legal_person.id_number],
+
+
+@evolves(PermissionsGranted)
+def _granted(card_holder: CardHolder, event: PermissionsGranted) -> CardHolder:
+    """Add the permissions."""
+    return card_holder.model_copy(
+        update={"permissions": card_holder.permissions | event.permissions}
     )
-    asked = form.customs_permissions | form.forex_permissions
-    if asked:
-        operator: Operator = operator_events[0].mutate(None)
-        operator_events += operator.grant(ctx, asked, authorising_key=None)
-    return legal_person + operator_events
+
+
+@evolves(PermissionsRevoked)
+def _revoked(card_holder: CardHolder, event: PermissionsRevoked) -> CardHolder:
+    """Remove the permissions."""
+    return card_holder.model_copy(
+        update={"permissions": card_holder.permissions - event.permissions}
+    )

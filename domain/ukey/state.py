@@ -1,38 +1,18 @@
-"""The UKey aggregate: issue, EMS mailing, PIN attempts and lock, renewal, loss, freeze, void."""
+"""The UKey aggregate: its state, its read-only queries, and how each of its events evolves it."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
-from domain.aggregate_ids import key_id
-from domain.base import (
-    Aggregate,
-    CommandContext,
-    DomainError,
-    DomainEvent,
-    NotFoundError,
-    Role,
-    checked,
-    event_fields,
-    require_role,
-    require_text,
-)
-from domain.forms import (
-    RENEWAL_DOCUMENT_LABELS,
-    KeyKind,
-    MailingDetails,
-    Media,
-    RenewalDocuments,
-    Supplier,
-)
-from domain.identifiers import check_card_number, check_certificate_number
+from domain.base import Aggregate, created_fields, evolves
+from domain.forms import KeyKind, MailingDetails, Media, Supplier
+from domain.ukey import status as key_status
 from domain.ukey.events import (
-    PIN_LOCK_THRESHOLD,
-    UNUSABLE,
-    VALIDITY_YEARS,
     CertificateRenewalPreApproved,
     CertificateRenewalRequested,
     CertificateRenewed,
@@ -42,18 +22,22 @@ from domain.ukey.events import (
     KeyMailed,
     KeyReplaced,
     KeyReportedLost,
-    KeyStatus,
     KeyVoided,
     PinAttemptFailed,
     PinAttemptSucceeded,
     PinChanged,
     PinLocked,
     PinUnlocked,
-    RenewalState,
-    add_years,
 )
+from domain.ukey.status import KeyStatus
 
-__all__ = ["PIN_LOCK_THRESHOLD", "VALIDITY_YEARS", "KeyStatus", "UKey", "add_years"]
+
+class RenewalState(StrEnum):
+    """Where a certificate-renewal application (证书更新/年审) stands."""
+
+    REQUESTED = "requested"
+    PRE_APPROVED = "pre_approved"
+    COMPLETED = "completed"
 
 
 class UKey(Aggregate):
@@ -85,27 +69,29 @@ class UKey(Aggregate):
     personal_data_erased: bool = False
     last_incident_reason: str | None = None
 
-    # -- queries ---------------------------------------------------------------------------------
-
     def status(self, at: datetime) -> KeyStatus:
         """The key's status at a moment (void > replaced > lost > frozen > expired > locked …)."""
-        flags = (
-            (self.voided, KeyStatus.VOID),
-            (self.replaced_by is not None, KeyStatus.REPLACED),
-            (self.lost, KeyStatus.LOST),
-            (self.frozen, KeyStatus.FROZEN),
-            (at > self.valid_until, KeyStatus.EXPIRED),
-            (self.locked, KeyStatus.LOCKED),
-            (self.first_use_at is not None, KeyStatus.ACTIVE),
-            (self.delivered_at is not None, KeyStatus.DELIVERED),
-            (self.mailed_at is not None, KeyStatus.MAILED),
+        return key_status.status_at(
+            self.lifecycle_status, expired=key_status.is_expired(self.valid_until, at)
         )
-        return next((status for flag, status in flags if flag), KeyStatus.ISSUED)
+
+    @property
+    def lifecycle_status(self) -> KeyStatus:
+        """The key's status without the clock (never expired)."""
+        return key_status.lifecycle_status(
+            voided=self.voided,
+            replaced=self.replaced_by is not None,
+            lost=self.lost,
+            frozen=self.frozen,
+            locked=self.locked,
+            in_use=self.first_use_at is not None,
+            delivered=self.delivered_at is not None,
+            mailed=self.mailed_at is not None,
+        )
 
     def is_usable(self, at: datetime) -> bool:
         """Whether the key works: not expired, lost, frozen, void, replaced or locked."""
-        status = self.status(at)
-        return status not in UNUSABLE and status is not KeyStatus.LOCKED
+        return key_status.is_usable(self.status(at))
 
     def is_active_legal_person_key_of(self, uscc: str, at: datetime) -> bool:
         """Whether this is a usable legal-person key of the enterprise `uscc` at a moment."""
@@ -113,239 +99,137 @@ class UKey(Aggregate):
 
     def days_left(self, at: datetime) -> int:
         """Whole days of validity left at a moment (negative once expired)."""
-        return (self.valid_until - at).days
+        return key_status.days_left(self.valid_until, at)
 
     @property
     def attempts_left(self) -> int:
         """Wrong PINs the key still tolerates before it locks."""
-        return 0 if self.locked else PIN_LOCK_THRESHOLD - self.consecutive_failures
-
-    def _usable(self, at: datetime, allow: frozenset[KeyStatus] = frozenset()) -> KeyStatus:
-        status = self.status(at)
-        if status in UNUSABLE - allow:
-            raise DomainError("key_not_usable", f"key {self.card_no} is {status.value}", "status")
-        return status
-
-    def _unlocked(self, at: datetime) -> None:
-        if self._usable(at) is KeyStatus.LOCKED:
-            raise DomainError(
-                "key_locked", f"key {self.card_no} is locked; unlock it first", "status"
-            )
-
-    # -- issue and delivery ------------------------------------------------------------------------
-
-    @classmethod
-    def issue(
-        cls,
-        ctx: CommandContext,
-        card_no: str,
-        kind: KeyKind,
-        media: Media,
-        uscc: str,
-        holder_id: UUID,
-        holder_name: str,
-        supplier: Supplier | None = None,
-        certificate_number: str | None = None,
-        replaces: str | None = None,
-    ) -> list[DomainEvent]:
-        """Issue a key, valid ten years; a free issue (no supplier) is the window's."""
-        if supplier is None:
-            require_role(ctx, Role.WINDOW, action="a free issue")
-        card_no = checked(check_card_number, card_no, "invalid_card_number", "card_no")
-        if certificate_number is not None:
-            certificate_number = checked(
-                check_certificate_number,
-                certificate_number,
-                "invalid_certificate_number",
-                "certificate_number",
-            )
-        if replaces is not None:
-            replaces = checked(check_card_number, replaces, "invalid_card_number", "replaces")
-            if replaces == card_no:
-                raise DomainError(
-                    "same_card_number", "a key cannot replace itself", field="replaces"
-                )
-        event = KeyIssued(
-            originator_id=key_id(card_no),
-            originator_version=1,
-            **event_fields(ctx),
-            card_no=card_no,
-            kind=kind,
-            media=media,
-            uscc=uscc,
-            holder_id=holder_id,
-            holder_name=require_text(
-                holder_name, "holder_name_required", "holder_name", "the holder"
-            ),
-            supplier=supplier,
-            certificate_number=certificate_number,
-            valid_from=ctx.at,
-            valid_until=add_years(ctx.at, VALIDITY_YEARS),
-            replaces=replaces,
+        return key_status.attempts_left(
+            locked=self.locked, consecutive_failures=self.consecutive_failures
         )
-        return [event]
 
-    def mail(self, ctx: CommandContext, details: MailingDetails) -> list[DomainEvent]:
-        """Hand a free key to EMS with the completed handover form; once, before delivery."""
-        require_role(ctx, Role.WINDOW, action="mailing")
-        self._usable(ctx.at)
-        if self.supplier is not None:
-            raise DomainError(
-                "not_free_issue", "only free keys are mailed by the window", "supplier"
-            )
-        if self.delivered_at is not None:
-            raise DomainError("already_delivered", "the key was delivered", field="delivered_at")
-        if self.mailing is not None:
-            raise DomainError("already_mailed", "the key was mailed", field="mailing")
-        if details.card_no_for(self.kind) != self.card_no:
-            raise DomainError(
-                "card_number_mismatch",
-                f"the form lists {details.card_no_for(self.kind)} for the {self.kind.value} key, "
-                f"not {self.card_no}",
-                field=f"{self.kind.value}_card_no",
-            )
-        return [self._event(KeyMailed, ctx, details=details)]
 
-    def deliver(self, ctx: CommandContext) -> list[DomainEvent]:
-        """Record that the mailed key reached the enterprise."""
-        self._usable(ctx.at)
-        if self.mailing is None:
-            raise DomainError("not_mailed", "the key was not mailed", field="mailing")
-        if self.delivered_at is not None:
-            raise DomainError("already_delivered", "the key was delivered", field="delivered_at")
-        return [self._event(KeyDelivered, ctx)]
+# -- how each event evolves the key ----------------------------------------------------------
 
-    # -- PIN -----------------------------------------------------------------------------------
 
-    def record_pin_attempt(self, ctx: CommandContext, ok: bool) -> list[DomainEvent]:
-        """Record a PIN attempt; the fifth consecutive failure also locks the key."""
-        self._unlocked(ctx.at)
-        if ok:
-            return [self._event(PinAttemptSucceeded, ctx)]
-        failures = self.consecutive_failures + 1
-        events: list[DomainEvent] = [
-            self._event(PinAttemptFailed, ctx, consecutive_failures=failures)
-        ]
-        if failures >= PIN_LOCK_THRESHOLD:
-            events.append(self._event(PinLocked, ctx, offset=2))
-        return events
+@evolves(KeyIssued)
+def _issued(_: None, event: KeyIssued) -> UKey:
+    """Create the key with the initial PIN and no failures."""
+    return UKey(
+        **created_fields(event),
+        card_no=event.card_no,
+        kind=event.kind,
+        media=event.media,
+        uscc=event.uscc,
+        holder_id=event.holder_id,
+        holder_name=event.holder_name,
+        supplier=event.supplier,
+        certificate_number=event.certificate_number,
+        valid_from=event.valid_from,
+        valid_until=event.valid_until,
+        replaces=event.replaces,
+    )
 
-    def change_pin(self, ctx: CommandContext) -> list[DomainEvent]:
-        """Record that the holder changed the PIN."""
-        self._unlocked(ctx.at)
-        return [self._event(PinChanged, ctx)]
 
-    def unlock(self, ctx: CommandContext) -> list[DomainEvent]:
-        """Unlock a locked key (解锁); the PIN is the initial one again."""
-        if self._usable(ctx.at) is not KeyStatus.LOCKED:
-            raise DomainError("not_locked", f"key {self.card_no} is not locked", field="status")
-        return [self._event(PinUnlocked, ctx)]
+@evolves(KeyMailed)
+def _mailed(key: UKey, event: KeyMailed) -> UKey:
+    """Keep the handover details."""
+    return key.model_copy(update={"mailing": event.details, "mailed_at": event.timestamp})
 
-    # -- certificate renewal -------------------------------------------------------------------
 
-    def _application(self, application_id: str, expected: RenewalState) -> None:
-        state = self.renewals.get(application_id)
-        if state is None:
-            raise NotFoundError(
-                "unknown_renewal_application",
-                f"no application {application_id!r}",
-                "application_id",
-            )
-        if state is not expected:
-            raise DomainError(
-                f"renewal_not_{expected.value}",
-                f"application {application_id!r} is {state.value}, not {expected.value}",
-                field="application_id",
-            )
+@evolves(KeyDelivered)
+def _delivered(key: UKey, event: KeyDelivered) -> UKey:
+    """Note the delivery time."""
+    return key.model_copy(update={"delivered_at": event.timestamp})
 
-    def request_renewal(self, ctx: CommandContext, application_id: str) -> list[DomainEvent]:
-        """Apply for a certificate renewal; allowed on an expired or locked key."""
-        self._usable(ctx.at, allow=frozenset({KeyStatus.EXPIRED}))
-        if application_id in self.renewals:
-            raise DomainError(
-                "renewal_application_exists",
-                f"application {application_id!r} exists",
-                "application_id",
-            )
-        if any(state is not RenewalState.COMPLETED for state in self.renewals.values()):
-            raise DomainError(
-                "renewal_already_pending", "another renewal application is open", "application_id"
-            )
-        return [self._event(CertificateRenewalRequested, ctx, application_id=application_id)]
 
-    def pre_approve_renewal(self, ctx: CommandContext, application_id: str) -> list[DomainEvent]:
-        """The window pre-approves a renewal application (预审)."""
-        require_role(ctx, Role.WINDOW, action="renewal pre-approval")
-        self._usable(ctx.at, allow=frozenset({KeyStatus.EXPIRED}))
-        self._application(application_id, RenewalState.REQUESTED)
-        return [self._event(CertificateRenewalPreApproved, ctx, application_id=application_id)]
+@evolves(PinAttemptFailed)
+def _pin_attempt_failed(key: UKey, event: PinAttemptFailed) -> UKey:
+    """Count the failure."""
+    return key.model_copy(update={"consecutive_failures": event.consecutive_failures})
 
-    def renew(
-        self,
-        ctx: CommandContext,
-        application_id: str,
-        documents: RenewalDocuments,
-        certificate_number: str | None = None,
-    ) -> list[DomainEvent]:
-        """Renew in person with all four documents: ten more years, PIN initial, unlocked."""
-        require_role(ctx, Role.WINDOW, action="certificate renewal")
-        self._usable(ctx.at, allow=frozenset({KeyStatus.EXPIRED}))
-        self._application(application_id, RenewalState.PRE_APPROVED)
-        if missing := documents.missing():
-            labels = "、".join(f"{RENEWAL_DOCUMENT_LABELS[name]} ({name})" for name in missing)
-            raise DomainError(
-                "renewal_document_missing", f"not presented: {labels}", field=missing[0]
-            )
-        if certificate_number is not None:
-            certificate_number = checked(
-                check_certificate_number,
-                certificate_number,
-                "invalid_certificate_number",
-                "certificate_number",
-            )
-        event = self._event(
-            CertificateRenewed,
-            ctx,
-            application_id=application_id,
-            documents=documents,
-            valid_until=add_years(ctx.at, VALIDITY_YEARS),
-            certificate_number=certificate_number or self.certificate_number,
-        )
-        return [event]
 
-    # -- loss, freeze, void, replacement ---------------------------------------------------------
+@evolves(PinAttemptSucceeded)
+def _pin_attempt_succeeded(key: UKey, event: PinAttemptSucceeded) -> UKey:
+    """Reset the count and note the first use."""
+    first_use = key.first_use_at or event.timestamp
+    return key.model_copy(update={"consecutive_failures": 0, "first_use_at": first_use})
 
-    def report_lost(self, ctx: CommandContext, reason: str) -> list[DomainEvent]:
-        """Report the key lost (挂失); it becomes unusable."""
-        self._usable(ctx.at)
-        reason = require_text(reason, "reason_required", "reason", "a reason")
-        return [self._event(KeyReportedLost, ctx, reason=reason)]
 
-    def freeze(self, ctx: CommandContext, reason: str) -> list[DomainEvent]:
-        """The data sub-centre freezes the key (冻结)."""
-        require_role(ctx, Role.WINDOW, action="freezing a key")
-        self._usable(ctx.at)
-        reason = require_text(reason, "reason_required", "reason", "a reason")
-        return [self._event(KeyFrozen, ctx, reason=reason)]
+@evolves(PinLocked)
+def _pin_locked(key: UKey, event: PinLocked) -> UKey:
+    """Lock the key."""
+    return key.model_copy(update={"locked": True})
 
-    def void(
-        self, ctx: CommandContext, reason: str, erase_personal_data: bool
-    ) -> list[DomainEvent]:
-        """Void the key (作废), e.g. when its holder withdraws consent; anything not yet void."""
-        if self.voided:
-            raise DomainError("key_not_usable", f"key {self.card_no} is void", field="status")
-        reason = require_text(reason, "reason_required", "reason", "a reason")
-        return [
-            self._event(KeyVoided, ctx, reason=reason, personal_data_erased=erase_personal_data)
-        ]
 
-    def replace(self, ctx: CommandContext, new_card_no: str, reason: str) -> list[DomainEvent]:
-        """Replace a lost, frozen or faulty key (补办); the caller then issues the new key."""
-        self._usable(ctx.at, allow=frozenset({KeyStatus.LOST, KeyStatus.FROZEN}))
-        new_card_no = checked(check_card_number, new_card_no, "invalid_card_number", "new_card_no")
-        if new_card_no == self.card_no:
-            raise DomainError(
-                "same_card_number", "a key cannot replace itself", field="new_card_no"
-            )
-        reason = require_text(reason, "reason_required", "reason", "a reason")
-        return [self._event(KeyReplaced, ctx, new_card_no=new_card_no, reason=reason)]
+@evolves(PinUnlocked)
+def _pin_unlocked(key: UKey, event: PinUnlocked) -> UKey:
+    """Unlock, reset the count, PIN initial again."""
+    update = {"locked": False, "consecutive_failures": 0, "pin_is_initial": True}
+    return key.model_copy(update=update)
+
+
+@evolves(PinChanged)
+def _pin_changed(key: UKey, event: PinChanged) -> UKey:
+    """The PIN is no longer the initial one; the key is in use."""
+    first_use = key.first_use_at or event.timestamp
+    update = {"pin_is_initial": False, "consecutive_failures": 0, "first_use_at": first_use}
+    return key.model_copy(update=update)
+
+
+@evolves(CertificateRenewalRequested)
+def _renewal_requested(key: UKey, event: CertificateRenewalRequested) -> UKey:
+    """Open the application."""
+    renewals = {**key.renewals, event.application_id: RenewalState.REQUESTED}
+    return key.model_copy(update={"renewals": renewals})
+
+
+@evolves(CertificateRenewalPreApproved)
+def _renewal_pre_approved(key: UKey, event: CertificateRenewalPreApproved) -> UKey:
+    """Mark the application pre-approved."""
+    renewals = {**key.renewals, event.application_id: RenewalState.PRE_APPROVED}
+    return key.model_copy(update={"renewals": renewals})
+
+
+@evolves(CertificateRenewed)
+def _renewed(key: UKey, event: CertificateRenewed) -> UKey:
+    """Extend the validity and reset the PIN state."""
+    renewals = {**key.renewals, event.application_id: RenewalState.COMPLETED}
+    update = {
+        "renewals": renewals,
+        "valid_from": event.timestamp,
+        "valid_until": event.valid_until,
+        "certificate_number": event.certificate_number,
+        "pin_is_initial": True,
+        "consecutive_failures": 0,
+        "locked": False,
+    }
+    return key.model_copy(update=update)
+
+
+@evolves(KeyReportedLost)
+def _reported_lost(key: UKey, event: KeyReportedLost) -> UKey:
+    """Mark the key lost."""
+    return key.model_copy(update={"lost": True, "last_incident_reason": event.reason})
+
+
+@evolves(KeyFrozen)
+def _frozen(key: UKey, event: KeyFrozen) -> UKey:
+    """Mark the key frozen."""
+    return key.model_copy(update={"frozen": True, "last_incident_reason": event.reason})
+
+
+@evolves(KeyVoided)
+def _voided(key: UKey, event: KeyVoided) -> UKey:
+    """Void the key; drop the holder's name and the mailing details when erasing."""
+    update: dict[str, Any] = {"voided": True, "last_incident_reason": event.reason}
+    if event.personal_data_erased:
+        update |= {"holder_name": None, "mailing": None, "personal_data_erased": True}
+    return key.model_copy(update=update)
+
+
+@evolves(KeyReplaced)
+def _replaced(key: UKey, event: KeyReplaced) -> UKey:
+    """Link the key to its replacement."""
+    update = {"replaced_by": event.new_card_no, "last_incident_reason": event.reason}
+    return key.model_copy(update=update)

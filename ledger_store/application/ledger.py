@@ -17,10 +17,11 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.aggregate_ids import key_id
 from domain.base import Aggregate, DomainError, DomainEvent
-from domain.card_holder.state import Operator
+from domain.card_holder.state import CardHolder
 from domain.enterprise.state import Enterprise
 from domain.region import RegionConfig, get_region
 from domain.ukey.state import UKey
+from ledger_store.application import records
 from ledger_store.application.command import (
     Append,
     Appended,
@@ -35,7 +36,6 @@ from ledger_store.application.command import (
     Step,
     command_steps,
 )
-from ledger_store.application.deciders import records
 from ledger_store.application.idempotency import (
     IdempotencyClaim,
     IdempotencyWrite,
@@ -156,7 +156,7 @@ class Ledger:
         """A key by card number, or None."""
         return self.store.find(UKey, key_id(card_no))
 
-    def card_holder(self, holder_id: UUID) -> Operator:
+    def card_holder(self, holder_id: UUID) -> CardHolder:
         """A card holder by id, or NotFoundError."""
         return records.card_holder(self._reader(fresh=True), holder_id)
 

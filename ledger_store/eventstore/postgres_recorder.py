@@ -114,7 +114,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         run as data-modifying CTEs after it. The lock is held only while the server works,
         never while this process waits for the network or the interpreter. Never retried
         here: when a connection breaks after the statement was sent, only a read can tell
-        whether it committed (`LedgerCore.record` asks `committed_indexes`).
+        whether it committed (`EventStore.record` and the Ledger ask `committed_indexes`).
         """
         if not stored_events:
             return []

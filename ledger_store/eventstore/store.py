@@ -21,7 +21,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from domain.base import Aggregate, ConflictError, DomainEvent, NotFoundError, project
+from domain.base import Aggregate, ConflictError, DomainEvent, NotFoundError
+from domain.catalog import project
 from ledger_store.eventstore.database import LedgerDatabase, TransactionWrite
 from ledger_store.eventstore.mapping import OrjsonTranscoder, PydanticMapper
 from ledger_store.eventstore.postgres_recorder import ChainedPostgresRecorder

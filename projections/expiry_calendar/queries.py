@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.ukey.status import KeyStatus, days_left, is_expired, status_at
 from ledger_store.eventstore.database import LedgerDatabase
 from projections.engine.entries import time_text, to_time
 from projections.engine.freshness import DEFAULT_TIMEOUT
@@ -66,8 +67,9 @@ def expiring_keys(
         keys.append(
             ExpiringKey(
                 card_no=card_no, uscc=uscc, enterprise_name=name, kind=kind, media=media,
-                holder_name=holder, status="expired" if until_text < start else stored,
-                valid_until=until, days_left=(until - moment).days,
+                holder_name=holder,
+                status=status_at(KeyStatus(stored), expired=is_expired(until, moment)).value,
+                valid_until=until, days_left=days_left(until, moment),
             )
         )  # fmt: skip
     return keys

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from domain.ukey.status import INCIDENTS, lifecycle_status
 from ledger_store.eventstore.database import SqlCursor
 from projections.engine.entries import Item, norm_time
 from projections.engine.rows import Row, RowSet
@@ -81,26 +82,22 @@ MAIL_FIELDS = {
     "mail_recipient_address": "recipient_address",
     "mail_postcode": "postcode",
 }
-TERMINAL = ("void", "replaced", "lost", "frozen")
+TERMINAL = tuple(status.value for status in INCIDENTS)
+"""The stored statuses that expiry does not override (the domain's incidents), as text."""
 
 
 def stored_status(row: Row) -> str:
-    """The status without the clock: void > replaced > lost > frozen > locked > active > …"""
-    if row["voided"]:
-        return "void"
-    if row["replaced_by"] is not None:
-        return "replaced"
-    if row["lost"]:
-        return "lost"
-    if row["frozen"]:
-        return "frozen"
-    if row["locked"]:
-        return "locked"
-    if row["first_use_at"] is not None:
-        return "active"
-    if row["delivered_at"] is not None:
-        return "delivered"
-    return "mailed" if row["mailed_at"] is not None else "issued"
+    """The status without the clock (the domain's rule: void > replaced > lost > frozen > …)."""
+    return lifecycle_status(
+        voided=bool(row["voided"]),
+        replaced=row["replaced_by"] is not None,
+        lost=bool(row["lost"]),
+        frozen=bool(row["frozen"]),
+        locked=bool(row["locked"]),
+        in_use=row["first_use_at"] is not None,
+        delivered=row["delivered_at"] is not None,
+        mailed=row["mailed_at"] is not None,
+    ).value
 
 
 def renewal_id(key_id: str, application_id: str) -> str:

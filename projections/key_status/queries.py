@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.ukey.state import PIN_LOCK_THRESHOLD
+from domain.ukey.status import KeyStatus, attempts_left, days_left, is_expired, status_at
 from ledger_store.eventstore.async_pool import AsyncPool
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
 from projections.engine.entries import parse_time, time_text, to_time
@@ -23,17 +23,7 @@ from projections.key_status.fold import ENTERPRISES, HOLDERS, KEYS, RENEWALS, TE
 from projections.key_status.records import Holder, KeyRecord, LastChange, Mailing, Renewal
 
 VIEWS = ("key_status",)
-STATUSES = (
-    "issued", "mailed", "delivered", "active", "locked", "lost", "frozen", "void", "replaced",
-    "expired",
-)  # fmt: skip
-
-
-def status_at(stored: str, valid_until: str, now: str) -> str:
-    """The status at `now`: void, replaced, lost and frozen win; then expired; then stored."""
-    if stored in TERMINAL:
-        return stored
-    return "expired" if now > valid_until else stored
+STATUSES = tuple(status.value for status in KeyStatus)
 
 
 RENEWAL_COLUMNS = ("application_id", "state", "requested_at", "pre_approved_at", "completed_at")
@@ -72,10 +62,9 @@ def _records(
     for found in select_where_in(cursor, names(RENEWALS.name), columns, "key_id", key_ids):
         grouped.setdefault(found[0], []).append(found[1:])
     renewals = {key_id: _renewals(applications) for key_id, applications in grouped.items()}
-    now_text = time_text(now)
     return [
         _record(dict(zip(KEYS.column_names, row[:width], strict=True)), row[width:], renewals,
-                mask, now, now_text)
+                mask, now)
         for row in rows
     ]  # fmt: skip
 
@@ -86,7 +75,6 @@ def _record(
     renewals: dict[str, list[Renewal]],
     mask: bool,
     now: datetime,
-    now_text: str,
 ) -> KeyRecord:
     enterprise_name, id_type, id_number, phone = extra
     erased = bool(k["personal_data_erased"])
@@ -108,16 +96,18 @@ def _record(
             recipient_address=k["mail_recipient_address"], postcode=k["mail_postcode"],
             mailed_at=parse_time(k["mailed_at"]), delivered_at=parse_time(k["delivered_at"]),
         )  # fmt: skip
-    locked = bool(k["locked"])
+    status = status_at(KeyStatus(k["stored_status"]), expired=is_expired(valid_until, now))
     return KeyRecord(
-        card_no=k["card_no"], status=status_at(k["stored_status"], k["valid_until"], now_text),
+        card_no=k["card_no"], status=status.value,
         kind=k["kind"], media=k["media"], supplier=k["supplier"],
         certificate_number=k["certificate_number"], uscc=k["uscc"],
         enterprise_name=enterprise_name, holder=holder,
         failed_attempts=k["consecutive_failures"],
-        attempts_left=0 if locked else PIN_LOCK_THRESHOLD - k["consecutive_failures"],
+        attempts_left=attempts_left(
+            locked=bool(k["locked"]), consecutive_failures=k["consecutive_failures"]
+        ),
         initial_pin=bool(k["pin_is_initial"]), valid_from=to_time(k["valid_from"]),
-        valid_until=valid_until, days_left=(valid_until - now).days,
+        valid_until=valid_until, days_left=days_left(valid_until, now),
         issued_at=to_time(k["issued_at"]), first_use_at=parse_time(k["first_use_at"]),
         locked_at=parse_time(k["locked_at"]), mailing=mailing, replaces=k["replaces"],
         replaced_by=k["replaced_by"], incident_reason=k["incident_reason"],
@@ -187,7 +177,7 @@ def _key_from_rows(
     width = len(KEYS.column_names) + 4
     renewals = {rows[0][0]: _renewals(row[width:] for row in rows if row[width] is not None)}
     key = dict(zip(KEYS.column_names, rows[0][: width - 4], strict=True))
-    return _record(key, rows[0][width - 4 : width], renewals, mask, moment, time_text(moment))
+    return _record(key, rows[0][width - 4 : width], renewals, mask, moment)
 
 
 def _status_filter(status: str, now_text: str) -> tuple[str, list[Any]]:

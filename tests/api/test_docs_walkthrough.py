@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from api.cli.main import main as cli
-from domain.ukey.state import KeyStatus
+from domain.ukey.status import KeyStatus
 from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import Api, opened
 from tests.api.walkthrough import Runner, blocks

@@ -32,7 +32,7 @@ from domain.base import project
 from ledger_store.eventstore.mapping import OrjsonTranscoder, PydanticMapper
 from ledger_store.eventstore.settings import Settings
 from ledger_store.eventstore.store import EventStore
-from tests.toy_model import Counter, CounterBumped, ctx, start
+from tests.toy_model import Counter, bump, ctx, start
 
 URL = os.environ.get("EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 AGGREGATES = 64
@@ -89,7 +89,7 @@ def bench_app(app: Any, writers: int, commands: int) -> float:
     def one(w: int, n: int) -> None:
         name = f"w{w}-a{n % per_writer}"
         counter: Counter = app.repository.get(ids[name], projector_func=project)
-        app.save(counter._event(CounterBumped, ctx(n), by=1))
+        app.save(bump(counter, ctx(n), by=1))
 
     return run_writers(writers, commands, one)
 

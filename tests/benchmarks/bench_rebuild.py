@@ -105,7 +105,7 @@ class Cloner:
         self.pattern = re.compile(b"|".join(re.escape(t.encode()) for t in tokens))
 
     def clone(self, number: int, salt: int = 0) -> list[tuple[uuid.UUID, int, str, bytes]]:
-        from domain.aggregate_ids import enterprise_id, key_id, operator_id
+        from domain.aggregate_ids import card_holder_id, enterprise_id, key_id
         from domain.identifier_generators import make_card_number, make_uscc
 
         rng = random.Random(f"clone:{salt}:{number}")
@@ -117,7 +117,7 @@ class Cloner:
         for c in self.cards:
             ids[str(key_id(c))] = str(key_id(names[c]))
         for oid, (u, id_number, kind) in self.operators.items():
-            ids[str(oid)] = str(operator_id(names[u], id_number, kind))
+            ids[str(oid)] = str(card_holder_id(names[u], id_number, kind))
         encoded = {k.encode(): v.encode() for k, v in (names | ids).items()}
         id_pattern = re.compile(b"|".join(re.escape(k.encode()) for k in ids))
 
@@ -197,10 +197,8 @@ def child_raw(settings: Settings) -> dict[str, Any]:
 
 
 def child_rebuild(settings: Settings, until: int | None) -> dict[str, Any]:
-    # The event classes are imported first, as in `eport-ledger replay` (the CLI imports them).
-    import domain.card_holder.state
-    import domain.enterprise.state
-    import domain.ukey.events  # noqa: F401
+    # Every event class is imported first (the ledger's mapping imports the catalog too).
+    import domain.catalog  # noqa: F401
     from projections.engine.rebuild import rebuild
 
     ledger = EventStore(settings)
@@ -230,7 +228,7 @@ def run_child(args: list[str]) -> dict[str, Any]:
 def live_lag(settings: Settings, url: str, schema: str, samples: int) -> list[float]:
     """Commit → every view's position, with a worker process following the ledger."""
     from domain.base import Actor, CommandContext, Role
-    from domain.enterprise.state import Enterprise
+    from domain.enterprise import decisions as enterprises
     from domain.identifier_generators import make_customs_code, make_uscc
     from domain.region import get_region
     from projections.engine.positions import read_positions
@@ -256,7 +254,7 @@ def live_lag(settings: Settings, url: str, schema: str, samples: int) -> list[fl
         for _ in range(samples):
             ctx = CommandContext(actor=actor, at=datetime.now(UTC))
             uscc = make_uscc(rng)
-            events = Enterprise.register(
+            events = enterprises.register(
                 ctx, uscc, "海南基准测试有限公司", make_customs_code(rng), "HZ00000001", region
             )
             position = ledger.record(events)[-1]

@@ -12,7 +12,8 @@ import pytest
 
 from domain.aggregate_ids import key_id
 from domain.base import DomainError
-from domain.ukey.state import PIN_LOCK_THRESHOLD, KeyStatus, UKey
+from domain.ukey.state import UKey
+from domain.ukey.status import PIN_LOCK_THRESHOLD, KeyStatus
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
 from tests.factories import execute, valid_operator_holder

@@ -15,7 +15,7 @@ from api.demo.scenario import Demo
 from domain.base import Actor, CommandContext, ConflictError, DomainError, Role
 from domain.filings import FilingKind
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
-from domain.ukey.state import KeyStatus
+from domain.ukey.status import KeyStatus
 from ledger_store.application import deciders
 from ledger_store.application.idempotency import IdempotencyClaim, IdempotencyMismatchError
 from ledger_store.application.ledger import Ledger

@@ -14,7 +14,7 @@ from ledger_store.eventstore.settings import Settings
 from ledger_store.eventstore.store import EventStore
 from ledger_store.proofs.chain import GENESIS, UnchainedEvent, chain_hash, extend_chain
 from ledger_store.proofs.chain_walk import verify_chain
-from tests.toy_model import Counter, CounterBumped, CounterStarted, counter_id, ctx, start
+from tests.toy_model import Counter, CounterStarted, bump, counter_id, ctx, start
 
 
 @pytest.fixture
@@ -30,13 +30,13 @@ def fill(ledger: EventStore, counters: int = 3, bumps: int = 3) -> None:
     for step in range(bumps):
         for n in range(counters):
             counter = ledger.load(Counter, counter_id(f"c{n}"))
-            ledger.record([counter._event(CounterBumped, ctx(100 + step), by=step + 1)])
+            ledger.record([bump(counter, ctx(100 + step), by=step + 1)])
 
 
 def test_positions_are_dense_and_in_commit_order(ledger: EventStore) -> None:
     assert ledger.record([start("a")]) == [1]
     counter = ledger.load(Counter, counter_id("a"))
-    events = [counter._event(CounterBumped, ctx(1), offset=i, by=i) for i in (1, 2, 3)]
+    events = [bump(counter, ctx(1), by=i, offset=i) for i in (1, 2, 3)]
     assert ledger.record(events) == [2, 3, 4]
     assert ledger.position() == 4
     assert [e.ledger_index for e in ledger.database.iter_entries()] == [1, 2, 3, 4]
@@ -59,9 +59,9 @@ def test_a_failed_append_records_nothing(ledger: EventStore) -> None:
 def test_a_lost_race_is_a_conflict_and_records_nothing(ledger: EventStore) -> None:
     ledger.record([start("a")])
     stale = ledger.load(Counter, counter_id("a"))
-    ledger.record([stale._event(CounterBumped, ctx(1), by=1)])
+    ledger.record([bump(stale, ctx(1), by=1)])
     with pytest.raises(ConflictError):
-        ledger.record([stale._event(CounterBumped, ctx(2), by=5)])
+        ledger.record([bump(stale, ctx(2), by=5)])
     assert ledger.load(Counter, counter_id("a")).total == 1
 
 
@@ -69,15 +69,13 @@ def test_commuting_commands_are_decided_again_after_a_lost_race(settings: Settin
     ledger = Ledger(settings)
     ledger.store.record([start("a")])
     stale = ledger.load(Counter, counter_id("a"))
-    ledger.store.record([stale._event(CounterBumped, ctx(1), by=1)])
+    ledger.store.record([bump(stale, ctx(1), by=1)])
     calls = []
 
     def decide(reader: Reader) -> Decision:
         counter = stale if not calls else reader.load(Counter, counter_id("a"))
         calls.append(1)
-        return Decision.of(
-            counter.id, [counter._event(CounterBumped, ctx(2), by=10)], commutes=True
-        )
+        return Decision.of(counter.id, [bump(counter, ctx(2), by=10)], commutes=True)
 
     try:
         result = ledger.execute(decide)
@@ -115,7 +113,7 @@ def test_every_backend_hashes_exactly_as_the_chain_module(ledger: EventStore) ->
     )  # fmt: skip
     fill(ledger)
     big = ledger.load(Counter, counter_id("c0"))  # a bulk append: more events than scalar params
-    ledger.record([big._event(CounterBumped, ctx(200), offset=i, by=i) for i in range(1, 101)])
+    ledger.record([bump(big, ctx(200), by=i, offset=i) for i in range(1, 101)])
     stored = list(ledger.database.iter_entries())
     expected = extend_chain(
         0,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.aggregate_ids import operator_id
+from domain.aggregate_ids import card_holder_id
 from domain.base import DomainError
 from domain.forms import KeyKind, RenewalDocuments, Supplier, SupplierProduct
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
@@ -156,7 +156,7 @@ class World:
     def buy_key(self, e: Enrolled) -> CommandResult:
         """A key bought from a supplier for the operator of the form."""
         card = make_card_number(self.rng)
-        holder = operator_id(e.uscc, e.form.operator.id_number, KeyKind.OPERATOR.value)
+        holder = card_holder_id(e.uscc, e.form.operator.id_number, KeyKind.OPERATOR.value)
         result = self.ledger.run(
             deciders.issue_bought_key,
             enterprise_ctx(e.uscc, self.tick()),

@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, settings as hypothesis_settings, strategies 
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from api.demo.samples import ALL_DOCUMENTS
-from domain.aggregate_ids import operator_id
+from domain.aggregate_ids import card_holder_id
 from domain.base import Actor, DomainError
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import KeyKind, Permission, RenewalDocuments, Supplier, SupplierProduct
-from domain.ukey.state import KeyStatus
+from domain.ukey.status import KeyStatus
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
 from ledger_store.application.results import CommandResult
@@ -222,7 +222,7 @@ class LedgerMachine(RuleBasedStateMachine):
         three = self.ledger.enterprise(self.firm.uscc).filings[FilingKind.THREE_IN_ONE]
         assert isinstance(three, ThreeInOneFiling)
         form = three.materials.ic_card_registration_form
-        return operator_id(self.firm.uscc, form.operator.id_number, KeyKind.OPERATOR.value)
+        return card_holder_id(self.firm.uscc, form.operator.id_number, KeyKind.OPERATOR.value)
 
     # -- running one command on both sides ----------------------------------------------------
 

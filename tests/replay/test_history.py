@@ -14,7 +14,8 @@ from ledger_store.eventstore.settings import Settings
 from ledger_store.eventstore.store import EventStore
 from ledger_store.transparency.checkpointer import create_checkpoint
 from replay.history import StreamError, parse_as_of, stream_aggregate_id, stream_history
-from tests.toy_model import T0, Counter, CounterBumped, CounterStarted, ctx
+from tests import toy_model
+from tests.toy_model import T0, Counter, CounterStarted, ctx
 
 USCC = "91460000MA5T8XYZ1K"
 CARD = "8800001234567890"
@@ -37,7 +38,7 @@ def started(aggregate: UUID, step: int) -> CounterStarted:
 
 def bump(ledger: EventStore, aggregate: UUID, step: int) -> None:
     counter = ledger.load(Counter, aggregate)
-    ledger.record([counter._event(CounterBumped, ctx(step), by=step)])
+    ledger.record([toy_model.bump(counter, ctx(step), by=step)])
 
 
 @pytest.fixture

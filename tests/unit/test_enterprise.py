@@ -10,21 +10,22 @@ from pydantic import ValidationError
 
 from domain.aggregate_ids import enterprise_id
 from domain.base import Actor, CommandContext, DomainEvent, Role
-from domain.enterprise.state import (
-    Enterprise,
+from domain.enterprise import decisions as enterprises
+from domain.enterprise.events import (
     EnterpriseChange,
     EnterpriseInfoChanged,
     EnterpriseRegistered,
     FilingSubmitted,
     FreeKeyPairIssued,
-    ReviewState,
     WindowApproved,
     WindowRejected,
 )
+from domain.enterprise.state import Enterprise, ReviewState
 from domain.filings import CustomsFiling, FilingKind, ForexFiling, ThreeInOneFiling
 from domain.forms import KeyKind
 from domain.identifier_generators import make_customs_code, make_uscc
 from domain.region import GUANGDONG, HAINAN
+from domain.ukey import decisions as ukeys
 from tests.factories import (
     T0,
     active_key,
@@ -56,7 +57,7 @@ def _register(rng: random.Random, **changes: object) -> list[DomainEvent]:
     }
     fields |= changes
     ctx = enterprise_ctx(str(fields["uscc"]))
-    return Enterprise.register(ctx, **fields)  # type: ignore[arg-type]
+    return enterprises.register(ctx, **fields)  # type: ignore[arg-type]
 
 
 # -- registration --------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def test_enterprise_stays_in_draft_until_all_four_filings_are_in(rng: random.Ran
     filings = valid_filings(enterprise.uscc, enterprise.customs_code, rng)
     ctx = enterprise_ctx(enterprise.uscc)
     for count, filing in enumerate(filings.values(), start=1):
-        events = enterprise.submit_filing(ctx, filing, HAINAN)
+        events = enterprises.submit_filing(enterprise, ctx, filing, HAINAN)
         assert [type(e) for e in events] == [FilingSubmitted]
         enterprise = then(enterprise, events)
         expected = ReviewState.AWAITING_REVIEW if count == 4 else ReviewState.DRAFT
@@ -142,7 +143,8 @@ def test_a_resubmitted_filing_replaces_the_previous_one(rng: random.Random) -> N
     enterprise = filed_enterprise(rng)
     forex = ForexFiling(forex_bureau_code="460000", company_name="海南新名称贸易有限公司")
     enterprise = then(
-        enterprise, enterprise.submit_filing(enterprise_ctx(enterprise.uscc), forex, HAINAN)
+        enterprise,
+        enterprises.submit_filing(enterprise, enterprise_ctx(enterprise.uscc), forex, HAINAN),
     )
     assert enterprise.filings[FilingKind.FOREX] == forex
     assert enterprise.review_state is ReviewState.AWAITING_REVIEW
@@ -154,14 +156,14 @@ def test_filing_with_a_wrong_department_code_is_refused(rng: random.Random) -> N
     assert isinstance(filing, ThreeInOneFiling)
     wrong = filing.model_copy(update={"business_registration_dept_code": "440000"})
     with refused("wrong_department_code", "business_registration_dept_code"):
-        enterprise.submit_filing(enterprise_ctx(enterprise.uscc), wrong, HAINAN)
+        enterprises.submit_filing(enterprise, enterprise_ctx(enterprise.uscc), wrong, HAINAN)
 
 
 def test_forex_filing_with_a_wrong_bureau_code_is_refused(rng: random.Random) -> None:
     enterprise = registered_enterprise(rng)
     wrong = ForexFiling(forex_bureau_code="440000", company_name="海南示例贸易有限公司")
     with refused("wrong_department_code", "forex_bureau_code"):
-        enterprise.submit_filing(enterprise_ctx(enterprise.uscc), wrong, HAINAN)
+        enterprises.submit_filing(enterprise, enterprise_ctx(enterprise.uscc), wrong, HAINAN)
 
 
 def test_customs_filing_with_another_customs_code_is_refused(rng: random.Random) -> None:
@@ -170,21 +172,21 @@ def test_customs_filing_with_another_customs_code_is_refused(rng: random.Random)
         customs_code=make_customs_code(rng), company_name="某公司", receipt_number="HZ1"
     )
     with refused("customs_code_mismatch", "customs_code"):
-        enterprise.submit_filing(enterprise_ctx(enterprise.uscc), other, HAINAN)
+        enterprises.submit_filing(enterprise, enterprise_ctx(enterprise.uscc), other, HAINAN)
 
 
 def test_filing_under_another_regions_configuration_is_refused(rng: random.Random) -> None:
     enterprise = registered_enterprise(rng)
     forex = ForexFiling(forex_bureau_code="440000", company_name="某公司")
     with refused("region_mismatch", "region"):
-        enterprise.submit_filing(enterprise_ctx(enterprise.uscc), forex, GUANGDONG)
+        enterprises.submit_filing(enterprise, enterprise_ctx(enterprise.uscc), forex, GUANGDONG)
 
 
 def test_filing_after_approval_is_refused(rng: random.Random) -> None:
     enterprise = approved_enterprise(rng)
     forex = ForexFiling(forex_bureau_code="460000", company_name="某公司")
     with refused("already_approved"):
-        enterprise.submit_filing(enterprise_ctx(enterprise.uscc), forex, HAINAN)
+        enterprises.submit_filing(enterprise, enterprise_ctx(enterprise.uscc), forex, HAINAN)
 
 
 def test_filing_event_kind_must_match_the_filing() -> None:
@@ -206,7 +208,7 @@ def test_filing_event_kind_must_match_the_filing() -> None:
 def test_window_approval_records_who_where_and_when(rng: random.Random) -> None:
     enterprise = filed_enterprise(rng)
     at = T0 + timedelta(days=2)
-    events = enterprise.approve(window_ctx(at), HAINAN.window_name)
+    events = enterprises.approve(enterprise, window_ctx(at), HAINAN.window_name)
     assert [type(e) for e in events] == [WindowApproved]
     approved = then(enterprise, events)
     assert approved.review_state is ReviewState.APPROVED
@@ -220,10 +222,11 @@ def test_approval_with_filings_missing_is_refused_naming_them(rng: random.Random
     enterprise = registered_enterprise(rng)
     customs = valid_filings(enterprise.uscc, enterprise.customs_code, rng)[FilingKind.CUSTOMS]
     enterprise = then(
-        enterprise, enterprise.submit_filing(enterprise_ctx(enterprise.uscc), customs, HAINAN)
+        enterprise,
+        enterprises.submit_filing(enterprise, enterprise_ctx(enterprise.uscc), customs, HAINAN),
     )
     with refused("filings_incomplete", "filings") as info:
-        enterprise.approve(window_ctx(), HAINAN.window_name)
+        enterprises.approve(enterprise, window_ctx(), HAINAN.window_name)
     message = str(info.value)
     assert "three_in_one" in message
     assert "forex" in message
@@ -234,56 +237,58 @@ def test_approval_with_filings_missing_is_refused_naming_them(rng: random.Random
 def test_approving_twice_is_refused(rng: random.Random) -> None:
     enterprise = approved_enterprise(rng)
     with refused("not_awaiting_review", "review_state"):
-        enterprise.approve(window_ctx(), HAINAN.window_name)
+        enterprises.approve(enterprise, window_ctx(), HAINAN.window_name)
     with refused("not_awaiting_review", "review_state"):
-        enterprise.reject(window_ctx(), HAINAN.window_name, "again")
+        enterprises.reject(enterprise, window_ctx(), HAINAN.window_name, "again")
 
 
 def test_only_window_staff_review(rng: random.Random) -> None:
     enterprise = filed_enterprise(rng)
     with refused("role_not_allowed", "actor"):
-        enterprise.approve(enterprise_ctx(enterprise.uscc), HAINAN.window_name)
+        enterprises.approve(enterprise, enterprise_ctx(enterprise.uscc), HAINAN.window_name)
 
 
 def test_approval_names_the_window(rng: random.Random) -> None:
     enterprise = filed_enterprise(rng)
     with refused("window_required", "window"):
-        enterprise.approve(window_ctx(), " ")
+        enterprises.approve(enterprise, window_ctx(), " ")
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_rejection_without_a_reason_is_refused(rng: random.Random, reason: str) -> None:
     enterprise = filed_enterprise(rng)
     with refused("reason_required", "reason"):
-        enterprise.reject(window_ctx(), HAINAN.window_name, reason)
+        enterprises.reject(enterprise, window_ctx(), HAINAN.window_name, reason)
 
 
 def test_rejection_records_the_reason_and_a_resubmission_returns_to_review(
     rng: random.Random,
 ) -> None:
     enterprise = filed_enterprise(rng)
-    events = enterprise.reject(window_ctx(), HAINAN.window_name, "法人证件扫描件不清晰")
+    events = enterprises.reject(
+        enterprise, window_ctx(), HAINAN.window_name, "法人证件扫描件不清晰"
+    )
     assert [type(e) for e in events] == [WindowRejected]
     rejected = then(enterprise, events)
     assert rejected.review_state is ReviewState.REJECTED
     assert rejected.last_review is not None
     assert rejected.last_review.reason == "法人证件扫描件不清晰"
     with refused("not_awaiting_review"):
-        rejected.approve(window_ctx(), HAINAN.window_name)
+        enterprises.approve(rejected, window_ctx(), HAINAN.window_name)
     filing = rejected.filings[FilingKind.THREE_IN_ONE]
     resubmitted = then(
-        rejected, rejected.submit_filing(enterprise_ctx(rejected.uscc), filing, HAINAN)
+        rejected, enterprises.submit_filing(rejected, enterprise_ctx(rejected.uscc), filing, HAINAN)
     )
     assert resubmitted.review_state is ReviewState.AWAITING_REVIEW
-    assert then(resubmitted, resubmitted.approve(window_ctx(), "窗口")).is_approved
+    assert then(resubmitted, enterprises.approve(resubmitted, window_ctx(), "窗口")).is_approved
 
 
 def test_a_refused_command_leaves_the_aggregate_unchanged(rng: random.Random) -> None:
     enterprise = filed_enterprise(rng)
     before = enterprise.model_dump()
-    enterprise.approve(window_ctx(), HAINAN.window_name)  # returned events not applied
+    enterprises.approve(enterprise, window_ctx(), HAINAN.window_name)  # returned events not applied
     with refused("reason_required"):
-        enterprise.reject(window_ctx(), HAINAN.window_name, "")
+        enterprises.reject(enterprise, window_ctx(), HAINAN.window_name, "")
     assert enterprise.model_dump() == before
 
 
@@ -294,7 +299,7 @@ def test_change_with_an_active_legal_person_key_is_recorded(rng: random.Random) 
     enterprise = approved_enterprise(rng)
     key = active_key(rng, enterprise.uscc)
     change = EnterpriseChange(name="海南新名称贸易有限公司", legal_representative="陈明")
-    events = enterprise.change_info(enterprise_ctx(enterprise.uscc), change, key)
+    events = enterprises.change_info(enterprise, enterprise_ctx(enterprise.uscc), change, key)
     (event,) = events
     assert isinstance(event, EnterpriseInfoChanged)
     assert event.legal_representative_changed
@@ -308,7 +313,7 @@ def test_an_address_change_does_not_change_the_legal_representative(rng: random.
     enterprise = approved_enterprise(rng)
     key = active_key(rng, enterprise.uscc)
     change = EnterpriseChange(business_address="海南省三亚市吉阳区1号")
-    (event,) = enterprise.change_info(enterprise_ctx(enterprise.uscc), change, key)
+    (event,) = enterprises.change_info(enterprise, enterprise_ctx(enterprise.uscc), change, key)
     assert isinstance(event, EnterpriseInfoChanged)
     assert not event.legal_representative_changed
 
@@ -317,8 +322,8 @@ def test_change_repeating_the_current_information_is_refused(rng: random.Random)
     enterprise = approved_enterprise(rng)
     key = active_key(rng, enterprise.uscc)
     with refused("nothing_changed", "change"):
-        enterprise.change_info(
-            enterprise_ctx(enterprise.uscc), EnterpriseChange(name=enterprise.name), key
+        enterprises.change_info(
+            enterprise, enterprise_ctx(enterprise.uscc), EnterpriseChange(name=enterprise.name), key
         )
 
 
@@ -331,7 +336,9 @@ def test_change_before_approval_is_refused(rng: random.Random) -> None:
     enterprise = filed_enterprise(rng)
     key = active_key(rng, enterprise.uscc)
     with refused("enterprise_not_approved"):
-        enterprise.change_info(enterprise_ctx(enterprise.uscc), EnterpriseChange(name="新"), key)
+        enterprises.change_info(
+            enterprise, enterprise_ctx(enterprise.uscc), EnterpriseChange(name="新"), key
+        )
 
 
 def test_change_without_a_usable_legal_person_key_of_this_enterprise_is_refused(
@@ -343,7 +350,7 @@ def test_change_without_a_usable_legal_person_key_of_this_enterprise_is_refused(
     operator_key = active_key(rng, enterprise.uscc, KeyKind.OPERATOR)
     other_enterprise_key = active_key(rng, make_uscc(rng))
     lost_key = active_key(rng, enterprise.uscc)
-    lost_key = then(lost_key, lost_key.report_lost(ctx, "遗失"))
+    lost_key = then(lost_key, ukeys.report_lost(lost_key, ctx, "遗失"))
     expired_key = active_key(rng, enterprise.uscc)
     late = enterprise_ctx(enterprise.uscc, expired_key.valid_until + timedelta(seconds=1))
     for key, context in [
@@ -354,7 +361,7 @@ def test_change_without_a_usable_legal_person_key_of_this_enterprise_is_refused(
         (expired_key, late),
     ]:
         with refused("legal_person_key_required", "authorising_key"):
-            enterprise.change_info(context, change, key)
+            enterprises.change_info(enterprise, context, change, key)
 
 
 def test_a_locked_legal_person_key_cannot_authorise_a_change(rng: random.Random) -> None:
@@ -362,9 +369,11 @@ def test_a_locked_legal_person_key_cannot_authorise_a_change(rng: random.Random)
     ctx = enterprise_ctx(enterprise.uscc)
     key = active_key(rng, enterprise.uscc)
     for _ in range(5):
-        key = then(key, key.record_pin_attempt(ctx, ok=False))
+        key = then(key, ukeys.record_pin_attempt(key, ctx, ok=False))
     with refused("legal_person_key_required"):
-        enterprise.change_info(ctx, EnterpriseChange(name="海南新名称贸易有限公司"), key)
+        enterprises.change_info(
+            enterprise, ctx, EnterpriseChange(name="海南新名称贸易有限公司"), key
+        )
 
 
 # -- the free pair -------------------------------------------------------------------------------
@@ -372,8 +381,8 @@ def test_a_locked_legal_person_key_cannot_authorise_a_change(rng: random.Random)
 
 def test_free_pair_is_issued_only_once(rng: random.Random) -> None:
     enterprise = approved_enterprise(rng)
-    events = enterprise.record_free_pair_issued(
-        window_ctx(), "8000000000000001", "0800000000000002"
+    events = enterprises.record_free_pair_issued(
+        enterprise, window_ctx(), "8000000000000001", "0800000000000002"
     )
     (event,) = events
     assert isinstance(event, FreeKeyPairIssued)
@@ -381,20 +390,24 @@ def test_free_pair_is_issued_only_once(rng: random.Random) -> None:
     assert issued.free_pair_issued is not None
     assert issued.free_pair_issued.operator_card_no == "0800000000000002"
     with refused("free_pair_already_issued"):
-        issued.record_free_pair_issued(window_ctx(), "8000000000000003", "8000000000000004")
+        enterprises.record_free_pair_issued(
+            issued, window_ctx(), "8000000000000003", "8000000000000004"
+        )
 
 
 def test_free_pair_needs_an_approved_enrollment(rng: random.Random) -> None:
     enterprise = filed_enterprise(rng)
     with refused("enterprise_not_approved"):
-        enterprise.record_free_pair_issued(window_ctx(), "8000000000000001", "8000000000000002")
+        enterprises.record_free_pair_issued(
+            enterprise, window_ctx(), "8000000000000001", "8000000000000002"
+        )
 
 
 def test_free_pair_is_issued_by_the_window(rng: random.Random) -> None:
     enterprise = approved_enterprise(rng)
     with refused("role_not_allowed", "actor"):
-        enterprise.record_free_pair_issued(
-            enterprise_ctx(enterprise.uscc), "8000000000000001", "8000000000000002"
+        enterprises.record_free_pair_issued(
+            enterprise, enterprise_ctx(enterprise.uscc), "8000000000000001", "8000000000000002"
         )
 
 
@@ -411,7 +424,7 @@ def test_free_pair_card_numbers_are_checked(
 ) -> None:
     enterprise = approved_enterprise(rng)
     with refused(rule, field):
-        enterprise.record_free_pair_issued(window_ctx(), lp, op)
+        enterprises.record_free_pair_issued(enterprise, window_ctx(), lp, op)
 
 
 # -- events --------------------------------------------------------------------------------------
@@ -419,7 +432,7 @@ def test_free_pair_card_numbers_are_checked(
 
 def _enrollment_events(seed: int, ctx_for: dict[str, CommandContext]) -> list[DomainEvent]:
     rng = random.Random(seed)
-    events = Enterprise.register(
+    events = enterprises.register(
         ctx_for["enterprise"],
         make_uscc(rng),
         "海南示例贸易有限公司",
@@ -429,10 +442,10 @@ def _enrollment_events(seed: int, ctx_for: dict[str, CommandContext]) -> list[Do
     )
     enterprise: Enterprise = build(events)
     for filing in valid_filings(enterprise.uscc, enterprise.customs_code, rng).values():
-        new = enterprise.submit_filing(ctx_for["enterprise"], filing, HAINAN)
+        new = enterprises.submit_filing(enterprise, ctx_for["enterprise"], filing, HAINAN)
         events += new
         enterprise = then(enterprise, new)
-    events += enterprise.approve(ctx_for["window"], HAINAN.window_name)
+    events += enterprises.approve(enterprise, ctx_for["window"], HAINAN.window_name)
     return events
 
 

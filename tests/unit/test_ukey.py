@@ -8,13 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import domain.card_holder.state
-import domain.enterprise.state
+import domain.card_holder.events
+import domain.enterprise.events
 import domain.ukey.events
 from domain.aggregate_ids import key_id
 from domain.base import DomainEvent, NotFoundError
 from domain.forms import KeyKind, Media, Supplier
 from domain.identifier_generators import make_uscc
+from domain.ukey import decisions as ukeys
+from domain.ukey.decisions import VALIDITY_YEARS, add_years
 from domain.ukey.events import (
     CertificateRenewalPreApproved,
     CertificateRenewalRequested,
@@ -28,7 +30,8 @@ from domain.ukey.events import (
     PinLocked,
     PinUnlocked,
 )
-from domain.ukey.state import PIN_LOCK_THRESHOLD, VALIDITY_YEARS, KeyStatus, UKey, add_years
+from domain.ukey.state import UKey
+from domain.ukey.status import PIN_LOCK_THRESHOLD, KeyStatus
 from tests.factories import (
     T0,
     active_key,
@@ -55,7 +58,7 @@ def uscc(rng: random.Random) -> str:
 
 def _fail(key: UKey, times: int, at: datetime = T0) -> UKey:
     for _ in range(times):
-        key = then(key, key.record_pin_attempt(enterprise_ctx(key.uscc, at), ok=False))
+        key = then(key, ukeys.record_pin_attempt(key, enterprise_ctx(key.uscc, at), ok=False))
     return key
 
 
@@ -64,8 +67,8 @@ def _locked(rng: random.Random, uscc: str) -> UKey:
 
 
 def _pre_approved(key: UKey, at: datetime = T0, application_id: str = "APP-1") -> UKey:
-    key = then(key, key.request_renewal(enterprise_ctx(key.uscc, at), application_id))
-    return then(key, key.pre_approve_renewal(window_ctx(at), application_id))
+    key = then(key, ukeys.request_renewal(key, enterprise_ctx(key.uscc, at), application_id))
+    return then(key, ukeys.pre_approve_renewal(key, window_ctx(at), application_id))
 
 
 def _free_pair(rng: random.Random, uscc: str) -> tuple[UKey, UKey]:
@@ -76,14 +79,14 @@ def _free_pair(rng: random.Random, uscc: str) -> tuple[UKey, UKey]:
 
 def _mailed(rng: random.Random, uscc: str) -> UKey:
     lp, op = _free_pair(rng, uscc)
-    return then(lp, lp.mail(window_ctx(), mailing_details(rng, lp.card_no, op.card_no)))
+    return then(lp, ukeys.mail(lp, window_ctx(), mailing_details(rng, lp.card_no, op.card_no)))
 
 
 # -- issue ---------------------------------------------------------------------------------------
 
 
 def test_issued_key_starts_with_the_initial_pin_and_no_failures(uscc: str) -> None:
-    events = UKey.issue(
+    events = ukeys.issue(
         window_ctx(),
         "0123456789012345",
         KeyKind.LEGAL_PERSON,
@@ -120,7 +123,7 @@ def test_a_key_issued_on_29_february_expires_on_28_february() -> None:
 
 def test_a_free_issue_is_the_windows(uscc: str) -> None:
     with refused("role_not_allowed", "actor"):
-        UKey.issue(
+        ukeys.issue(
             enterprise_ctx(uscc), "8001", KeyKind.OPERATOR, Media.IKEY, uscc, key_id("h"), "王伟"
         )
 
@@ -155,12 +158,12 @@ def test_issue_checks_its_input(uscc: str, changes: dict[str, str], rule: str, f
         "holder_name": "王伟",
     }
     with refused(rule, field):
-        UKey.issue(window_ctx(), **(fields | changes))  # type: ignore[arg-type]
+        ukeys.issue(window_ctx(), **(fields | changes))  # type: ignore[arg-type]
 
 
 def test_certificate_number_is_kept_normalised(uscc: str) -> None:
     key: UKey = build(
-        UKey.issue(
+        ukeys.issue(
             window_ctx(),
             "8001",
             KeyKind.OPERATOR,
@@ -180,58 +183,58 @@ def test_certificate_number_is_kept_normalised(uscc: str) -> None:
 def test_window_mails_a_free_key_then_it_is_delivered(rng: random.Random, uscc: str) -> None:
     lp, op = _free_pair(rng, uscc)
     details = mailing_details(rng, lp.card_no, op.card_no)
-    events = op.mail(window_ctx(), details)
+    events = ukeys.mail(op, window_ctx(), details)
     assert [type(e) for e in events] == [KeyMailed]
     mailed = then(op, events)
     assert mailed.status(T0) is KeyStatus.MAILED
     assert mailed.mailing == details
-    delivered = then(mailed, mailed.deliver(enterprise_ctx(uscc)))
+    delivered = then(mailed, ukeys.deliver(mailed, enterprise_ctx(uscc)))
     assert delivered.status(T0) is KeyStatus.DELIVERED
     assert delivered.delivered_at == T0
-    assert [type(e) for e in mailed.deliver(window_ctx())] == [KeyDelivered]
+    assert [type(e) for e in ukeys.deliver(mailed, window_ctx())] == [KeyDelivered]
 
 
 def test_a_key_is_mailed_only_once(rng: random.Random, uscc: str) -> None:
     key = _mailed(rng, uscc)
     assert key.mailing is not None
     with refused("already_mailed", "mailing"):
-        key.mail(window_ctx(), key.mailing)
+        ukeys.mail(key, window_ctx(), key.mailing)
 
 
 def test_a_delivered_key_is_not_mailed_again(rng: random.Random, uscc: str) -> None:
     key = _mailed(rng, uscc)
-    key = then(key, key.deliver(window_ctx()))
+    key = then(key, ukeys.deliver(key, window_ctx()))
     assert key.mailing is not None
     with refused("already_delivered"):
-        key.mail(window_ctx(), key.mailing)
+        ukeys.mail(key, window_ctx(), key.mailing)
     with refused("already_delivered"):
-        key.deliver(window_ctx())
+        ukeys.deliver(key, window_ctx())
 
 
 def test_a_bought_key_is_not_mailed_by_the_window(rng: random.Random, uscc: str) -> None:
     key = issued_key(rng, uscc, KeyKind.LEGAL_PERSON, supplier=Supplier.GUANGDONG_NANFANG)
     with refused("not_free_issue"):
-        key.mail(window_ctx(), mailing_details(rng, key.card_no, "8009"))
+        ukeys.mail(key, window_ctx(), mailing_details(rng, key.card_no, "8009"))
 
 
 def test_mailing_with_another_card_number_is_refused(rng: random.Random, uscc: str) -> None:
     lp, op = _free_pair(rng, uscc)
     swapped = mailing_details(rng, op.card_no, lp.card_no)
     with refused("card_number_mismatch", "legal_person_card_no"):
-        lp.mail(window_ctx(), swapped)
+        ukeys.mail(lp, window_ctx(), swapped)
     with refused("card_number_mismatch", "operator_card_no"):
-        op.mail(window_ctx(), swapped)
+        ukeys.mail(op, window_ctx(), swapped)
 
 
 def test_only_the_window_mails(rng: random.Random, uscc: str) -> None:
     lp, op = _free_pair(rng, uscc)
     with refused("role_not_allowed"):
-        lp.mail(enterprise_ctx(uscc), mailing_details(rng, lp.card_no, op.card_no))
+        ukeys.mail(lp, enterprise_ctx(uscc), mailing_details(rng, lp.card_no, op.card_no))
 
 
 def test_delivery_needs_a_mailing(rng: random.Random, uscc: str) -> None:
     with refused("not_mailed", "mailing"):
-        issued_key(rng, uscc).deliver(window_ctx())
+        ukeys.deliver(issued_key(rng, uscc), window_ctx())
 
 
 # -- PIN -----------------------------------------------------------------------------------------
@@ -239,7 +242,7 @@ def test_delivery_needs_a_mailing(rng: random.Random, uscc: str) -> None:
 
 def test_a_wrong_pin_is_counted(rng: random.Random, uscc: str) -> None:
     key = issued_key(rng, uscc)
-    events = key.record_pin_attempt(enterprise_ctx(uscc), ok=False)
+    events = ukeys.record_pin_attempt(key, enterprise_ctx(uscc), ok=False)
     (event,) = events
     assert isinstance(event, PinAttemptFailed)
     assert event.consecutive_failures == 1
@@ -249,7 +252,7 @@ def test_a_wrong_pin_is_counted(rng: random.Random, uscc: str) -> None:
 def test_fifth_wrong_pin_locks_the_key(rng: random.Random, uscc: str) -> None:
     key = _fail(active_key(rng, uscc), 4)
     assert key.status(T0) is KeyStatus.ACTIVE
-    events = key.record_pin_attempt(enterprise_ctx(uscc), ok=False)
+    events = ukeys.record_pin_attempt(key, enterprise_ctx(uscc), ok=False)
     assert [type(e) for e in events] == [PinAttemptFailed, PinLocked]
     assert [e.originator_version for e in events] == [key.version + 1, key.version + 2]
     locked = then(key, events)
@@ -261,7 +264,7 @@ def test_fifth_wrong_pin_locks_the_key(rng: random.Random, uscc: str) -> None:
 
 def test_correct_pin_resets_the_failure_count(rng: random.Random, uscc: str) -> None:
     key = _fail(issued_key(rng, uscc), 4)
-    events = key.record_pin_attempt(enterprise_ctx(uscc), ok=True)
+    events = ukeys.record_pin_attempt(key, enterprise_ctx(uscc), ok=True)
     assert [type(e) for e in events] == [PinAttemptSucceeded]
     key = then(key, events)
     assert key.consecutive_failures == 0
@@ -271,7 +274,9 @@ def test_correct_pin_resets_the_failure_count(rng: random.Random, uscc: str) -> 
 
 def test_first_correct_pin_makes_the_key_active(rng: random.Random, uscc: str) -> None:
     key = _mailed(rng, uscc)
-    key = then(key, key.record_pin_attempt(enterprise_ctx(uscc, T0 + timedelta(days=3)), ok=True))
+    key = then(
+        key, ukeys.record_pin_attempt(key, enterprise_ctx(uscc, T0 + timedelta(days=3)), ok=True)
+    )
     assert key.status(T0 + timedelta(days=3)) is KeyStatus.ACTIVE
     assert key.first_use_at == T0 + timedelta(days=3)
 
@@ -280,16 +285,16 @@ def test_pin_attempts_on_a_locked_key_are_refused(rng: random.Random, uscc: str)
     key = _locked(rng, uscc)
     for ok in (True, False):
         with refused("key_locked", "status"):
-            key.record_pin_attempt(enterprise_ctx(uscc), ok=ok)
+            ukeys.record_pin_attempt(key, enterprise_ctx(uscc), ok=ok)
     with refused("key_locked"):
-        key.change_pin(enterprise_ctx(uscc))
+        ukeys.change_pin(key, enterprise_ctx(uscc))
 
 
 def test_changing_the_pin_means_it_is_no_longer_the_initial_one(
     rng: random.Random, uscc: str
 ) -> None:
     key = _fail(issued_key(rng, uscc), 2)
-    key = then(key, key.change_pin(enterprise_ctx(uscc)))
+    key = then(key, ukeys.change_pin(key, enterprise_ctx(uscc)))
     assert not key.pin_is_initial
     assert key.consecutive_failures == 0
     assert key.status(T0) is KeyStatus.ACTIVE
@@ -297,7 +302,7 @@ def test_changing_the_pin_means_it_is_no_longer_the_initial_one(
 
 def test_unlocking_restores_the_initial_pin(rng: random.Random, uscc: str) -> None:
     key = _locked(rng, uscc)
-    events = key.unlock(window_ctx())
+    events = ukeys.unlock(key, window_ctx())
     assert [type(e) for e in events] == [PinUnlocked]
     unlocked = then(key, events)
     assert (unlocked.locked, unlocked.consecutive_failures, unlocked.pin_is_initial) == (
@@ -310,7 +315,7 @@ def test_unlocking_restores_the_initial_pin(rng: random.Random, uscc: str) -> No
 
 def test_unlocking_a_key_that_is_not_locked_is_refused(rng: random.Random, uscc: str) -> None:
     with refused("not_locked", "status"):
-        active_key(rng, uscc).unlock(window_ctx())
+        ukeys.unlock(active_key(rng, uscc), window_ctx())
 
 
 # -- renewal -------------------------------------------------------------------------------------
@@ -320,10 +325,10 @@ def test_renewal_after_pre_approval_extends_validity_and_resets_the_pin(
     rng: random.Random, uscc: str
 ) -> None:
     key = active_key(rng, uscc)
-    key = then(key, key.change_pin(enterprise_ctx(uscc)))
+    key = then(key, ukeys.change_pin(key, enterprise_ctx(uscc)))
     later = T0 + timedelta(days=3000)
     key = _fail(_pre_approved(key, later), 2, later)
-    events = key.renew(window_ctx(later), "APP-1", all_documents(), "03000000000abcde")
+    events = ukeys.renew(key, window_ctx(later), "APP-1", all_documents(), "03000000000abcde")
     (event,) = events
     assert isinstance(event, CertificateRenewed)
     assert event.valid_until == add_years(later, 10)
@@ -337,10 +342,10 @@ def test_renewal_after_pre_approval_extends_validity_and_resets_the_pin(
 
 def test_renewal_steps_are_recorded(rng: random.Random, uscc: str) -> None:
     key = active_key(rng, uscc)
-    requested = key.request_renewal(enterprise_ctx(uscc), "APP-1")
+    requested = ukeys.request_renewal(key, enterprise_ctx(uscc), "APP-1")
     assert [type(e) for e in requested] == [CertificateRenewalRequested]
     key = then(key, requested)
-    approved = key.pre_approve_renewal(window_ctx(), "APP-1")
+    approved = ukeys.pre_approve_renewal(key, window_ctx(), "APP-1")
     assert [type(e) for e in approved] == [CertificateRenewalPreApproved]
     assert then(key, approved).renewals == {"APP-1": "pre_approved"}
 
@@ -350,7 +355,7 @@ def test_renewal_without_an_introduction_letter_is_refused_naming_it(
 ) -> None:
     key = _pre_approved(active_key(rng, uscc))
     with refused("renewal_document_missing", "introduction_letter") as info:
-        key.renew(window_ctx(), "APP-1", all_documents(introduction_letter=False))
+        ukeys.renew(key, window_ctx(), "APP-1", all_documents(introduction_letter=False))
     assert "介绍信" in str(info.value)
 
 
@@ -361,7 +366,7 @@ def test_renewal_without_an_introduction_letter_is_refused_naming_it(
 def test_renewal_needs_every_document(rng: random.Random, uscc: str, missing: str) -> None:
     key = _pre_approved(active_key(rng, uscc))
     with refused("renewal_document_missing", missing):
-        key.renew(window_ctx(), "APP-1", all_documents(**{missing: False}))
+        ukeys.renew(key, window_ctx(), "APP-1", all_documents(**{missing: False}))
 
 
 def test_renewal_with_a_malformed_certificate_number_is_refused(
@@ -369,48 +374,48 @@ def test_renewal_with_a_malformed_certificate_number_is_refused(
 ) -> None:
     key = _pre_approved(active_key(rng, uscc))
     with refused("invalid_certificate_number", "certificate_number"):
-        key.renew(window_ctx(), "APP-1", all_documents(), "not-hex-at-all!!")
+        ukeys.renew(key, window_ctx(), "APP-1", all_documents(), "not-hex-at-all!!")
 
 
 def test_renewal_without_pre_approval_is_refused(rng: random.Random, uscc: str) -> None:
     key = active_key(rng, uscc)
-    key = then(key, key.request_renewal(enterprise_ctx(uscc), "APP-1"))
+    key = then(key, ukeys.request_renewal(key, enterprise_ctx(uscc), "APP-1"))
     with refused("renewal_not_pre_approved", "application_id"):
-        key.renew(window_ctx(), "APP-1", all_documents())
+        ukeys.renew(key, window_ctx(), "APP-1", all_documents())
 
 
 def test_an_unknown_renewal_application_is_not_found(rng: random.Random, uscc: str) -> None:
     key = active_key(rng, uscc)
     with pytest.raises(NotFoundError) as info:
-        key.pre_approve_renewal(window_ctx(), "APP-9")
+        ukeys.pre_approve_renewal(key, window_ctx(), "APP-9")
     assert info.value.rule == "unknown_renewal_application"
     with refused("unknown_renewal_application"):
-        key.renew(window_ctx(), "APP-9", all_documents())
+        ukeys.renew(key, window_ctx(), "APP-9", all_documents())
 
 
 def test_a_renewal_is_pre_approved_once(rng: random.Random, uscc: str) -> None:
     key = _pre_approved(active_key(rng, uscc))
     with refused("renewal_not_requested"):
-        key.pre_approve_renewal(window_ctx(), "APP-1")
+        ukeys.pre_approve_renewal(key, window_ctx(), "APP-1")
 
 
 def test_one_renewal_application_at_a_time(rng: random.Random, uscc: str) -> None:
     key = active_key(rng, uscc)
-    key = then(key, key.request_renewal(enterprise_ctx(uscc), "APP-1"))
+    key = then(key, ukeys.request_renewal(key, enterprise_ctx(uscc), "APP-1"))
     with refused("renewal_application_exists"):
-        key.request_renewal(enterprise_ctx(uscc), "APP-1")
+        ukeys.request_renewal(key, enterprise_ctx(uscc), "APP-1")
     with refused("renewal_already_pending"):
-        key.request_renewal(enterprise_ctx(uscc), "APP-2")
+        ukeys.request_renewal(key, enterprise_ctx(uscc), "APP-2")
 
 
 def test_renewal_is_done_by_the_window(rng: random.Random, uscc: str) -> None:
     key = active_key(rng, uscc)
-    key = then(key, key.request_renewal(enterprise_ctx(uscc), "APP-1"))
+    key = then(key, ukeys.request_renewal(key, enterprise_ctx(uscc), "APP-1"))
     with refused("role_not_allowed"):
-        key.pre_approve_renewal(enterprise_ctx(uscc), "APP-1")
-    key = then(key, key.pre_approve_renewal(window_ctx(), "APP-1"))
+        ukeys.pre_approve_renewal(key, enterprise_ctx(uscc), "APP-1")
+    key = then(key, ukeys.pre_approve_renewal(key, window_ctx(), "APP-1"))
     with refused("role_not_allowed"):
-        key.renew(enterprise_ctx(uscc), "APP-1", all_documents())
+        ukeys.renew(key, enterprise_ctx(uscc), "APP-1", all_documents())
 
 
 def test_an_expired_key_is_renewed_at_the_window(rng: random.Random, uscc: str) -> None:
@@ -418,23 +423,23 @@ def test_an_expired_key_is_renewed_at_the_window(rng: random.Random, uscc: str) 
     late = key.valid_until + timedelta(days=30)
     assert key.status(late) is KeyStatus.EXPIRED
     key = _pre_approved(key, late)
-    renewed = then(key, key.renew(window_ctx(late), "APP-1", all_documents()))
+    renewed = then(key, ukeys.renew(key, window_ctx(late), "APP-1", all_documents()))
     assert renewed.status(late) is KeyStatus.ACTIVE
     assert renewed.is_active_legal_person_key_of(uscc, late)
 
 
 def test_a_locked_key_is_renewed_and_unlocked(rng: random.Random, uscc: str) -> None:
     key = _pre_approved(_locked(rng, uscc))
-    renewed = then(key, key.renew(window_ctx(), "APP-1", all_documents()))
+    renewed = then(key, ukeys.renew(key, window_ctx(), "APP-1", all_documents()))
     assert not renewed.locked
     assert renewed.status(T0) is KeyStatus.ACTIVE
 
 
 def test_renewal_is_refused_on_a_lost_key(rng: random.Random, uscc: str) -> None:
     key = active_key(rng, uscc)
-    key = then(key, key.report_lost(enterprise_ctx(uscc), "遗失"))
+    key = then(key, ukeys.report_lost(key, enterprise_ctx(uscc), "遗失"))
     with refused("key_not_usable", "status") as info:
-        key.request_renewal(enterprise_ctx(uscc), "APP-1")
+        ukeys.request_renewal(key, enterprise_ctx(uscc), "APP-1")
     assert "lost" in str(info.value)
 
 
@@ -445,11 +450,11 @@ def test_nothing_works_on_an_expired_key(rng: random.Random, uscc: str) -> None:
     key = active_key(rng, uscc)
     late = window_ctx(key.valid_until + timedelta(seconds=1))
     commands: list[Callable[[], list[DomainEvent]]] = [
-        lambda: key.record_pin_attempt(late, ok=True),
-        lambda: key.change_pin(late),
-        lambda: key.report_lost(late, "遗失"),
-        lambda: key.freeze(late, "冒用"),
-        lambda: key.replace(late, "8009", "故障"),
+        lambda: ukeys.record_pin_attempt(key, late, ok=True),
+        lambda: ukeys.change_pin(key, late),
+        lambda: ukeys.report_lost(key, late, "遗失"),
+        lambda: ukeys.freeze(key, late, "冒用"),
+        lambda: ukeys.replace(key, late, "8009", "故障"),
     ]
     for command in commands:
         with refused("key_not_usable") as info:
@@ -460,25 +465,25 @@ def test_nothing_works_on_an_expired_key(rng: random.Random, uscc: str) -> None:
 
 def test_a_lost_key_is_unusable(rng: random.Random, uscc: str) -> None:
     key = active_key(rng, uscc)
-    key = then(key, key.report_lost(enterprise_ctx(uscc), "出差途中遗失"))
+    key = then(key, ukeys.report_lost(key, enterprise_ctx(uscc), "出差途中遗失"))
     assert key.status(T0) is KeyStatus.LOST
     assert key.last_incident_reason == "出差途中遗失"
     with refused("key_not_usable"):
-        key.record_pin_attempt(enterprise_ctx(uscc), ok=True)
+        ukeys.record_pin_attempt(key, enterprise_ctx(uscc), ok=True)
     with refused("key_not_usable"):
-        key.report_lost(enterprise_ctx(uscc), "again")
+        ukeys.report_lost(key, enterprise_ctx(uscc), "again")
     with refused("key_not_usable"):
-        key.unlock(window_ctx())
+        ukeys.unlock(key, window_ctx())
 
 
 def test_the_window_freezes_a_key(rng: random.Random, uscc: str) -> None:
     key = active_key(rng, uscc)
     with refused("role_not_allowed"):
-        key.freeze(enterprise_ctx(uscc), "冒用")
-    frozen = then(key, key.freeze(window_ctx(), "提供虚假信息"))
+        ukeys.freeze(key, enterprise_ctx(uscc), "冒用")
+    frozen = then(key, ukeys.freeze(key, window_ctx(), "提供虚假信息"))
     assert frozen.status(T0) is KeyStatus.FROZEN
     with refused("key_not_usable"):
-        frozen.mail(window_ctx(), mailing_details(rng, key.card_no, "8009"))
+        ukeys.mail(frozen, window_ctx(), mailing_details(rng, key.card_no, "8009"))
 
 
 @pytest.mark.parametrize("command", ["report_lost", "freeze", "void", "replace"])
@@ -486,44 +491,46 @@ def test_incidents_need_a_reason(rng: random.Random, uscc: str, command: str) ->
     key = active_key(rng, uscc)
     with refused("reason_required", "reason"):
         if command == "void":
-            key.void(window_ctx(), " ", erase_personal_data=False)
+            ukeys.void(key, window_ctx(), " ", erase_personal_data=False)
         elif command == "replace":
-            key.replace(window_ctx(), "8009", "")
+            ukeys.replace(key, window_ctx(), "8009", "")
         else:
-            getattr(key, command)(window_ctx(), "")
+            getattr(ukeys, command)(key, window_ctx(), "")
 
 
 def test_voiding_erases_personal_data_when_asked(rng: random.Random, uscc: str) -> None:
     key = _mailed(rng, uscc)
-    voided = then(key, key.void(enterprise_ctx(uscc), "持卡人撤回同意", erase_personal_data=True))
+    voided = then(
+        key, ukeys.void(key, enterprise_ctx(uscc), "持卡人撤回同意", erase_personal_data=True)
+    )
     assert voided.status(T0) is KeyStatus.VOID
     assert (voided.holder_name, voided.mailing, voided.personal_data_erased) == (None, None, True)
-    kept = then(key, key.void(enterprise_ctx(uscc), "卡号遗失", erase_personal_data=False))
+    kept = then(key, ukeys.void(key, enterprise_ctx(uscc), "卡号遗失", erase_personal_data=False))
     assert kept.holder_name == key.holder_name
     assert not kept.personal_data_erased
 
 
 def test_anything_not_yet_void_can_be_voided_once(rng: random.Random, uscc: str) -> None:
     key = _locked(rng, uscc)
-    key = then(key, key.report_lost(enterprise_ctx(uscc), "遗失"))
+    key = then(key, ukeys.report_lost(key, enterprise_ctx(uscc), "遗失"))
     late = window_ctx(key.valid_until + timedelta(days=1))
-    voided = then(key, key.void(late, "卡号遗失", erase_personal_data=False))
+    voided = then(key, ukeys.void(key, late, "卡号遗失", erase_personal_data=False))
     assert voided.status(late.at) is KeyStatus.VOID
     with refused("key_not_usable") as info:
-        voided.void(window_ctx(), "again", erase_personal_data=True)
+        ukeys.void(voided, window_ctx(), "again", erase_personal_data=True)
     assert "void" in str(info.value)
 
 
 def test_a_lost_key_is_replaced_and_the_chain_kept(rng: random.Random, uscc: str) -> None:
     old = active_key(rng, uscc)
-    old = then(old, old.report_lost(enterprise_ctx(uscc), "遗失"))
-    events = old.replace(enterprise_ctx(uscc), "8000000000000099", "遗失补办")
+    old = then(old, ukeys.report_lost(old, enterprise_ctx(uscc), "遗失"))
+    events = ukeys.replace(old, enterprise_ctx(uscc), "8000000000000099", "遗失补办")
     assert [type(e) for e in events] == [KeyReplaced]
     old = then(old, events)
     assert old.replaced_by == "8000000000000099"
     assert old.status(T0) is KeyStatus.REPLACED
     new: UKey = build(
-        UKey.issue(
+        ukeys.issue(
             enterprise_ctx(uscc),
             "8000000000000099",
             old.kind,
@@ -537,37 +544,37 @@ def test_a_lost_key_is_replaced_and_the_chain_kept(rng: random.Random, uscc: str
     )
     assert new.replaces == old.card_no
     with refused("key_not_usable", "status"):
-        old.replace(enterprise_ctx(uscc), "8000000000000100", "again")
+        ukeys.replace(old, enterprise_ctx(uscc), "8000000000000100", "again")
 
 
 def test_a_frozen_or_faulty_key_can_be_replaced(rng: random.Random, uscc: str) -> None:
     faulty = active_key(rng, uscc)
-    assert faulty.replace(enterprise_ctx(uscc), "8009", "芯片损坏")
-    frozen = then(faulty, faulty.freeze(window_ctx(), "冒用"))
-    assert frozen.replace(window_ctx(), "8009", "冻结后补办")
+    assert ukeys.replace(faulty, enterprise_ctx(uscc), "8009", "芯片损坏")
+    frozen = then(faulty, ukeys.freeze(faulty, window_ctx(), "冒用"))
+    assert ukeys.replace(frozen, window_ctx(), "8009", "冻结后补办")
 
 
 def test_a_void_key_cannot_be_replaced(rng: random.Random, uscc: str) -> None:
     key = active_key(rng, uscc)
-    key = then(key, key.void(window_ctx(), "作废", erase_personal_data=False))
+    key = then(key, ukeys.void(key, window_ctx(), "作废", erase_personal_data=False))
     with refused("key_not_usable"):
-        key.replace(window_ctx(), "8009", "补办")
+        ukeys.replace(key, window_ctx(), "8009", "补办")
 
 
 def test_a_key_cannot_replace_itself(rng: random.Random, uscc: str) -> None:
     key = active_key(rng, uscc)
     with refused("same_card_number", "new_card_no"):
-        key.replace(window_ctx(), key.card_no, "补办")
+        ukeys.replace(key, window_ctx(), key.card_no, "补办")
 
 
 def test_status_precedence(rng: random.Random, uscc: str) -> None:
     key = _locked(rng, uscc)
     assert key.status(key.valid_until + timedelta(days=1)) is KeyStatus.EXPIRED
-    lost = then(key, key.report_lost(enterprise_ctx(uscc), "遗失"))
+    lost = then(key, ukeys.report_lost(key, enterprise_ctx(uscc), "遗失"))
     assert lost.status(T0) is KeyStatus.LOST
-    replaced = then(lost, lost.replace(enterprise_ctx(uscc), "8009", "补办"))
+    replaced = then(lost, ukeys.replace(lost, enterprise_ctx(uscc), "8009", "补办"))
     assert replaced.status(T0) is KeyStatus.REPLACED
-    voided = then(replaced, replaced.void(window_ctx(), "作废", erase_personal_data=False))
+    voided = then(replaced, ukeys.void(replaced, window_ctx(), "作废", erase_personal_data=False))
     assert voided.status(T0) is KeyStatus.VOID
 
 
@@ -584,7 +591,7 @@ def test_only_a_usable_legal_person_key_of_the_enterprise_is_active_for_it(
 
 
 def _all_event_classes() -> list[type[DomainEvent]]:
-    modules = (domain.enterprise.state, domain.card_holder.state, domain.ukey.events)
+    modules = (domain.enterprise.events, domain.card_holder.events, domain.ukey.events)
     return [
         value
         for module in modules
@@ -597,23 +604,23 @@ def _lifecycle(seed: int) -> list[DomainEvent]:
     rng = random.Random(seed)
     uscc = make_uscc(rng)
     lp_card, op_card = "8000000000000001", "0800000000000002"
-    events = UKey.issue(
+    events = ukeys.issue(
         window_ctx(), lp_card, KeyKind.LEGAL_PERSON, Media.IKEY, uscc, key_id("h"), "王伟"
     )
     key: UKey = build(events)
     steps: list[Callable[[UKey], list[DomainEvent]]] = [
-        lambda k: k.mail(window_ctx(), mailing_details(rng, lp_card, op_card)),
-        lambda k: k.deliver(window_ctx()),
-        lambda k: k.record_pin_attempt(enterprise_ctx(uscc), ok=True),
-        lambda k: k.change_pin(enterprise_ctx(uscc)),
-        *[lambda k: k.record_pin_attempt(enterprise_ctx(uscc), ok=False)] * 5,
-        lambda k: k.unlock(window_ctx()),
-        lambda k: k.request_renewal(enterprise_ctx(uscc), "APP-1"),
-        lambda k: k.pre_approve_renewal(window_ctx(), "APP-1"),
-        lambda k: k.renew(window_ctx(), "APP-1", all_documents()),
-        lambda k: k.report_lost(enterprise_ctx(uscc), "遗失"),
-        lambda k: k.replace(enterprise_ctx(uscc), "8000000000000003", "补办"),
-        lambda k: k.void(window_ctx(), "作废", erase_personal_data=True),
+        lambda k: ukeys.mail(k, window_ctx(), mailing_details(rng, lp_card, op_card)),
+        lambda k: ukeys.deliver(k, window_ctx()),
+        lambda k: ukeys.record_pin_attempt(k, enterprise_ctx(uscc), ok=True),
+        lambda k: ukeys.change_pin(k, enterprise_ctx(uscc)),
+        *[lambda k: ukeys.record_pin_attempt(k, enterprise_ctx(uscc), ok=False)] * 5,
+        lambda k: ukeys.unlock(k, window_ctx()),
+        lambda k: ukeys.request_renewal(k, enterprise_ctx(uscc), "APP-1"),
+        lambda k: ukeys.pre_approve_renewal(k, window_ctx(), "APP-1"),
+        lambda k: ukeys.renew(k, window_ctx(), "APP-1", all_documents()),
+        lambda k: ukeys.report_lost(k, enterprise_ctx(uscc), "遗失"),
+        lambda k: ukeys.replace(k, enterprise_ctx(uscc), "8000000000000003", "补办"),
+        lambda k: ukeys.void(k, window_ctx(), "作废", erase_personal_data=True),
     ]
     for step in steps:
         new = step(key)

@@ -15,7 +15,7 @@ from api.http.schemas import examples
 from api.http.schemas.queries import KeyPage
 from domain.base import NotFoundError, Role
 from domain.identifiers import CardNumber, Uscc
-from domain.ukey.state import KeyStatus
+from domain.ukey.status import KeyStatus
 from projections.key_status import queries as key_queries
 from projections.key_status.records import KeyRecord
 

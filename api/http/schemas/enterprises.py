@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from api.http.schemas import examples
 from api.http.schemas.common import Request
-from domain.enterprise.state import EnterpriseChange
+from domain.enterprise.events import EnterpriseChange
 from domain.forms import (
     Address,
     CustomsDeclarer,

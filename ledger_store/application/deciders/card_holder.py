@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from uuid import UUID
 
 from domain.base import CommandContext, NotFoundError
-from domain.card_holder.state import Operator
+from domain.card_holder import decisions as card_holders
 from domain.forms import (
     CustomsDeclarer,
     KeyKind,
@@ -15,7 +15,7 @@ from domain.forms import (
     Permission,
     VerificationOfficer,
 )
-from ledger_store.application.deciders import records
+from ledger_store.application import records
 from ledger_store.application.reader import Reader
 from ledger_store.application.results import Decision
 
@@ -35,7 +35,7 @@ def register_card_holder(
     enterprise = records.enterprise(reader, uscc)
     key = records.authorising_key(reader, authorising_card_no)
     form = records.registration_form(enterprise)
-    events = Operator.register(
+    events = card_holders.register(
         ctx,
         enterprise,
         holder_kind,
@@ -62,4 +62,4 @@ def set_permissions(
     if holder.uscc != uscc:
         raise NotFoundError("not_found", f"operator {holder_id} is not of {uscc}", "id")
     key = records.authorising_key(reader, authorising_card_no)
-    return Decision.of(holder.id, holder.set_permissions(ctx, permissions, key))
+    return Decision.of(holder.id, card_holders.set_permissions(holder, ctx, permissions, key))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from domain.base import CommandContext
-from domain.card_holder.state import holders_from_form
-from domain.enterprise.state import Enterprise, EnterpriseChange
+from domain.card_holder.decisions import holders_from_form
+from domain.enterprise import decisions as enterprises
+from domain.enterprise.events import EnterpriseChange
 from domain.filings import Filing
-from ledger_store.application.deciders import records
+from ledger_store.application import records
 from ledger_store.application.reader import Reader
 from ledger_store.application.results import Decision
 
@@ -21,14 +22,16 @@ def register_enterprise(
     receipt_number: str | None,
 ) -> Decision:
     """Register an enterprise that holds its customs registration receipt."""
-    events = Enterprise.register(ctx, uscc, name, customs_code, receipt_number, reader.region)
+    events = enterprises.register(ctx, uscc, name, customs_code, receipt_number, reader.region)
     return Decision.of(events[0].originator_id, events, creates=f"enterprise {uscc}")
 
 
 def submit_filing(reader: Reader, ctx: CommandContext, uscc: str, filing: Filing) -> Decision:
     """Submit or resubmit one of the four filings."""
     enterprise = records.enterprise(reader, uscc)
-    return Decision.of(enterprise.id, enterprise.submit_filing(ctx, filing, reader.region))
+    return Decision.of(
+        enterprise.id, enterprises.submit_filing(enterprise, ctx, filing, reader.region)
+    )
 
 
 def review(
@@ -43,8 +46,8 @@ def review(
     """Approve (registering the form's two card holders) or reject with a reason."""
     enterprise = records.enterprise(reader, uscc)
     if not approve:
-        return Decision.of(enterprise.id, enterprise.reject(ctx, window, reason or ""))
-    approval = enterprise.approve(ctx, window)
+        return Decision.of(enterprise.id, enterprises.reject(enterprise, ctx, window, reason or ""))
+    approval = enterprises.approve(enterprise, ctx, window)
     form = records.registration_form(enterprise)
     assert form is not None  # approval needs all four filings
     holders = holders_from_form(ctx, enterprise.evolve(approval), form)
@@ -62,4 +65,4 @@ def change_enterprise_info(
     """Change name, address or legal representative with the legal-person key (变更)."""
     enterprise = records.enterprise(reader, uscc)
     key = records.authorising_key(reader, authorising_card_no)
-    return Decision.of(enterprise.id, enterprise.change_info(ctx, change, key))
+    return Decision.of(enterprise.id, enterprises.change_info(enterprise, ctx, change, key))

@@ -6,9 +6,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.base import CommandContext, DomainError
+from domain.enterprise import decisions as enterprises
 from domain.forms import KeyKind, MailingDetails, Media, RenewalDocuments, Supplier, SupplierProduct
-from domain.ukey.state import UKey
-from ledger_store.application.deciders import records
+from domain.ukey import decisions as keys
+from ledger_store.application import records
 from ledger_store.application.reader import Reader
 from ledger_store.application.results import Decision
 
@@ -28,10 +29,12 @@ def issue_free_pair(
 ) -> Decision:
     """Issue the two free keys (法人卡, 操作员卡) to the form's holders, once per enrollment."""
     enterprise = records.enterprise(reader, uscc)
-    recorded = enterprise.record_free_pair_issued(ctx, legal_person_card_no, operator_card_no)
+    recorded = enterprises.record_free_pair_issued(
+        enterprise, ctx, legal_person_card_no, operator_card_no
+    )
     form = records.registration_form(enterprise)
     assert form is not None  # the pair is issued after approval, which needs every filing
-    legal_person = UKey.issue(
+    legal_person = keys.issue(
         ctx,
         legal_person_card_no,
         KeyKind.LEGAL_PERSON,
@@ -41,7 +44,7 @@ def issue_free_pair(
         form.legal_person.name,
         certificate_number=legal_person_certificate_number,
     )
-    operator = UKey.issue(
+    operator = keys.issue(
         ctx,
         operator_card_no,
         KeyKind.OPERATOR,
@@ -75,7 +78,7 @@ def issue_bought_key(
     holder = records.holder_of(reader, uscc, holder_id)
     if not enterprise.is_approved:
         raise DomainError("enterprise_not_approved", f"enterprise {uscc} is not approved", "uscc")
-    events = UKey.issue(
+    events = keys.issue(
         ctx,
         card_no,
         holder.holder_kind,
@@ -102,8 +105,8 @@ def replace_key(
 ) -> Decision:
     """Replace a lost, frozen or faulty key with a bought one (补办); the chain old → new."""
     old = records.key(reader, card_no)
-    replaced = old.replace(ctx, new_card_no, reason)
-    new = UKey.issue(
+    replaced = keys.replace(old, ctx, new_card_no, reason)
+    new = keys.issue(
         ctx,
         new_card_no,
         old.kind,
@@ -126,38 +129,38 @@ def mail_key(
 ) -> Decision:
     """Hand a free key to EMS with the completed handover form (快递交接单)."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, key.mail(ctx, details))
+    return Decision.of(key.id, keys.mail(key, ctx, details))
 
 
 def deliver_key(reader: Reader, ctx: CommandContext, card_no: str) -> Decision:
     """Record that EMS delivered the key."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, key.deliver(ctx))
+    return Decision.of(key.id, keys.deliver(key, ctx))
 
 
 def record_pin_attempt(reader: Reader, ctx: CommandContext, card_no: str, *, ok: bool) -> Decision:
     """Record a PIN attempt; the fifth consecutive failure locks the key (it commutes)."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, key.record_pin_attempt(ctx, ok), commutes=True)
+    return Decision.of(key.id, keys.record_pin_attempt(key, ctx, ok), commutes=True)
 
 
 def change_pin(reader: Reader, ctx: CommandContext, card_no: str) -> Decision:
     """Record that the holder changed the initial PIN."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, key.change_pin(ctx))
+    return Decision.of(key.id, keys.change_pin(key, ctx))
 
 
 def unlock_key(reader: Reader, ctx: CommandContext, card_no: str) -> Decision:
     """Unlock a locked key (解锁); the PIN is the initial one again."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, key.unlock(ctx))
+    return Decision.of(key.id, keys.unlock(key, ctx))
 
 
 def request_renewal(reader: Reader, ctx: CommandContext, card_no: str) -> Decision:
     """Apply online for a certificate renewal (证书更新); the result names the application."""
     key = records.key(reader, card_no)
     application_id = f"{key.card_no}-R{len(key.renewals) + 1}"
-    events = key.request_renewal(ctx, application_id)
+    events = keys.request_renewal(key, ctx, application_id)
     return Decision.of(key.id, events, extra={"application_id": application_id})
 
 
@@ -166,7 +169,7 @@ def pre_approve_renewal(
 ) -> Decision:
     """The window pre-approves a renewal application (预审)."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, key.pre_approve_renewal(ctx, application_id))
+    return Decision.of(key.id, keys.pre_approve_renewal(key, ctx, application_id))
 
 
 def renew_key(
@@ -180,19 +183,19 @@ def renew_key(
 ) -> Decision:
     """Renew in person at the window with the four documents: ten more years."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, key.renew(ctx, application_id, documents, certificate_number))
+    return Decision.of(key.id, keys.renew(key, ctx, application_id, documents, certificate_number))
 
 
 def report_key_lost(reader: Reader, ctx: CommandContext, card_no: str, *, reason: str) -> Decision:
     """Report a key lost (挂失)."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, key.report_lost(ctx, reason))
+    return Decision.of(key.id, keys.report_lost(key, ctx, reason))
 
 
 def freeze_key(reader: Reader, ctx: CommandContext, card_no: str, *, reason: str) -> Decision:
     """Freeze a key for false information or impersonation (冻结)."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, key.freeze(ctx, reason))
+    return Decision.of(key.id, keys.freeze(key, ctx, reason))
 
 
 def void_key(
@@ -205,4 +208,4 @@ def void_key(
 ) -> Decision:
     """Void a key (作废), optionally erasing its holder's personal data from the views."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, key.void(ctx, reason, erase_personal_data))
+    return Decision.of(key.id, keys.void(key, ctx, reason, erase_personal_data))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.aggregate_ids import enterprise_id, key_id, operator_id
+from domain.aggregate_ids import card_holder_id, enterprise_id, key_id
 from domain.base import DomainError
-from domain.card_holder.state import Operator
+from domain.card_holder.state import CardHolder
 from domain.enterprise.state import Enterprise
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import IcCardRegistrationForm, KeyKind
@@ -25,14 +25,14 @@ def key(reader: Reader, card_no: str) -> UKey:
     return reader.load(UKey, key_id(card_no), what=f"key {card_no}")
 
 
-def card_holder(reader: Reader, holder_id: UUID) -> Operator:
+def card_holder(reader: Reader, holder_id: UUID) -> CardHolder:
     """A card holder by id, or NotFoundError."""
-    return reader.load(Operator, holder_id, what=f"operator {holder_id}")
+    return reader.load(CardHolder, holder_id, what=f"operator {holder_id}")
 
 
-def holder_of(reader: Reader, uscc: str, holder_id: UUID) -> Operator:
+def holder_of(reader: Reader, uscc: str, holder_id: UUID) -> CardHolder:
     """A card holder of the enterprise `uscc`; refused (`unknown_holder`) otherwise."""
-    holder = reader.find(Operator, holder_id)
+    holder = reader.find(CardHolder, holder_id)
     if holder is None or holder.uscc != uscc:
         raise DomainError("unknown_holder", f"no card holder {holder_id} of {uscc}", "holder_id")
     return holder
@@ -61,4 +61,4 @@ def registration_form(enterprise: Enterprise) -> IcCardRegistrationForm | None:
 def form_holder_id(uscc: str, form: IcCardRegistrationForm, kind: KeyKind) -> UUID:
     """The id of the card holder the approval registered from the form, for a key of `kind`."""
     holder = form.legal_person if kind is KeyKind.LEGAL_PERSON else form.operator
-    return operator_id(uscc, holder.id_number, kind.value)
+    return card_holder_id(uscc, holder.id_number, kind.value)

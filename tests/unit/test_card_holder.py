@@ -1,4 +1,4 @@
-"""The Operator aggregate: card holders of an enterprise and their business permissions."""
+"""The CardHolder aggregate: card holders of an enterprise and their business permissions."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ import random
 
 import pytest
 
-from domain.aggregate_ids import operator_id
-from domain.card_holder.state import (
-    Operator,
-    OperatorRegistered,
-    PermissionsGranted,
-    PermissionsRevoked,
-    holders_from_form,
-)
+from domain.aggregate_ids import card_holder_id
+from domain.card_holder import decisions as card_holders
+from domain.card_holder.decisions import holders_from_form
+from domain.card_holder.events import OperatorRegistered, PermissionsGranted, PermissionsRevoked
+from domain.card_holder.state import CardHolder
 from domain.enterprise.state import Enterprise
 from domain.forms import (
     CUSTOMS_PERMISSIONS,
@@ -23,6 +20,7 @@ from domain.forms import (
     Permission,
 )
 from domain.identifier_generators import make_uscc
+from domain.ukey import decisions as ukeys
 from tests.factories import (
     active_key,
     approved_enterprise,
@@ -53,13 +51,13 @@ def enterprise(rng: random.Random) -> Enterprise:
     return approved_enterprise(rng)
 
 
-def _operator(rng: random.Random, enterprise: Enterprise, *permissions: Permission) -> Operator:
-    events = Operator.register(
+def _operator(rng: random.Random, enterprise: Enterprise, *permissions: Permission) -> CardHolder:
+    events = card_holders.register(
         window_ctx(), enterprise, KeyKind.OPERATOR, valid_operator_holder(rng)
     )
-    operator: Operator = build(events)
+    operator: CardHolder = build(events)
     if permissions:
-        operator = then(operator, operator.grant(window_ctx(), permissions, None))
+        operator = then(operator, card_holders.grant(operator, window_ctx(), permissions, None))
     return operator
 
 
@@ -74,17 +72,17 @@ def test_approval_registers_both_holders_and_grants_the_permissions_asked(
     assert [type(e) for e in events] == [OperatorRegistered, OperatorRegistered, PermissionsGranted]
     legal_person, operator, granted = events
     uscc = enterprise.uscc
-    assert legal_person.originator_id == operator_id(
+    assert legal_person.originator_id == card_holder_id(
         uscc, form.legal_person.id_number, "legal_person"
     )
-    assert operator.originator_id == operator_id(uscc, form.operator.id_number)
+    assert operator.originator_id == card_holder_id(uscc, form.operator.id_number)
     assert granted.originator_id == operator.originator_id
     assert granted.originator_version == 2
-    holder: Operator = build(events[1:])
+    holder: CardHolder = build(events[1:])
     assert holder.permissions == form.customs_permissions | form.forex_permissions
     assert holder.customs_declarer == form.customs_declarer
     assert holder.holder_kind is KeyKind.OPERATOR
-    lp: Operator = build(events[:1])
+    lp: CardHolder = build(events[:1])
     assert lp.holder_kind is KeyKind.LEGAL_PERSON
     assert lp.warnings == ()
 
@@ -130,7 +128,7 @@ def test_enterprise_registers_an_operator_with_its_legal_person_key(
     key = active_key(rng, enterprise.uscc)
     holder = valid_operator_holder(rng)
     declarer = CustomsDeclarer(certificate_number="BG123")
-    events = Operator.register(
+    events = card_holders.register(
         enterprise_ctx(enterprise.uscc),
         enterprise,
         KeyKind.OPERATOR,
@@ -142,7 +140,7 @@ def test_enterprise_registers_an_operator_with_its_legal_person_key(
     assert isinstance(event, OperatorRegistered)
     assert event.authorising_card_no == key.card_no
     assert event.warnings == ()
-    operator: Operator = build(events)
+    operator: CardHolder = build(events)
     assert (operator.uscc, operator.holder, operator.customs_declarer) == (
         enterprise.uscc,
         holder,
@@ -155,7 +153,7 @@ def test_registering_an_operator_who_is_the_legal_person_is_warned(
     rng: random.Random, enterprise: Enterprise
 ) -> None:
     holder = valid_operator_holder(rng)
-    (event,) = Operator.register(
+    (event,) = card_holders.register(
         window_ctx(),
         enterprise,
         KeyKind.OPERATOR,
@@ -170,7 +168,7 @@ def test_registering_without_a_key_is_for_window_staff_only(
     rng: random.Random, enterprise: Enterprise
 ) -> None:
     with refused("legal_person_key_required", "authorising_key"):
-        Operator.register(
+        card_holders.register(
             enterprise_ctx(enterprise.uscc),
             enterprise,
             KeyKind.OPERATOR,
@@ -189,9 +187,9 @@ def test_registering_with_an_unfit_key_is_refused(
         key = active_key(rng, make_uscc(rng))
     else:
         key = active_key(rng, enterprise.uscc)
-        key = then(key, key.report_lost(ctx, "遗失"))
+        key = then(key, ukeys.report_lost(key, ctx, "遗失"))
     with refused("legal_person_key_required", "authorising_key"):
-        Operator.register(
+        card_holders.register(
             ctx, enterprise, KeyKind.OPERATOR, valid_operator_holder(rng), authorising_key=key
         )
 
@@ -199,21 +197,23 @@ def test_registering_with_an_unfit_key_is_refused(
 def test_registering_before_approval_is_refused(rng: random.Random) -> None:
     enterprise = filed_enterprise(rng)
     with refused("enterprise_not_approved"):
-        Operator.register(window_ctx(), enterprise, KeyKind.OPERATOR, valid_operator_holder(rng))
+        card_holders.register(
+            window_ctx(), enterprise, KeyKind.OPERATOR, valid_operator_holder(rng)
+        )
 
 
 def test_holder_must_fit_the_holder_kind(rng: random.Random, enterprise: Enterprise) -> None:
     with refused("holder_kind_mismatch", "holder"):
-        Operator.register(window_ctx(), enterprise, KeyKind.OPERATOR, valid_legal_person(rng))
+        card_holders.register(window_ctx(), enterprise, KeyKind.OPERATOR, valid_legal_person(rng))
     with refused("holder_kind_mismatch", "holder"):
-        Operator.register(
+        card_holders.register(
             window_ctx(), enterprise, KeyKind.LEGAL_PERSON, valid_operator_holder(rng)
         )
 
 
 def test_declarer_filing_is_for_operators_only(rng: random.Random, enterprise: Enterprise) -> None:
     with refused("not_an_operator"):
-        Operator.register(
+        card_holders.register(
             window_ctx(),
             enterprise,
             KeyKind.LEGAL_PERSON,
@@ -228,7 +228,9 @@ def test_declarer_filing_is_for_operators_only(rng: random.Random, enterprise: E
 def test_legal_person_key_grants_permissions(rng: random.Random, enterprise: Enterprise) -> None:
     operator = _operator(rng, enterprise)
     key = active_key(rng, enterprise.uscc)
-    events = operator.grant(enterprise_ctx(enterprise.uscc), [UPLOAD, FOREX_ENTRY], key)
+    events = card_holders.grant(
+        operator, enterprise_ctx(enterprise.uscc), [UPLOAD, FOREX_ENTRY], key
+    )
     (event,) = events
     assert isinstance(event, PermissionsGranted)
     assert event.authorising_card_no == key.card_no
@@ -238,7 +240,7 @@ def test_legal_person_key_grants_permissions(rng: random.Random, enterprise: Ent
 def test_granting_a_held_permission_is_refused(rng: random.Random, enterprise: Enterprise) -> None:
     operator = _operator(rng, enterprise, UPLOAD)
     with refused("permission_already_granted", "permissions"):
-        operator.grant(window_ctx(), [UPLOAD, VIEW], None)
+        card_holders.grant(operator, window_ctx(), [UPLOAD, VIEW], None)
 
 
 def test_revoking_a_permission_not_held_is_refused(
@@ -246,12 +248,12 @@ def test_revoking_a_permission_not_held_is_refused(
 ) -> None:
     operator = _operator(rng, enterprise, UPLOAD)
     with refused("permission_not_granted", "permissions"):
-        operator.revoke(window_ctx(), [VIEW], None)
+        card_holders.revoke(operator, window_ctx(), [VIEW], None)
 
 
 def test_revoking_takes_the_permission_away(rng: random.Random, enterprise: Enterprise) -> None:
     operator = _operator(rng, enterprise, UPLOAD, VIEW)
-    events = operator.revoke(window_ctx(), [UPLOAD], None)
+    events = card_holders.revoke(operator, window_ctx(), [UPLOAD], None)
     assert [type(e) for e in events] == [PermissionsRevoked]
     assert then(operator, events).permissions == {VIEW}
 
@@ -261,19 +263,21 @@ def test_granting_or_revoking_nothing_is_refused(
 ) -> None:
     operator = _operator(rng, enterprise, UPLOAD)
     with refused("no_permissions", "permissions"):
-        operator.grant(window_ctx(), [], None)
+        card_holders.grant(operator, window_ctx(), [], None)
     with refused("no_permissions", "permissions"):
-        operator.revoke(window_ctx(), [], None)
+        card_holders.revoke(operator, window_ctx(), [], None)
 
 
 def test_permissions_go_to_operators_not_the_legal_person(
     rng: random.Random, enterprise: Enterprise
 ) -> None:
-    legal_person: Operator = build(
-        Operator.register(window_ctx(), enterprise, KeyKind.LEGAL_PERSON, valid_legal_person(rng))
+    legal_person: CardHolder = build(
+        card_holders.register(
+            window_ctx(), enterprise, KeyKind.LEGAL_PERSON, valid_legal_person(rng)
+        )
     )
     with refused("not_an_operator"):
-        legal_person.grant(window_ctx(), [UPLOAD], None)
+        card_holders.grant(legal_person, window_ctx(), [UPLOAD], None)
 
 
 def test_enterprise_changes_permissions_only_with_its_legal_person_key(
@@ -284,11 +288,11 @@ def test_enterprise_changes_permissions_only_with_its_legal_person_key(
     operator_key = active_key(rng, enterprise.uscc, KeyKind.OPERATOR)
     for key in (None, operator_key):
         with refused("legal_person_key_required", "authorising_key"):
-            operator.grant(ctx, [VIEW], key)
+            card_holders.grant(operator, ctx, [VIEW], key)
         with refused("legal_person_key_required", "authorising_key"):
-            operator.revoke(ctx, [UPLOAD], key)
+            card_holders.revoke(operator, ctx, [UPLOAD], key)
         with refused("legal_person_key_required", "authorising_key"):
-            operator.set_permissions(ctx, [UPLOAD], key)
+            card_holders.set_permissions(operator, ctx, [UPLOAD], key)
 
 
 def test_set_permissions_grants_the_added_and_revokes_the_removed(
@@ -297,7 +301,7 @@ def test_set_permissions_grants_the_added_and_revokes_the_removed(
     operator = _operator(rng, enterprise, UPLOAD, VIEW)
     key = active_key(rng, enterprise.uscc)
     desired = {VIEW, FOREX_ENTRY, Permission.EXPRESS_ENTRY}
-    events = operator.set_permissions(enterprise_ctx(enterprise.uscc), desired, key)
+    events = card_holders.set_permissions(operator, enterprise_ctx(enterprise.uscc), desired, key)
     assert [type(e) for e in events] == [PermissionsGranted, PermissionsRevoked]
     granted, revoked = events
     assert isinstance(granted, PermissionsGranted)
@@ -310,7 +314,7 @@ def test_set_permissions_grants_the_added_and_revokes_the_removed(
 
 def test_set_permissions_only_revoking(rng: random.Random, enterprise: Enterprise) -> None:
     operator = _operator(rng, enterprise, UPLOAD, VIEW)
-    events = operator.set_permissions(window_ctx(), [VIEW], None)
+    events = card_holders.set_permissions(operator, window_ctx(), [VIEW], None)
     assert [type(e) for e in events] == [PermissionsRevoked]
     assert events[0].originator_version == operator.version + 1
 
@@ -319,18 +323,18 @@ def test_set_permissions_unchanged_gives_no_events(
     rng: random.Random, enterprise: Enterprise
 ) -> None:
     operator = _operator(rng, enterprise, UPLOAD, VIEW)
-    assert operator.set_permissions(window_ctx(), [VIEW, UPLOAD], None) == []
+    assert card_holders.set_permissions(operator, window_ctx(), [VIEW, UPLOAD], None) == []
 
 
 def test_granted_permissions_serialise_sorted(rng: random.Random, enterprise: Enterprise) -> None:
     operator = _operator(rng, enterprise)
-    (event,) = operator.grant(window_ctx(), CUSTOMS_PERMISSIONS, None)
+    (event,) = card_holders.grant(operator, window_ctx(), CUSTOMS_PERMISSIONS, None)
     stored = event.model_dump(mode="json")["permissions"]
     assert stored == sorted(stored)
     assert type(event).model_validate_json(event.model_dump_json()) == event
 
 
-def test_operator_events_round_trip_through_json(enterprise: Enterprise) -> None:
+def test_card_holder_events_round_trip_through_json(enterprise: Enterprise) -> None:
     events = holders_from_form(window_ctx(), enterprise, ic_card_form_of(enterprise))
     copies = [type(e).model_validate_json(e.model_dump_json()) for e in events]
     assert copies == events

@@ -1,0 +1,209 @@
+"""Card-holder commands: each takes the card holder as it is (and the context and inputs) and
+returns the new events, or refuses with a DomainError: registration (also of the IC-card form's
+two holders at approval) and business permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from domain.aggregate_ids import card_holder_id
+from domain.base import (
+    CommandContext,
+    DomainError,
+    DomainEvent,
+    Role,
+    event_fields,
+    next_event_fields,
+    project,
+)
+from domain.card_holder.events import (
+    Holder,
+    OperatorRegistered,
+    PermissionsGranted,
+    PermissionsRevoked,
+)
+from domain.card_holder.state import CardHolder
+from domain.enterprise.state import Enterprise
+from domain.forms import (
+    CustomsDeclarer,
+    IcCardRegistrationForm,
+    KeyKind,
+    LegalPersonHolder,
+    OperatorHolder,
+    Permission,
+    VerificationOfficer,
+)
+from domain.ukey.state import UKey
+
+
+def _authorise(
+    ctx: CommandContext, uscc: str, authorising_key: UKey | None, action: str
+) -> str | None:
+    """The authorising card number; window staff act without a key, anyone else needs one."""
+    if authorising_key is None:
+        if ctx.actor.role is Role.WINDOW:
+            return None
+    elif authorising_key.is_active_legal_person_key_of(uscc, ctx.at):
+        return authorising_key.card_no
+    raise DomainError(
+        "legal_person_key_required",
+        f"{action} needs an active legal-person key of enterprise {uscc} (or the window)",
+        field="authorising_key",
+    )
+
+
+def _warnings(holder: Holder, other_holders_id_numbers: Iterable[str]) -> tuple[str, ...]:
+    """The warning when the holder also holds another card of the enterprise (not a refusal)."""
+    if holder.id_number not in set(other_holders_id_numbers):
+        return ()
+    return (
+        f"{holder.name} also holds another card of this enterprise: the legal person, operator "
+        "and customs declarer should not be the same person (法人、操作员、报关员不应为同一人)",
+    )
+
+
+def register(
+    ctx: CommandContext,
+    enterprise: Enterprise,
+    holder_kind: KeyKind,
+    holder: LegalPersonHolder | OperatorHolder,
+    customs_declarer: CustomsDeclarer | None = None,
+    verification_officer: VerificationOfficer | None = None,
+    authorising_key: UKey | None = None,
+    other_holders_id_numbers: Iterable[str] = (),
+) -> list[DomainEvent]:
+    """Register a card holder of an approved enterprise (by the window or its LP key)."""
+    if not enterprise.is_approved:
+        raise DomainError(
+            "enterprise_not_approved",
+            f"enterprise {enterprise.uscc} is {enterprise.review_state.value}",
+            field="uscc",
+        )
+    card_no = _authorise(ctx, enterprise.uscc, authorising_key, "registering a card holder")
+    expected = LegalPersonHolder if holder_kind is KeyKind.LEGAL_PERSON else OperatorHolder
+    if not isinstance(holder, expected):
+        raise DomainError(
+            "holder_kind_mismatch",
+            f"a {holder_kind.value} holder is a {expected.__name__}",
+            "holder",
+        )
+    if holder_kind is KeyKind.LEGAL_PERSON and (customs_declarer or verification_officer):
+        raise DomainError(
+            "not_an_operator",
+            "declarer and verification-officer filings are for operators",
+            "holder",
+        )
+    event = OperatorRegistered(
+        originator_id=card_holder_id(enterprise.uscc, holder.id_number, holder_kind.value),
+        originator_version=1,
+        **event_fields(ctx),
+        uscc=enterprise.uscc,
+        holder_kind=holder_kind,
+        holder=holder,
+        customs_declarer=customs_declarer,
+        verification_officer=verification_officer,
+        warnings=_warnings(holder, other_holders_id_numbers),
+        authorising_card_no=card_no,
+    )
+    return [event]
+
+
+def _check_change(card_holder: CardHolder, permissions: frozenset[Permission]) -> None:
+    """Refuse a change of permissions of the legal person, or one that names none."""
+    if card_holder.holder_kind is not KeyKind.OPERATOR:
+        raise DomainError(
+            "not_an_operator",
+            "permissions are granted to operators, not the legal person",
+            "holder",
+        )
+    if not permissions:
+        raise DomainError("no_permissions", "name at least one permission", field="permissions")
+
+
+def grant(
+    card_holder: CardHolder,
+    ctx: CommandContext,
+    permissions: Iterable[Permission],
+    authorising_key: UKey | None,
+) -> list[DomainEvent]:
+    """Grant permissions not yet held; authorised by the legal-person key (or the window)."""
+    wanted = frozenset(permissions)
+    card_no = _authorise(ctx, card_holder.uscc, authorising_key, "granting permissions")
+    _check_change(card_holder, wanted)
+    if held := wanted & card_holder.permissions:
+        raise DomainError(
+            "permission_already_granted",
+            f"already held: {', '.join(sorted(held))}",
+            "permissions",
+        )
+    return [
+        PermissionsGranted(
+            **next_event_fields(card_holder, ctx), permissions=wanted, authorising_card_no=card_no
+        )
+    ]
+
+
+def revoke(
+    card_holder: CardHolder,
+    ctx: CommandContext,
+    permissions: Iterable[Permission],
+    authorising_key: UKey | None,
+) -> list[DomainEvent]:
+    """Revoke held permissions; authorised by the legal-person key (or the window)."""
+    unwanted = frozenset(permissions)
+    card_no = _authorise(ctx, card_holder.uscc, authorising_key, "revoking permissions")
+    _check_change(card_holder, unwanted)
+    if missing := unwanted - card_holder.permissions:
+        raise DomainError(
+            "permission_not_granted", f"not held: {', '.join(sorted(missing))}", "permissions"
+        )
+    return [
+        PermissionsRevoked(
+            **next_event_fields(card_holder, ctx), permissions=unwanted, authorising_card_no=card_no
+        )
+    ]
+
+
+def set_permissions(
+    card_holder: CardHolder,
+    ctx: CommandContext,
+    desired: Iterable[Permission],
+    authorising_key: UKey | None,
+) -> list[DomainEvent]:
+    """Grant the added and revoke the removed permissions; no events when unchanged."""
+    target = frozenset(desired)
+    _authorise(ctx, card_holder.uscc, authorising_key, "setting permissions")
+    events: list[DomainEvent] = []
+    if added := target - card_holder.permissions:
+        events += grant(card_holder, ctx, added, authorising_key)
+    if removed := card_holder.permissions - target:
+        events += revoke(card_holder.evolve(events), ctx, removed, authorising_key)
+    return events
+
+
+def holders_from_form(
+    ctx: CommandContext, enterprise: Enterprise, form: IcCardRegistrationForm
+) -> list[DomainEvent]:
+    """The window registers the form's two holders and grants the permissions asked."""
+    legal_person = register(
+        ctx,
+        enterprise,
+        KeyKind.LEGAL_PERSON,
+        form.legal_person,
+        other_holders_id_numbers=[form.operator.id_number],
+    )
+    operator_events = register(
+        ctx,
+        enterprise,
+        KeyKind.OPERATOR,
+        form.operator,
+        customs_declarer=form.customs_declarer,
+        verification_officer=form.verification_officer,
+        other_holders_id_numbers=[form.legal_person.id_number],
+    )
+    asked = form.customs_permissions | form.forex_permissions
+    if asked:
+        operator = project(None, operator_events)
+        assert isinstance(operator, CardHolder)
+        operator_events += grant(operator, ctx, asked, authorising_key=None)
+    return legal_person + operator_events
