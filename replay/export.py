@@ -8,7 +8,8 @@ from typing import Any, BinaryIO
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger_store.eventstore.database import LedgerDatabase, LedgerEntry
+from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.proofs.chain import LedgerEntry
 from ledger_store.proofs.checkpoint import Checkpoint
 from ledger_store.proofs.export_format import encode_entry
 from ledger_store.transparency.checkpointer import (

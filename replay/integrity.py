@@ -17,9 +17,9 @@ from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from ledger_store.eventstore.database import LedgerDatabase, LedgerEntry
+from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.proofs import merkle
-from ledger_store.proofs.chain import GENESIS
+from ledger_store.proofs.chain import GENESIS, LedgerEntry
 from ledger_store.proofs.chain_walk import verify_chain
 from ledger_store.proofs.checkpoint import Checkpoint, SignatureError, keyring, verify_checkpoint
 from ledger_store.transparency.checkpointer import public_keyring

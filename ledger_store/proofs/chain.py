@@ -8,8 +8,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
-from ledger_store.eventstore.database import LedgerEntry
-
 GENESIS = bytes(32)
 """The chain hash before the first entry."""
 
@@ -34,6 +32,19 @@ def entry_hash(index: int, originator_id: UUID, version: int, topic: str, state:
 def chain_hash(previous: bytes, entry: bytes) -> bytes:
     """SHA-256 linking an entry hash to the chain hash before it."""
     return hashlib.sha256(_CHAIN_DOMAIN + previous + entry).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One committed ledger entry: the stored event with its place and hashes."""
+
+    ledger_index: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+    entry_hash: bytes
+    chain_hash: bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,7 @@ import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ledger_store.eventstore.database import LedgerEntry
-from ledger_store.proofs.chain import GENESIS, chain_hash, entry_hash
+from ledger_store.proofs.chain import GENESIS, LedgerEntry, chain_hash, entry_hash
 
 
 @dataclass(frozen=True, slots=True)

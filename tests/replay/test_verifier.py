@@ -14,8 +14,7 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger_store.eventstore.database import LedgerEntry
-from ledger_store.proofs.chain import UnchainedEvent, extend_chain
+from ledger_store.proofs.chain import LedgerEntry, UnchainedEvent, extend_chain
 from ledger_store.proofs.checkpoint import Checkpoint, public_key_pem, sign_checkpoint
 from ledger_store.proofs.export_format import encode_entry
 from ledger_store.proofs.merkle import (
