@@ -19,8 +19,7 @@ from pydantic import ValidationError
 
 from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.proofs import merkle
-from ledger_store.proofs.chain import GENESIS, LedgerEntry
-from ledger_store.proofs.chain_walk import verify_chain
+from ledger_store.proofs.chain import GENESIS, LedgerEntry, verify_chain
 from ledger_store.proofs.checkpoint import Checkpoint, SignatureError, keyring, verify_checkpoint
 from ledger_store.transparency.checkpointer import public_keyring
 from ledger_store.transparency.tree_store import (
@@ -273,19 +272,13 @@ def verify_ledger(
     ring = {**public_keyring(database), **keyring(trusted_keys)}
     report = LedgerReport()
     walk = _Walk(database, report, stored.size, ring, old_checkpoint)
-    current: list[LedgerEntry] = []
 
-    def entries() -> Iterator[LedgerEntry]:
-        for entry in database.iter_entries():
-            current[:] = [entry]
-            yield entry
-
-    def validated(index: int) -> None:
-        walk.add(current[0])
+    def checked(entry: LedgerEntry) -> None:
+        walk.add(entry)
         if progress is not None:
-            progress(index)
+            progress(entry.ledger_index)
 
-    chain = verify_chain(entries(), validated)
+    chain = verify_chain(database.iter_entries(), on_entry=checked)
     walk.flush()
     report.size, report.chain_head, report.root = chain.size, chain.head, walk.acc.root()
     beyond = [cp.size for cp in walk.remaining()]

@@ -20,7 +20,7 @@ from ledger_store.application.deciders.ukey import Ledger
 from ledger_store.application.idempotency import IdempotencyClaim, IdempotencyMismatchError
 from ledger_store.application.ledger import VersionMismatchError
 from ledger_store.eventstore.settings import Settings
-from ledger_store.proofs.chain_walk import verify_chain
+from ledger_store.proofs.chain import verify_chain
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 WINDOW = Actor(principal_id="window-clerk-01", role=Role.WINDOW)

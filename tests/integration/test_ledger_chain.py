@@ -9,8 +9,13 @@ import pytest
 from domain.base import Actor, ConflictError, Role
 from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.settings import Settings
-from ledger_store.proofs.chain import GENESIS, UnchainedEvent, chain_hash, extend_chain
-from ledger_store.proofs.chain_walk import verify_chain
+from ledger_store.proofs.chain import (
+    GENESIS,
+    UnchainedEvent,
+    chain_hash,
+    extend_chain,
+    verify_chain,
+)
 from tests.toy_model import Counter, CounterBumped, CounterStarted, counter_id, ctx, start
 
 

@@ -17,7 +17,7 @@ from domain.ukey.events import PinAttemptFailed
 from ledger_store.application.deciders.ukey import Ledger
 from ledger_store.application.idempotency import IdempotencyClaim, IdempotencyMismatchError
 from ledger_store.application.ledger import CommandResult
-from ledger_store.proofs.chain_walk import verify_chain
+from ledger_store.proofs.chain import verify_chain
 from tests.integration.test_commands import ctx, enrolled, owner
 
 
