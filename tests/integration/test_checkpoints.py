@@ -263,6 +263,30 @@ def test_a_checkpoint_refuses_to_sign_an_altered_new_entry(
     assert tree_size(ledger.database) == 4
 
 
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ("DELETE FROM {t} WHERE ledger_index = 6", r"ledger index 6 is missing \(found 7\)"),
+        ("UPDATE {t} SET chain_hash = ? WHERE ledger_index = 7", "ledger index 7: chain does not"),
+        (
+            "UPDATE {t} SET originator_version = -1 WHERE ledger_index = 6",
+            "ledger index 6: the stored row is malformed",
+        ),
+    ],
+)
+def test_a_checkpoint_names_the_first_new_entry_the_chain_walk_refuses(
+    ledger: LedgerCore, key: Ed25519PrivateKey, change: str, refusal: str
+) -> None:
+    grow(ledger, 4)
+    create_checkpoint(ledger.database, key, WHEN)
+    grow(ledger, 9)
+    params = (bytes(32),) if "?" in change else ()
+    execute(ledger, change.format(t=ledger.database.events_table), params)
+    with pytest.raises(CheckpointError, match=refusal):
+        create_checkpoint(ledger.database, key, WHEN)
+    assert tree_size(ledger.database) == 4
+
+
 def test_the_checkpointer_signs_every_n_events_and_on_stop(
     ledger: LedgerCore, key: Ed25519PrivateKey
 ) -> None:
