@@ -18,7 +18,14 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from ledger_store.proofs.chain import GENESIS, chain_hash
+from ledger_store.proofs.chain import (
+    ChainFault,
+    ChainReport,
+    LedgerEntry,
+    MalformedEntryError,
+    recompute_entry_hash,
+    verify_chain,
+)
 from ledger_store.proofs.checkpoint import (
     Checkpoint,
     SignatureError,
@@ -26,12 +33,8 @@ from ledger_store.proofs.checkpoint import (
     load_public_key_pem,
     verify_checkpoint,
 )
-from ledger_store.proofs.export_format import (
-    InvalidError,
-    RootAccumulator,
-    decode_entry,
-    parse_hash,
-)
+from ledger_store.proofs.export_format import InvalidError, decode_entry, parse_hash
+from ledger_store.proofs.merkle import MerkleAccumulator
 from ledger_store.proofs.merkle_verify import (
     ProofError,
     leaf_hash,
@@ -130,7 +133,8 @@ def check_inclusion(
         if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index <= cp.size:
             raise InvalidError(f"ledger index {index} is not within the checkpoint's 1..{cp.size}")
         if isinstance(entry, Mapping):
-            found, hashed, _ = decode_entry(entry)
+            decoded = decode_entry(entry)
+            hashed, found = _content_hash(decoded), decoded.ledger_index
             if found != index:
                 raise InvalidError(
                     f"the entry is ledger index {found}, the proof is for {index}", index
@@ -193,34 +197,77 @@ def _lines(source: Iterable[bytes | str]) -> Iterator[tuple[int, Any]]:
             raise InvalidError(f"line {number} is not JSON: {error}") from None
 
 
-def check_export(lines: Iterable[bytes | str], keys: Keys | None = None) -> Verdict:
-    """Recompute an export's entry hashes, chain and Merkle root; check its checkpoint."""
-    tree, head, expected, notes = RootAccumulator(), GENESIS, 1, []
+def _content_hash(entry: LedgerEntry) -> bytes:
+    """The hash of one exported entry's content, which must be the hash the line claims."""
     try:
-        final: Mapping[str, Any] | None = None
-        for number, line in _lines(lines):
-            if final is not None:
+        hashed = recompute_entry_hash(entry)
+    except MalformedEntryError as error:
+        raise InvalidError(
+            f"entry field missing or malformed: {error}", entry.ledger_index
+        ) from None
+    if hashed != entry.entry_hash:
+        raise InvalidError(
+            "entry hash does not match the entry's content: the entry was altered",
+            entry.ledger_index,
+        )
+    return hashed
+
+
+class _Export:
+    """The lines of an export: entries, then the checkpoint line, which must be last."""
+
+    def __init__(self, lines: Iterable[bytes | str]) -> None:
+        self.lines = lines
+        self.number = 0
+        self.final: Mapping[str, Any] | None = None
+
+    def entries(self) -> Iterator[LedgerEntry]:
+        """The entry lines decoded, in file order; the checkpoint line is kept aside."""
+        for number, line in _lines(self.lines):
+            self.number = number
+            if self.final is not None:
                 raise InvalidError(f"line {number} follows the checkpoint line, which must be last")
             if not isinstance(line, dict):
                 raise InvalidError(f"line {number} is not a JSON object")
             if "checkpoint" in line:
-                final = line
+                self.final = line
                 continue
-            index, hashed, stored_chain = decode_entry(line)
-            if index != expected:
-                raise InvalidError(
-                    f"line {number}: expected ledger index {expected}, found {index}: "
-                    "lines were removed, inserted or reordered",
-                    expected,
+            yield decode_entry(line)
+
+    def broken(self, chain: ChainReport) -> InvalidError:
+        """The chain walk's fault, in the words of an export (the bad entry is the last line)."""
+        bad = chain.first_bad_index
+        match chain.fault:
+            case ChainFault.GAP:
+                problem = (
+                    f"line {self.number}: expected ledger index {bad}, found "
+                    f"{chain.found_index}: lines were removed, inserted or reordered"
                 )
-            head = chain_hash(head, hashed)
-            if stored_chain != head:
-                raise InvalidError("chain hash does not link to the previous entry", index)
-            tree.append(leaf_hash(hashed))
-            expected += 1
+            case ChainFault.MALFORMED:
+                problem = f"entry field missing or malformed: {chain.detail}"
+            case ChainFault.ALTERED:
+                problem = "entry hash does not match the entry's content: the entry was altered"
+            case _:
+                problem = "chain hash does not link to the previous entry"
+        return InvalidError(problem, bad)
+
+
+def check_export(lines: Iterable[bytes | str], keys: Keys | None = None) -> Verdict:
+    """Walk an export's chain (entry hashes, links), recompute its Merkle root; check its
+    checkpoint."""
+    tree, notes, export = MerkleAccumulator(), [], _Export(lines)
+
+    def add_leaf(entry: LedgerEntry) -> None:
+        tree.append([leaf_hash(entry.entry_hash)])
+
+    try:
+        chain = verify_chain(export.entries(), on_entry=add_leaf)
+        if not chain.intact:
+            raise export.broken(chain)
+        head, final = chain.head, export.final
         if final is None:
             raise InvalidError(
-                "the export ends without its checkpoint line: it was truncated", expected
+                "the export ends without its checkpoint line: it was truncated", chain.size + 1
             )
         if keys is None:
             ring = _trusted(str(final.get("public_key_pem", "")))

@@ -56,6 +56,25 @@ class LedgerEntry:
     chain_hash: bytes
 
 
+class MalformedEntryError(ValueError):
+    """An entry whose fields cannot be hashed (a negative version, a topic that is not text)."""
+
+
+def recompute_entry_hash(entry: LedgerEntry) -> bytes:
+    """The entry hash of an entry's content, whatever hash it claims; MalformedEntryError if the
+    fields cannot be hashed."""
+    try:
+        return entry_hash(
+            entry.ledger_index,
+            entry.originator_id,
+            entry.originator_version,
+            entry.topic,
+            entry.state,
+        )
+    except (struct.error, OverflowError, ValueError, TypeError, AttributeError) as error:
+        raise MalformedEntryError(str(error)) from error
+
+
 @dataclass(frozen=True, slots=True)
 class UnchainedEvent:
     """The part of a stored event the chain covers."""
@@ -163,14 +182,8 @@ def verify_chain(
         if entry.ledger_index != expected:
             return ChainReport(size, previous, ChainFault.GAP, found_index=entry.ledger_index)
         try:
-            recomputed = entry_hash(
-                entry.ledger_index,
-                entry.originator_id,
-                entry.originator_version,
-                entry.topic,
-                entry.state,
-            )
-        except (struct.error, OverflowError, ValueError, TypeError, AttributeError) as error:
+            recomputed = recompute_entry_hash(entry)
+        except MalformedEntryError as error:
             return ChainReport(size, previous, ChainFault.MALFORMED, detail=str(error))
         if recomputed != entry.entry_hash:
             return ChainReport(size, previous, ChainFault.ALTERED)

@@ -61,15 +61,7 @@ def checkpoint(size: int, key: Ed25519PrivateKey = KEY) -> Checkpoint:
 
 
 def line(row: LedgerEntry) -> dict[str, Any]:
-    return encode_entry(
-        row.ledger_index,
-        row.originator_id,
-        row.originator_version,
-        row.topic,
-        row.state,
-        row.entry_hash,
-        row.chain_hash,
-    )
+    return encode_entry(row)
 
 
 def export(size: int = 13, key: Ed25519PrivateKey = KEY) -> list[bytes]:
@@ -255,6 +247,32 @@ def test_a_readable_state_that_lies_about_the_bytes_is_rejected() -> None:
     data["state"]["card_no"] = "forged"
     lines[2] = orjson.dumps(data)
     rejected(check_export(lines, PUB), "readable 'state' differs")
+
+
+def test_a_relinked_export_line_is_rejected_at_its_index() -> None:
+    lines = export()
+    data = orjson.loads(lines[4])
+    data["chain_hash"] = "ab" * 32
+    lines[4] = orjson.dumps(data)
+    verdict = check_export(lines, PUB)
+    rejected(verdict, "chain hash does not link to the previous entry")
+    assert verdict.ledger_index == 5
+    assert verdict.size == 4
+
+
+def test_an_entry_that_cannot_be_hashed_is_rejected_not_crashed_on() -> None:
+    lines = export()
+    data = orjson.loads(lines[2])
+    data["originator_version"] = -1
+    lines[2] = orjson.dumps(data)
+    verdict = check_export(lines, PUB)
+    rejected(verdict, "entry field missing or malformed")
+    assert verdict.ledger_index == 3
+    bundle = {"index": 3, "size": 13, "path": [h.hex() for h in proof_for(3, 13)]}
+    inclusion = check_bundle(
+        {**bundle, "entry": data, "checkpoint": checkpoint(13).model_dump(mode="json")}, [PUB]
+    )
+    rejected(inclusion, "entry field missing or malformed")
 
 
 def test_a_consistently_rehashed_export_fails_the_signed_root() -> None:
