@@ -50,7 +50,7 @@ def export_ledger(
     for entry in database.iter_entries(0, checkpoint.size):
         out.write(orjson.dumps(encode_entry(entry)) + b"\n")
     pem = key_pems(database, checkpoint).get(checkpoint.key_id)
-    final = {"checkpoint": checkpoint.model_dump(mode="json"), "public_key_pem": pem}
+    final = {"checkpoint": checkpoint.to_json(), "public_key_pem": pem}
     out.write(orjson.dumps(final) + b"\n")
     out.flush()
     return checkpoint

@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import ValidationError
 
 from ledger_store.proofs.chain import (
     ChainFault,
@@ -28,6 +27,7 @@ from ledger_store.proofs.chain import (
 )
 from ledger_store.proofs.checkpoint import (
     Checkpoint,
+    CheckpointFormatError,
     SignatureError,
     key_id,
     load_public_key_pem,
@@ -93,11 +93,10 @@ def _checkpoint(
     if not isinstance(value, Checkpoint | Mapping):
         raise InvalidError(f"{what} is missing")
     try:
-        cp = value if isinstance(value, Checkpoint) else Checkpoint.model_validate(dict(value))
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "value"
-        raise InvalidError(f"{what} is malformed: {where}: {first['msg']}") from None
+        cp = value if isinstance(value, Checkpoint) else Checkpoint.from_json(value)
+    except CheckpointFormatError as error:
+        where = error.field or "value"
+        raise InvalidError(f"{what} is malformed: {where}: {error.reason}") from None
     if cp.key_id not in ring:
         raise InvalidError(
             f"{what} is signed by key {cp.key_id}, which is not a trusted public key"

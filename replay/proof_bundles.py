@@ -31,7 +31,7 @@ def _checkpoint(database: LedgerDatabase, size: int | None) -> tuple[int, Checkp
 
 
 def _dump(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
-    return None if checkpoint is None else checkpoint.model_dump(mode="json")
+    return None if checkpoint is None else checkpoint.to_json()
 
 
 def inclusion_bundle(

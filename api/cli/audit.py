@@ -116,7 +116,7 @@ def _load_checkpoint(path: Path) -> Checkpoint:
         data = orjson.loads(raw.splitlines()[-1])
     if not isinstance(data, dict):
         raise ValueError(f"{path} does not hold a checkpoint object")
-    return Checkpoint.model_validate(data.get("checkpoint", data))
+    return Checkpoint.from_json(data.get("checkpoint", data))
 
 
 def _print_json(value: Any) -> None:
@@ -164,7 +164,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
     ledger = LedgerCore()
     try:
         if args.list:
-            _print_json([cp.model_dump(mode="json") for cp in iter_checkpoints(ledger.database)])
+            _print_json([cp.to_json() for cp in iter_checkpoints(ledger.database)])
             return 0
         key = load_or_create_signing_key(ledger.settings.key_path())
         checkpoint = create_checkpoint(ledger.database, key)
@@ -172,7 +172,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
         return _fail(f"cannot checkpoint: {error}", 1)
     finally:
         ledger.close()
-    _print_json(checkpoint.model_dump(mode="json"))
+    _print_json(checkpoint.to_json())
     return 0
 
 
