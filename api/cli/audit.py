@@ -16,7 +16,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ledger_store.application.ledger import LedgerCore
 from ledger_store.proofs.checkpoint import (
     Checkpoint,
-    load_or_create_signing_key,
     load_public_key_pem,
 )
 from ledger_store.transparency.checkpointer import (
@@ -24,6 +23,7 @@ from ledger_store.transparency.checkpointer import (
     create_checkpoint,
     iter_checkpoints,
 )
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import MerkleStoreError, ProofRequestError
 from replay.export import export_ledger
 from replay.integrity import verify_ledger

@@ -19,12 +19,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -199,48 +197,6 @@ def load_public_key_pem(pem: str | bytes) -> Ed25519PublicKey:
     key = serialization.load_pem_public_key(pem.encode("ascii") if isinstance(pem, str) else pem)
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("public key is not Ed25519")
-    return key
-
-
-def _load_private_key(path: Path) -> Ed25519PrivateKey:
-    """Load an unencrypted PKCS8 PEM Ed25519 private key."""
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} does not hold an Ed25519 private key")
-    return key
-
-
-def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
-    """Load the PEM PKCS8 key at ``path``, or create it (mode 0600) without ever overwriting."""
-    path = Path(path)
-    if path.exists():
-        return _load_private_key(path)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, pem)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)  # atomic and refuses to replace an existing file
-    except FileExistsError:
-        return _load_private_key(path)  # lost a race: use the winner's key
-    finally:
-        tmp.unlink()
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
     return key
 
 

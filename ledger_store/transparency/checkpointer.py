@@ -27,10 +27,10 @@ from ledger_store.proofs import merkle
 from ledger_store.proofs.chain import ChainFault, ChainReport, LedgerEntry, verify_chain
 from ledger_store.proofs.checkpoint import (
     Checkpoint,
-    load_or_create_signing_key,
     public_key_pem,
     sign_checkpoint,
 )
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
     KEYS,

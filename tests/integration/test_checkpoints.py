@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.settings import Settings
 from ledger_store.proofs.chain import GENESIS, UnchainedEvent, extend_chain, verify_chain
-from ledger_store.proofs.checkpoint import load_or_create_signing_key
 from ledger_store.proofs.merkle import leaf_hash, root_from_leaves
 from ledger_store.transparency.checkpointer import (
     Checkpointer,
@@ -25,6 +24,7 @@ from ledger_store.transparency.checkpointer import (
     list_checkpoints,
     public_keys,
 )
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
     KEYS,

@@ -18,8 +18,8 @@ from domain.forms import MailingDetails
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
 from ledger_store.application.deciders.ukey import Ledger
 from ledger_store.eventstore.database import LedgerDatabase
-from ledger_store.proofs.checkpoint import load_or_create_signing_key
 from ledger_store.transparency.checkpointer import create_checkpoint
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from projections.engine.rebuild import rebuild
 from projections.engine.runner import Runner
 from projections.engine.schema import TableNames

@@ -22,8 +22,8 @@ from ledger_store.application.deciders.ukey import Ledger
 from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.eventstore.settings import Settings
 from ledger_store.proofs.chain import GENESIS, chain_hash, entry_hash
-from ledger_store.proofs.checkpoint import load_or_create_signing_key
 from ledger_store.transparency.checkpointer import create_checkpoint
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import CHECKPOINTS, KEYS, NODES, STATE, ensure_tables
 from replay.integrity import verify_ledger
 from tests.reliability.support import count

@@ -24,13 +24,13 @@ from ledger_store.proofs.checkpoint import (
     SignatureError,
     key_id,
     keyring,
-    load_or_create_signing_key,
     load_public_key_pem,
     public_key_pem,
     sign_checkpoint,
     verify_checkpoint,
 )
 from ledger_store.proofs.merkle import EMPTY_ROOT
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 
 ROOT = hashlib.sha256(b"root").digest()
 HEAD = hashlib.sha256(b"head").digest()
