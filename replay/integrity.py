@@ -20,6 +20,7 @@ from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.proofs import merkle
 from ledger_store.proofs.chain import GENESIS, LedgerEntry, verify_chain
 from ledger_store.proofs.checkpoint import Checkpoint, SignatureError, keyring, verify_checkpoint
+from ledger_store.proofs.merkle_verify import EMPTY_ROOT, ProofError, leaf_hash, verify_consistency
 from ledger_store.transparency.checkpointer import public_keyring
 from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
@@ -51,7 +52,7 @@ class LedgerReport:
 
     size: int = 0
     chain_head: bytes = GENESIS
-    root: bytes = merkle.EMPTY_ROOT
+    root: bytes = EMPTY_ROOT
     checkpoints_checked: int = 0
     nodes_checked: int = 0
     extends: Checkpoint | None = None
@@ -129,15 +130,13 @@ class _Walk:
         self.latest: Checkpoint | None = None
         self.last_good = 0
         self.old = old
-        self.old_root: bytes | None = (
-            merkle.EMPTY_ROOT if old is not None and old.size == 0 else None
-        )
+        self.old_root: bytes | None = EMPTY_ROOT if old is not None and old.size == 0 else None
         self.node_finding = False
         self._at(GENESIS)
 
     def add(self, entry: LedgerEntry) -> None:
         """Take one entry the chain walk has just validated."""
-        for node in self.acc.append([merkle.leaf_hash(entry.entry_hash)]):
+        for node in self.acc.append([leaf_hash(entry.entry_hash)]):
             if (node[1] + 1) << node[0] <= self.stored_size:
                 self.pending.append(node)
         if self.acc.size % FLUSH_LEAVES == 0:
@@ -245,8 +244,8 @@ def _check_old(
     try:
         proof = consistency_proof(database, old.size, latest.size)
         old_root, new_root = bytes.fromhex(old.root_hash), bytes.fromhex(latest.root_hash)
-        merkle.verify_consistency(old.size, latest.size, old_root, new_root, proof.path)
-    except (merkle.ProofError, MerkleStoreError, ValueError) as error:
+        verify_consistency(old.size, latest.size, old_root, new_root, proof.path)
+    except (ProofError, MerkleStoreError, ValueError) as error:
         problem = (
             f"the ledger cannot prove its checkpoint at size {latest.size} extends "
             f"yours at size {old.size}: {error}"

@@ -30,6 +30,7 @@ from ledger_store.proofs.checkpoint import (
     public_key_pem,
     sign_checkpoint,
 )
+from ledger_store.proofs.merkle_verify import leaf_hash
 from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
@@ -137,7 +138,7 @@ def _extend(
         report = verify_chain(page, after=acc.size, head=head)
         if not report.intact:
             raise CheckpointError(_refusal(report))
-        insert_nodes(cursor, database, acc.append(merkle.leaf_hash(e.entry_hash) for e in page))
+        insert_nodes(cursor, database, acc.append(leaf_hash(e.entry_hash) for e in page))
         head = report.head
     return head
 

@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger_store.application.ledger import LedgerCore
 from ledger_store.eventstore.settings import Settings
 from ledger_store.proofs.chain import GENESIS, UnchainedEvent, extend_chain, verify_chain
-from ledger_store.proofs.merkle import leaf_hash, root_from_leaves
+from ledger_store.proofs.merkle import root_from_leaves
+from ledger_store.proofs.merkle_verify import leaf_hash
 from ledger_store.transparency.checkpointer import (
     Checkpointer,
     CheckpointError,

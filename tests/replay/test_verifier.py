@@ -23,8 +23,8 @@ from ledger_store.proofs.merkle import (
     MerkleAccumulator,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
 )
+from ledger_store.proofs.merkle_verify import leaf_hash
 from replay.offline import Verdict, check_bundle, check_consistency, check_export, check_inclusion
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

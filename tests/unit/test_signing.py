@@ -29,7 +29,7 @@ from ledger_store.proofs.checkpoint import (
     sign_checkpoint,
     verify_checkpoint,
 )
-from ledger_store.proofs.merkle import EMPTY_ROOT
+from ledger_store.proofs.merkle_verify import EMPTY_ROOT
 from ledger_store.transparency.signing_key import load_or_create_signing_key
 
 ROOT = hashlib.sha256(b"root").digest()
