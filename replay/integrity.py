@@ -1,6 +1,9 @@
-"""Full ledger verification: the chain, the stored Merkle tree, every checkpoint, an old checkpoint.
+"""Audit the stored ledger: the chain, the stored Merkle tree, every checkpoint, an old checkpoint.
 
-One streamed pass over the entries (flat memory) checks every entry hash and chain link,
+This is what ``eport-ledger verify`` runs against the database; the checks themselves are the
+pure ones of :mod:`ledger_store.proofs` (the one chain walk, the one Merkle accumulator,
+checkpoint signatures and consistency proofs). One streamed pass over the entries (flat memory)
+walks the chain (every entry hash and chain link),
 recomputes the RFC 9162 tree and compares every perfect node with ``merkle_nodes``, and checks
 each stored checkpoint's signature, root and chain head at its size. Afterwards: the ledger is
 not shorter than its checkpoints (tail truncation); and, given a checkpoint an auditor kept,
@@ -48,7 +51,7 @@ class Finding:
 
 @dataclass
 class LedgerReport:
-    """What a verification found: sizes, hashes, how much was checked, and every finding."""
+    """What an audit found: sizes, hashes, how much was checked, and every finding."""
 
     size: int = 0
     chain_head: bytes = GENESIS
@@ -156,7 +159,7 @@ class _Walk:
         self.next_cp = next(self.checkpoints, None)
 
     def remaining(self) -> list[Checkpoint]:
-        """The stored checkpoints beyond the verified entries (read to the end)."""
+        """The stored checkpoints beyond the checked entries (read to the end)."""
         left = []
         while self.next_cp is not None:
             left.append(self.next_cp)
@@ -256,14 +259,14 @@ def _check_old(
         report.extends = old
 
 
-def verify_ledger(
+def audit_ledger(
     database: LedgerDatabase,
     *,
     old_checkpoint: Checkpoint | None = None,
     trusted_keys: Iterable[Ed25519PublicKey] = (),
     progress: Callable[[int], None] | None = None,
 ) -> LedgerReport:
-    """Verify everything stored (see module docstring); never raises on tampering."""
+    """Audit everything stored (see module docstring); never raises on tampering."""
     ensure_tables(database)
     with database.transaction() as cursor:
         stored = read_state(cursor, database)

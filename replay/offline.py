@@ -1,10 +1,14 @@
-"""An independent verifier: no database, only hashes, Ed25519 and the RFC 9162 algorithms.
+"""The offline checker: files an auditor holds, checked with no database.
 
 It checks (1) one entry's inclusion proof against a signed checkpoint, (2) a consistency proof
 between two signed checkpoints, (3) a whole exported ledger (JSON Lines) against its checkpoint,
-and answers a :class:`Verdict` that is valid or says exactly what is wrong. Ledger indexes are
-1-based; the Merkle leaf of ledger index ``i`` is leaf ``i - 1``, hashed SHA-256(0x00 || entry).
-Imports only hashlib-level pure modules of this project, orjson and cryptography.
+and (4) a proof bundle as ``eport-ledger proof`` or the HTTP API give it, and answers a
+:class:`Verdict` that is valid or says exactly what is wrong. Ledger indexes are 1-based; the
+Merkle leaf of ledger index ``i`` is leaf ``i - 1``, hashed SHA-256(0x00 || entry). The checks
+are those of :mod:`ledger_store.proofs` (the one chain walk, the one Merkle accumulator, the RFC
+9162 proof checks, checkpoint signatures); this module only reads the files and words the
+verdict. It imports nothing else of the project, only the standard library, orjson and
+cryptography (a test holds it to that).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from ledger_store.transparency.checkpointer import (
 from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import MerkleStoreError, ProofRequestError
 from replay.export import export_ledger
-from replay.integrity import verify_ledger
+from replay.integrity import audit_ledger
 from replay.offline import Verdict, check_bundle, check_export_file
 from replay.proof_bundles import consistency_bundle, inclusion_bundle
 
@@ -138,7 +138,7 @@ def run_verify(args: argparse.Namespace) -> int:
     ledger = LedgerCore()
     try:
         with _progress(ledger.position()) as progress:
-            report = verify_ledger(
+            report = audit_ledger(
                 ledger.database, old_checkpoint=old, trusted_keys=trusted, progress=progress
             )
     finally:

@@ -24,7 +24,7 @@ from projections.engine.rebuild import rebuild
 from projections.engine.runner import Runner
 from projections.engine.schema import TableNames
 from projections.registry import TRACKED
-from replay.integrity import verify_ledger
+from replay.integrity import audit_ledger
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 WINDOW = Actor(principal_id="window-clerk-01", role=Role.WINDOW)
@@ -256,7 +256,7 @@ def view_differences(database: LedgerDatabase, prefix: str = COMPARE_PREFIX) -> 
 def verify_everything(database: LedgerDatabase, key_path: Any) -> list[str]:
     """Checkpoint the head, then the full verify (chain, Merkle tree, checkpoints): findings."""
     create_checkpoint(database, load_or_create_signing_key(key_path))
-    report = verify_ledger(database)
+    report = audit_ledger(database)
     return [str(finding) for finding in report.findings]
 
 

@@ -1,4 +1,4 @@
-"""The offline verifier accepts honest proofs and exports and names what is wrong with forgeries."""
+"""The offline checker accepts honest proofs and exports and names what is wrong with forgeries."""
 
 from __future__ import annotations
 
