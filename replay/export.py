@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger_store.eventstore.database import LedgerDatabase, LedgerEntry
+from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.proofs.checkpoint import Checkpoint
 from ledger_store.proofs.export_format import encode_entry
 from ledger_store.transparency.checkpointer import (
@@ -17,19 +17,6 @@ from ledger_store.transparency.checkpointer import (
     latest_checkpoint,
     public_keys,
 )
-
-
-def entry_line(entry: LedgerEntry) -> dict[str, Any]:
-    """The export form of one ledger entry (also used in proof bundles)."""
-    return encode_entry(
-        entry.ledger_index,
-        entry.originator_id,
-        entry.originator_version,
-        entry.topic,
-        entry.state,
-        entry.entry_hash,
-        entry.chain_hash,
-    )
 
 
 def key_pems(database: LedgerDatabase, *checkpoints: Checkpoint) -> dict[str, str]:
@@ -61,9 +48,9 @@ def export_ledger(
     """Stream entries 1..checkpoint.size to ``out``, then the checkpoint line; flat memory."""
     checkpoint = checkpoint_for_export(database, signing_key, now)
     for entry in database.iter_entries(0, checkpoint.size):
-        out.write(orjson.dumps(entry_line(entry)) + b"\n")
+        out.write(orjson.dumps(encode_entry(entry)) + b"\n")
     pem = key_pems(database, checkpoint).get(checkpoint.key_id)
-    final = {"checkpoint": checkpoint.model_dump(mode="json"), "public_key_pem": pem}
+    final = {"checkpoint": checkpoint.to_json(), "public_key_pem": pem}
     out.write(orjson.dumps(final) + b"\n")
     out.flush()
     return checkpoint

@@ -170,5 +170,5 @@ def stream_history(
         aggregate_id=aggregate,
         as_of=as_of,
         events=tuple(events),
-        checkpoint=None if covering is None else covering.model_dump(mode="json"),
+        checkpoint=None if covering is None else covering.to_json(),
     )

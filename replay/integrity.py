@@ -1,6 +1,9 @@
-"""Full ledger verification: the chain, the stored Merkle tree, every checkpoint, an old checkpoint.
+"""Audit the stored ledger: the chain, the stored Merkle tree, every checkpoint, an old checkpoint.
 
-One streamed pass over the entries (flat memory) checks every entry hash and chain link,
+This is what ``eport-ledger verify`` runs against the database; the checks themselves are the
+pure ones of :mod:`ledger_store.proofs` (the one chain walk, the one Merkle accumulator,
+checkpoint signatures and consistency proofs). One streamed pass over the entries (flat memory)
+walks the chain (every entry hash and chain link),
 recomputes the RFC 9162 tree and compares every perfect node with ``merkle_nodes``, and checks
 each stored checkpoint's signature, root and chain head at its size. Afterwards: the ledger is
 not shorter than its checkpoints (tail truncation); and, given a checkpoint an auditor kept,
@@ -15,13 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import ValidationError
 
-from ledger_store.eventstore.database import LedgerDatabase, LedgerEntry
+from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.proofs import merkle
-from ledger_store.proofs.chain import GENESIS
-from ledger_store.proofs.chain_walk import verify_chain
+from ledger_store.proofs.chain import GENESIS, LedgerEntry, verify_chain
 from ledger_store.proofs.checkpoint import Checkpoint, SignatureError, keyring, verify_checkpoint
+from ledger_store.proofs.merkle_verify import EMPTY_ROOT, ProofError, leaf_hash, verify_consistency
 from ledger_store.transparency.checkpointer import public_keyring
 from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
@@ -49,11 +51,11 @@ class Finding:
 
 @dataclass
 class LedgerReport:
-    """What a verification found: sizes, hashes, how much was checked, and every finding."""
+    """What an audit found: sizes, hashes, how much was checked, and every finding."""
 
     size: int = 0
     chain_head: bytes = GENESIS
-    root: bytes = merkle.EMPTY_ROOT
+    root: bytes = EMPTY_ROOT
     checkpoints_checked: int = 0
     nodes_checked: int = 0
     extends: Checkpoint | None = None
@@ -103,7 +105,7 @@ def _stored_checkpoints(database: LedgerDatabase, report: LedgerReport) -> Itera
                     key_id=kid,
                     signature=signature,
                 )
-            except (ValidationError, ValueError, TypeError) as error:
+            except (ValueError, TypeError) as error:
                 problem = f"the stored checkpoint row at size {size} is malformed: {error}"
                 report.findings.append(Finding(None, problem.splitlines()[0]))
         if len(rows) < 500:
@@ -131,15 +133,13 @@ class _Walk:
         self.latest: Checkpoint | None = None
         self.last_good = 0
         self.old = old
-        self.old_root: bytes | None = (
-            merkle.EMPTY_ROOT if old is not None and old.size == 0 else None
-        )
+        self.old_root: bytes | None = EMPTY_ROOT if old is not None and old.size == 0 else None
         self.node_finding = False
         self._at(GENESIS)
 
     def add(self, entry: LedgerEntry) -> None:
         """Take one entry the chain walk has just validated."""
-        for node in self.acc.append([merkle.leaf_hash(entry.entry_hash)]):
+        for node in self.acc.append([leaf_hash(entry.entry_hash)]):
             if (node[1] + 1) << node[0] <= self.stored_size:
                 self.pending.append(node)
         if self.acc.size % FLUSH_LEAVES == 0:
@@ -159,7 +159,7 @@ class _Walk:
         self.next_cp = next(self.checkpoints, None)
 
     def remaining(self) -> list[Checkpoint]:
-        """The stored checkpoints beyond the verified entries (read to the end)."""
+        """The stored checkpoints beyond the checked entries (read to the end)."""
         left = []
         while self.next_cp is not None:
             left.append(self.next_cp)
@@ -247,8 +247,8 @@ def _check_old(
     try:
         proof = consistency_proof(database, old.size, latest.size)
         old_root, new_root = bytes.fromhex(old.root_hash), bytes.fromhex(latest.root_hash)
-        merkle.verify_consistency(old.size, latest.size, old_root, new_root, proof.path)
-    except (merkle.ProofError, MerkleStoreError, ValueError) as error:
+        verify_consistency(old.size, latest.size, old_root, new_root, proof.path)
+    except (ProofError, MerkleStoreError, ValueError) as error:
         problem = (
             f"the ledger cannot prove its checkpoint at size {latest.size} extends "
             f"yours at size {old.size}: {error}"
@@ -259,33 +259,27 @@ def _check_old(
         report.extends = old
 
 
-def verify_ledger(
+def audit_ledger(
     database: LedgerDatabase,
     *,
     old_checkpoint: Checkpoint | None = None,
     trusted_keys: Iterable[Ed25519PublicKey] = (),
     progress: Callable[[int], None] | None = None,
 ) -> LedgerReport:
-    """Verify everything stored (see module docstring); never raises on tampering."""
+    """Audit everything stored (see module docstring); never raises on tampering."""
     ensure_tables(database)
     with database.transaction() as cursor:
         stored = read_state(cursor, database)
     ring = {**public_keyring(database), **keyring(trusted_keys)}
     report = LedgerReport()
     walk = _Walk(database, report, stored.size, ring, old_checkpoint)
-    current: list[LedgerEntry] = []
 
-    def entries() -> Iterator[LedgerEntry]:
-        for entry in database.iter_entries():
-            current[:] = [entry]
-            yield entry
-
-    def validated(index: int) -> None:
-        walk.add(current[0])
+    def checked(entry: LedgerEntry) -> None:
+        walk.add(entry)
         if progress is not None:
-            progress(index)
+            progress(entry.ledger_index)
 
-    chain = verify_chain(entries(), validated)
+    chain = verify_chain(database.iter_entries(), on_entry=checked)
     walk.flush()
     report.size, report.chain_head, report.root = chain.size, chain.head, walk.acc.root()
     beyond = [cp.size for cp in walk.remaining()]

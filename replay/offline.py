@@ -1,10 +1,14 @@
-"""An independent verifier: no database, only hashes, Ed25519 and the RFC 9162 algorithms.
+"""The offline checker: files an auditor holds, checked with no database.
 
 It checks (1) one entry's inclusion proof against a signed checkpoint, (2) a consistency proof
 between two signed checkpoints, (3) a whole exported ledger (JSON Lines) against its checkpoint,
-and answers a :class:`Verdict` that is valid or says exactly what is wrong. Ledger indexes are
-1-based; the Merkle leaf of ledger index ``i`` is leaf ``i - 1``, hashed SHA-256(0x00 || entry).
-Imports only hashlib-level pure modules of this project, orjson and cryptography.
+and (4) a proof bundle as ``eport-ledger proof`` or the HTTP API give it, and answers a
+:class:`Verdict` that is valid or says exactly what is wrong. Ledger indexes are 1-based; the
+Merkle leaf of ledger index ``i`` is leaf ``i - 1``, hashed SHA-256(0x00 || entry). The checks
+are those of :mod:`ledger_store.proofs` (the one chain walk, the one Merkle accumulator, the RFC
+9162 proof checks, checkpoint signatures); this module only reads the files and words the
+verdict. It imports nothing else of the project, only the standard library, orjson and
+cryptography (a test holds it to that).
 """
 
 from __future__ import annotations
@@ -16,22 +20,25 @@ from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import ValidationError
 
-from ledger_store.proofs.chain import GENESIS, chain_hash
+from ledger_store.proofs.chain import (
+    ChainFault,
+    ChainReport,
+    LedgerEntry,
+    MalformedEntryError,
+    recompute_entry_hash,
+    verify_chain,
+)
 from ledger_store.proofs.checkpoint import (
     Checkpoint,
+    CheckpointFormatError,
     SignatureError,
     key_id,
     load_public_key_pem,
     verify_checkpoint,
 )
-from ledger_store.proofs.export_format import (
-    InvalidError,
-    RootAccumulator,
-    decode_entry,
-    parse_hash,
-)
+from ledger_store.proofs.export_format import InvalidError, decode_entry, parse_hash
+from ledger_store.proofs.merkle import MerkleAccumulator
 from ledger_store.proofs.merkle_verify import (
     ProofError,
     leaf_hash,
@@ -90,11 +97,10 @@ def _checkpoint(
     if not isinstance(value, Checkpoint | Mapping):
         raise InvalidError(f"{what} is missing")
     try:
-        cp = value if isinstance(value, Checkpoint) else Checkpoint.model_validate(dict(value))
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "value"
-        raise InvalidError(f"{what} is malformed: {where}: {first['msg']}") from None
+        cp = value if isinstance(value, Checkpoint) else Checkpoint.from_json(value)
+    except CheckpointFormatError as error:
+        where = error.field or "value"
+        raise InvalidError(f"{what} is malformed: {where}: {error.reason}") from None
     if cp.key_id not in ring:
         raise InvalidError(
             f"{what} is signed by key {cp.key_id}, which is not a trusted public key"
@@ -130,7 +136,8 @@ def check_inclusion(
         if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index <= cp.size:
             raise InvalidError(f"ledger index {index} is not within the checkpoint's 1..{cp.size}")
         if isinstance(entry, Mapping):
-            found, hashed, _ = decode_entry(entry)
+            decoded = decode_entry(entry)
+            hashed, found = _content_hash(decoded), decoded.ledger_index
             if found != index:
                 raise InvalidError(
                     f"the entry is ledger index {found}, the proof is for {index}", index
@@ -193,34 +200,77 @@ def _lines(source: Iterable[bytes | str]) -> Iterator[tuple[int, Any]]:
             raise InvalidError(f"line {number} is not JSON: {error}") from None
 
 
-def check_export(lines: Iterable[bytes | str], keys: Keys | None = None) -> Verdict:
-    """Recompute an export's entry hashes, chain and Merkle root; check its checkpoint."""
-    tree, head, expected, notes = RootAccumulator(), GENESIS, 1, []
+def _content_hash(entry: LedgerEntry) -> bytes:
+    """The hash of one exported entry's content, which must be the hash the line claims."""
     try:
-        final: Mapping[str, Any] | None = None
-        for number, line in _lines(lines):
-            if final is not None:
+        hashed = recompute_entry_hash(entry)
+    except MalformedEntryError as error:
+        raise InvalidError(
+            f"entry field missing or malformed: {error}", entry.ledger_index
+        ) from None
+    if hashed != entry.entry_hash:
+        raise InvalidError(
+            "entry hash does not match the entry's content: the entry was altered",
+            entry.ledger_index,
+        )
+    return hashed
+
+
+class _Export:
+    """The lines of an export: entries, then the checkpoint line, which must be last."""
+
+    def __init__(self, lines: Iterable[bytes | str]) -> None:
+        self.lines = lines
+        self.number = 0
+        self.final: Mapping[str, Any] | None = None
+
+    def entries(self) -> Iterator[LedgerEntry]:
+        """The entry lines decoded, in file order; the checkpoint line is kept aside."""
+        for number, line in _lines(self.lines):
+            self.number = number
+            if self.final is not None:
                 raise InvalidError(f"line {number} follows the checkpoint line, which must be last")
             if not isinstance(line, dict):
                 raise InvalidError(f"line {number} is not a JSON object")
             if "checkpoint" in line:
-                final = line
+                self.final = line
                 continue
-            index, hashed, stored_chain = decode_entry(line)
-            if index != expected:
-                raise InvalidError(
-                    f"line {number}: expected ledger index {expected}, found {index}: "
-                    "lines were removed, inserted or reordered",
-                    expected,
+            yield decode_entry(line)
+
+    def broken(self, chain: ChainReport) -> InvalidError:
+        """The chain walk's fault, in the words of an export (the bad entry is the last line)."""
+        bad = chain.first_bad_index
+        match chain.fault:
+            case ChainFault.GAP:
+                problem = (
+                    f"line {self.number}: expected ledger index {bad}, found "
+                    f"{chain.found_index}: lines were removed, inserted or reordered"
                 )
-            head = chain_hash(head, hashed)
-            if stored_chain != head:
-                raise InvalidError("chain hash does not link to the previous entry", index)
-            tree.append(leaf_hash(hashed))
-            expected += 1
+            case ChainFault.MALFORMED:
+                problem = f"entry field missing or malformed: {chain.detail}"
+            case ChainFault.ALTERED:
+                problem = "entry hash does not match the entry's content: the entry was altered"
+            case _:
+                problem = "chain hash does not link to the previous entry"
+        return InvalidError(problem, bad)
+
+
+def check_export(lines: Iterable[bytes | str], keys: Keys | None = None) -> Verdict:
+    """Walk an export's chain (entry hashes, links), recompute its Merkle root; check its
+    checkpoint."""
+    tree, notes, export = MerkleAccumulator(), [], _Export(lines)
+
+    def add_leaf(entry: LedgerEntry) -> None:
+        tree.append([leaf_hash(entry.entry_hash)])
+
+    try:
+        chain = verify_chain(export.entries(), on_entry=add_leaf)
+        if not chain.intact:
+            raise export.broken(chain)
+        head, final = chain.head, export.final
         if final is None:
             raise InvalidError(
-                "the export ends without its checkpoint line: it was truncated", expected
+                "the export ends without its checkpoint line: it was truncated", chain.size + 1
             )
         if keys is None:
             ring = _trusted(str(final.get("public_key_pem", "")))

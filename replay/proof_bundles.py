@@ -10,13 +10,14 @@ from typing import Any
 
 from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.proofs.checkpoint import Checkpoint
+from ledger_store.proofs.export_format import encode_entry
 from ledger_store.transparency.checkpointer import checkpoint_at, latest_checkpoint
 from ledger_store.transparency.tree_store import (
     ProofRequestError,
     consistency_proof,
     inclusion_proof,
 )
-from replay.export import entry_line, key_pems
+from replay.export import key_pems
 
 
 def _checkpoint(database: LedgerDatabase, size: int | None) -> tuple[int, Checkpoint | None]:
@@ -30,7 +31,7 @@ def _checkpoint(database: LedgerDatabase, size: int | None) -> tuple[int, Checkp
 
 
 def _dump(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
-    return None if checkpoint is None else checkpoint.model_dump(mode="json")
+    return None if checkpoint is None else checkpoint.to_json()
 
 
 def inclusion_bundle(
@@ -49,7 +50,7 @@ def inclusion_bundle(
     signed = [checkpoint] if checkpoint else []
     return {
         **proof.to_json(),
-        "entry": entry_line(entries[0]),
+        "entry": encode_entry(entries[0]),
         "checkpoint": _dump(checkpoint),
         "public_keys": key_pems(database, *signed),
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,88 @@ def test_aggregate_modules_point_one_way(aggregate: str) -> None:
     package = f"domain.{aggregate}"
     assert not graph[f"{package}.events"] & {f"{package}.state", f"{package}.decisions"}
     assert f"{package}.decisions" not in graph[f"{package}.state"]
+
+
+def imported_modules(path: Path, package: str) -> Iterator[tuple[int, str]]:
+    """Every module an import in a module of ``package`` names, with its line: imports in
+    functions and TYPE_CHECKING blocks too; ``from a import b`` names ``a.b`` if a is a package."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, *([base] if base else [])])
+            if (ROOT / base.replace(".", "/")).is_dir():  # a package: name each module taken
+                for alias in node.names:
+                    yield node.lineno, f"{base}.{alias.name}"
+            else:
+                yield node.lineno, base
+
+
+def offending_imports(
+    paths: list[Path], allowed: tuple[str, ...], *, stdlib: bool, package: str | None = None
+) -> list[str]:
+    """Imports of modules outside ``allowed`` (and the standard library, if ``stdlib``)."""
+    offenders = []
+    for path in paths:
+        inside = package or ".".join(path.relative_to(ROOT).parts[:-1])
+        for line, module in imported_modules(path, inside):
+            top = module.split(".")[0]
+            if stdlib and top in sys.stdlib_module_names:
+                continue
+            if not any(module == a or module.startswith(a + ".") for a in allowed):
+                offenders.append(f"{path.name}:{line}: {module}")
+    return offenders
+
+
+PURE = ("ledger_store.proofs", "cryptography", "orjson")
+"""What ledger_store/proofs (and the offline checker) may import besides the standard library."""
+
+
+def test_the_proofs_package_imports_only_the_standard_library_cryptography_and_orjson() -> None:
+    """No domain, event store, transparency tables, pydantic, eventsourcing or psycopg: proofs
+    are checked with nothing but hashes, signatures and JSON."""
+    modules = sorted((ROOT / "ledger_store" / "proofs").rglob("*.py"))
+    assert len(modules) >= 6
+    assert not offending_imports(modules, PURE, stdlib=True)
+
+
+def test_the_offline_checker_needs_only_the_proofs_package() -> None:
+    """`verify-export` and `verify-proof` run without a database or the ledger's application."""
+    assert not offending_imports([ROOT / "replay" / "offline.py"], PURE, stdlib=True)
+
+
+def test_the_merkle_verifier_can_be_copied_out_alone() -> None:
+    """merkle_verify.py promises auditors a file that needs only hashlib and typing."""
+    path = ROOT / "ledger_store" / "proofs" / "merkle_verify.py"
+    assert not offending_imports([path], ("__future__", "hashlib", "typing"), stdlib=False)
+
+
+def test_the_import_check_sees_every_kind_of_import(tmp_path: Path) -> None:
+    """The checks above would catch a banned import wherever and however it is written."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from __future__ import annotations\n"
+        "import typing\n"
+        "import pydantic.fields\n"
+        "from ledger_store import eventstore\n"
+        "from ledger_store.proofs import chain\n"
+        "from . import merkle\n"
+        "from ..transparency import tree_store\n"
+        "if typing.TYPE_CHECKING:\n"
+        "    from domain.base import Actor\n"
+        "def late() -> None:\n"
+        "    import psycopg\n",
+        encoding="utf-8",
+    )
+    offenders = offending_imports([probe], PURE, stdlib=True, package="ledger_store.proofs")
+    assert [o.split(": ")[1] for o in offenders] == [
+        "pydantic.fields",
+        "ledger_store.eventstore",
+        "ledger_store.transparency.tree_store",
+        "domain.base",
+        "psycopg",
+    ]

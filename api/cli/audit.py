@@ -16,7 +16,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ledger_store.eventstore.store import EventStore
 from ledger_store.proofs.checkpoint import (
     Checkpoint,
-    load_or_create_signing_key,
     load_public_key_pem,
 )
 from ledger_store.transparency.checkpointer import (
@@ -24,9 +23,10 @@ from ledger_store.transparency.checkpointer import (
     create_checkpoint,
     iter_checkpoints,
 )
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import MerkleStoreError, ProofRequestError
 from replay.export import export_ledger
-from replay.integrity import verify_ledger
+from replay.integrity import audit_ledger
 from replay.offline import Verdict, check_bundle, check_export_file
 from replay.proof_bundles import consistency_bundle, inclusion_bundle
 
@@ -116,7 +116,7 @@ def _load_checkpoint(path: Path) -> Checkpoint:
         data = orjson.loads(raw.splitlines()[-1])
     if not isinstance(data, dict):
         raise ValueError(f"{path} does not hold a checkpoint object")
-    return Checkpoint.model_validate(data.get("checkpoint", data))
+    return Checkpoint.from_json(data.get("checkpoint", data))
 
 
 def _print_json(value: Any) -> None:
@@ -138,7 +138,7 @@ def run_verify(args: argparse.Namespace) -> int:
     ledger = EventStore()
     try:
         with _progress(ledger.position()) as progress:
-            report = verify_ledger(
+            report = audit_ledger(
                 ledger.database, old_checkpoint=old, trusted_keys=trusted, progress=progress
             )
     finally:
@@ -164,7 +164,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
     ledger = EventStore()
     try:
         if args.list:
-            _print_json([cp.model_dump(mode="json") for cp in iter_checkpoints(ledger.database)])
+            _print_json([cp.to_json() for cp in iter_checkpoints(ledger.database)])
             return 0
         key = load_or_create_signing_key(ledger.settings.key_path())
         checkpoint = create_checkpoint(ledger.database, key)
@@ -172,7 +172,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
         return _fail(f"cannot checkpoint: {error}", 1)
     finally:
         ledger.close()
-    _print_json(checkpoint.model_dump(mode="json"))
+    _print_json(checkpoint.to_json())
     return 0
 
 

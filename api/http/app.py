@@ -19,8 +19,8 @@ from api.http.routes import audit, enterprises, health, key_lookup, keys, tokens
 from api.http.settings import ApiSettings
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
-from ledger_store.proofs.checkpoint import load_or_create_signing_key
 from ledger_store.transparency.checkpointer import Checkpointer
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from projections.engine.inprocess import InProcessProjector
 from projections.engine.positions import read_positions
 from projections.engine.runner import Runner

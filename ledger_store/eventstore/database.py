@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
 
+from ledger_store.proofs.chain import LedgerEntry
+
 if TYPE_CHECKING:
     from ledger_store.eventstore.async_pool import AsyncPool
 
@@ -43,19 +45,6 @@ class SqlCursor:
     def fetchall(self) -> list[tuple[Any, ...]]:
         """All remaining rows."""
         return [tuple(row) for row in self.raw.fetchall()]
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    """One committed ledger entry: the stored event with its place and hashes."""
-
-    ledger_index: int
-    originator_id: UUID
-    originator_version: int
-    topic: str
-    state: bytes
-    entry_hash: bytes
-    chain_hash: bytes
 
 
 PAGE = 1000

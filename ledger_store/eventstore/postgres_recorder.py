@@ -23,14 +23,13 @@ from psycopg.sql import SQL, Identifier
 from ledger_store.eventstore.async_pool import AsyncPool
 from ledger_store.eventstore.database import (
     Dialect,
-    LedgerEntry,
     SqlCursor,
     TransactionWrite,
     committed_indexes as _committed,
     iter_pages,
 )
 from ledger_store.eventstore.postgres_append import AppendStatements
-from ledger_store.proofs.chain import GENESIS
+from ledger_store.proofs.chain import GENESIS, LedgerEntry
 
 SCHEMA_LOCK = SQL("SELECT pg_advisory_xact_lock(hashtext('eport-ledger schema'))")
 """Taken first in the transaction that creates the tables and functions, so processes that

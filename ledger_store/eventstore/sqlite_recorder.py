@@ -14,13 +14,12 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from ledger_store.eventstore.database import (
     AppendedPosition,
     Dialect,
-    LedgerEntry,
     SqlCursor,
     TransactionWrite,
     committed_indexes as _committed,
     iter_pages,
 )
-from ledger_store.proofs.chain import GENESIS, UnchainedEvent, extend_chain
+from ledger_store.proofs.chain import GENESIS, LedgerEntry, UnchainedEvent, extend_chain
 
 
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):

@@ -19,28 +19,39 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated, Self
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ledger_store.proofs.merkle_verify import EMPTY_ROOT
 
 MAGIC = b"eport-ledger checkpoint v1\n"
 ZERO_HASH_HEX = "0" * 64
 EMPTY_ROOT_HEX = EMPTY_ROOT.hex()
-_HEX64 = r"^[0-9a-f]{64}$"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
 _SIGNATURE_SIZE = 64
+FIELDS = ("size", "root_hash", "chain_head", "timestamp", "key_id", "signature")
+"""The checkpoint's fields, in their JSON order."""
 
 
 class SignatureError(ValueError):
     """A checkpoint signature could not be verified."""
+
+
+class CheckpointFormatError(ValueError):
+    """A checkpoint (or its JSON) breaks the format; names the first field found wrong."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        super().__init__(reason if field is None else f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
 def _format_timestamp(ts: datetime) -> str:
@@ -48,45 +59,104 @@ def _format_timestamp(ts: datetime) -> str:
     return ts.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-class Checkpoint(BaseModel):
-    """A signed statement: the ledger had ``size`` entries with this Merkle root and chain head."""
+def _json_timestamp(ts: datetime) -> str:
+    """The JSON form of a UTC timestamp: ISO 8601 with ``Z``, the fraction only when non-zero.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    This is the form checkpoints have always had on the wire (pydantic's); the *signed* form is
+    :func:`_format_timestamp`, and both parse back to the same instant.
+    """
+    return ts.replace(tzinfo=None).isoformat() + "Z"
 
-    size: Annotated[int, Field(ge=0, strict=True)]
-    root_hash: Annotated[str, Field(pattern=_HEX64)]
-    chain_head: Annotated[str, Field(pattern=_HEX64)]
+
+def _hex(field: str, value: object, pattern: re.Pattern[str], digits: int) -> None:
+    """Require lowercase hex of exactly ``digits`` digits, nothing around it."""
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        raise CheckpointFormatError(field, f"must be {digits} lowercase hex digits")
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed statement: the ledger had ``size`` entries with this Merkle root and chain head.
+
+    Every field is checked when one is made (constructor, :func:`dataclasses.replace`,
+    :meth:`from_json`); the first field found wrong raises :class:`CheckpointFormatError`. The
+    timestamp must carry a zone and is kept in UTC. :meth:`to_json` and :meth:`from_json` are
+    the wire form: one JSON object with exactly the six fields, timestamps in ISO 8601.
+    """
+
+    size: int
+    root_hash: str
+    chain_head: str
     timestamp: datetime
-    key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+    key_id: str
     signature: str
 
-    @field_validator("timestamp")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        """Require a timezone-aware timestamp and normalise it to UTC."""
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("timestamp must be timezone-aware")
-        return value.astimezone(UTC)
-
-    @field_validator("signature")
-    @classmethod
-    def _base64_signature(cls, value: str) -> str:
-        """Require standard base64 of exactly 64 bytes."""
-        _decode_signature(value)
-        return value
-
-    @model_validator(mode="after")
-    def _empty_tree(self) -> Self:
-        """Pin the root and chain head of the empty ledger."""
+    def __post_init__(self) -> None:
+        """Check every field in order, normalise the timestamp to UTC, pin the empty tree."""
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 0:
+            raise CheckpointFormatError("size", "must be a non-negative integer")
+        _hex("root_hash", self.root_hash, _HEX64, 64)
+        _hex("chain_head", self.chain_head, _HEX64, 64)
+        if not isinstance(self.timestamp, datetime):
+            raise CheckpointFormatError("timestamp", "must be a date and time")
+        if self.timestamp.tzinfo is None or self.timestamp.utcoffset() is None:
+            raise CheckpointFormatError("timestamp", "must be timezone-aware")
+        object.__setattr__(self, "timestamp", self.timestamp.astimezone(UTC))
+        _hex("key_id", self.key_id, _KEY_ID, 16)
+        if not isinstance(self.signature, str):
+            raise CheckpointFormatError("signature", "must be a string")
+        try:
+            _decode_signature(self.signature)
+        except ValueError as error:
+            raise CheckpointFormatError("signature", str(error)) from None
         if self.size == 0 and (self.root_hash, self.chain_head) != (EMPTY_ROOT_HEX, ZERO_HASH_HEX):
-            raise ValueError("a size-0 checkpoint must have root SHA-256('') and a zero chain head")
-        return self
+            raise CheckpointFormatError(
+                None, "a size-0 checkpoint must have root SHA-256('') and a zero chain head"
+            )
 
     def signed_bytes(self) -> bytes:
         """Return the canonical bytes covered by the signature (see module docstring)."""
         ts = _format_timestamp(self.timestamp)
         body = f"{self.size}\n{self.root_hash}\n{self.chain_head}\n{ts}\n{self.key_id}\n"
         return MAGIC + body.encode("ascii")
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form: the six fields in order, the timestamp as ISO 8601 UTC (``Z``)."""
+        return {
+            "size": self.size,
+            "root_hash": self.root_hash,
+            "chain_head": self.chain_head,
+            "timestamp": _json_timestamp(self.timestamp),
+            "key_id": self.key_id,
+            "signature": self.signature,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Checkpoint:
+        """Parse the wire form; CheckpointFormatError for a missing, unknown or malformed field."""
+        if not isinstance(data, Mapping):
+            raise CheckpointFormatError(None, "a checkpoint must be a JSON object")
+        for name in FIELDS:
+            if name not in data:
+                raise CheckpointFormatError(name, "missing")
+        for name in data:
+            if name not in FIELDS:
+                raise CheckpointFormatError(str(name), "unknown field")
+        timestamp = data["timestamp"]
+        if not isinstance(timestamp, str):
+            raise CheckpointFormatError("timestamp", "must be an ISO 8601 string")
+        try:
+            when = datetime.fromisoformat(timestamp)
+        except ValueError:
+            raise CheckpointFormatError("timestamp", "is not an ISO 8601 date and time") from None
+        return cls(
+            size=data["size"],
+            root_hash=data["root_hash"],
+            chain_head=data["chain_head"],
+            timestamp=when,
+            key_id=data["key_id"],
+            signature=data["signature"],
+        )
 
 
 def _decode_signature(value: str) -> bytes:
@@ -130,48 +200,6 @@ def load_public_key_pem(pem: str | bytes) -> Ed25519PublicKey:
     return key
 
 
-def _load_private_key(path: Path) -> Ed25519PrivateKey:
-    """Load an unencrypted PKCS8 PEM Ed25519 private key."""
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} does not hold an Ed25519 private key")
-    return key
-
-
-def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
-    """Load the PEM PKCS8 key at ``path``, or create it (mode 0600) without ever overwriting."""
-    path = Path(path)
-    if path.exists():
-        return _load_private_key(path)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, pem)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)  # atomic and refuses to replace an existing file
-    except FileExistsError:
-        return _load_private_key(path)  # lost a race: use the winner's key
-    finally:
-        tmp.unlink()
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return key
-
-
 def sign_checkpoint(
     key: Ed25519PrivateKey,
     size: int,
@@ -189,7 +217,7 @@ def sign_checkpoint(
         signature=base64.b64encode(bytes(_SIGNATURE_SIZE)).decode("ascii"),
     )
     signature = key.sign(unsigned.signed_bytes())
-    return unsigned.model_copy(update={"signature": base64.b64encode(signature).decode("ascii")})
+    return replace(unsigned, signature=base64.b64encode(signature).decode("ascii"))
 
 
 def keyring(public_keys: Iterable[Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:

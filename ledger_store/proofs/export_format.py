@@ -1,6 +1,9 @@
-"""The export line format (one ledger entry as JSON) and the pure checks on it.
+"""The export line: one ledger entry as JSON, written by ``export`` and read back offline.
 
-Pure: imports only orjson and the project's hashlib-only modules, like the verifier.
+:func:`encode_entry` and :func:`decode_entry` are each other's inverse on a
+:class:`~ledger_store.proofs.chain.LedgerEntry`. Decoding checks the line's fields and that its
+readable ``state`` is the stored bytes; whether the hashes hold is the chain walk's question
+(:func:`ledger_store.proofs.chain.verify_chain`), asked by the offline checker.
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ from uuid import UUID
 
 import orjson
 
-from ledger_store.proofs.chain import entry_hash
-from ledger_store.proofs.merkle_verify import EMPTY_ROOT, node_hash
+from ledger_store.proofs.chain import LedgerEntry, MalformedEntryError, recompute_entry_hash
 
 
 class InvalidError(Exception):
@@ -37,8 +39,20 @@ def parse_hash(value: Any, what: str, index: int | None = None) -> bytes:
     return raw
 
 
-def decode_entry(line: Mapping[str, Any]) -> tuple[int, bytes, bytes]:
-    """Check one exported entry's fields and content; (ledger index, entry hash, chain hash)."""
+def _readable(state: bytes) -> Any:
+    """The stored bytes parsed as JSON, for reading; None when they are not JSON."""
+    try:
+        return orjson.loads(state)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def decode_entry(line: Mapping[str, Any]) -> LedgerEntry:
+    """One exported entry with the hashes the line claims; InvalidError if its fields are wrong.
+
+    A line without ``entry_hash`` claims the hash of its content; one without ``chain_hash``
+    claims the zero hash (which links to nothing).
+    """
     index = line.get("ledger_index")
     if isinstance(index, bool) or not isinstance(index, int) or index < 1:
         raise InvalidError("entry has no valid ledger_index")
@@ -50,71 +64,31 @@ def decode_entry(line: Mapping[str, Any]) -> tuple[int, bytes, bytes]:
         raise InvalidError(f"entry field missing or malformed: {error}", index) from None
     if not isinstance(version, int) or not isinstance(topic, str):
         raise InvalidError("entry originator_version or topic has the wrong type", index)
-    try:
-        readable: Any = orjson.loads(state)
-    except orjson.JSONDecodeError:
-        readable = None
-    if line.get("state") != readable:
+    if line.get("state") != _readable(state):
         raise InvalidError(
             "the readable 'state' differs from the stored bytes (state_base64)", index
         )
-    recomputed = entry_hash(index, originator, version, topic, state)
-    if "entry_hash" in line and parse_hash(line["entry_hash"], "entry_hash", index) != recomputed:
-        raise InvalidError(
-            "entry hash does not match the entry's content: the entry was altered", index
-        )
+    entry = LedgerEntry(index, originator, version, topic, state, b"", b"")
+    if "entry_hash" in line:
+        claimed = parse_hash(line["entry_hash"], "entry_hash", index)
+    else:
+        try:
+            claimed = recompute_entry_hash(entry)
+        except MalformedEntryError as error:
+            raise InvalidError(f"entry field missing or malformed: {error}", index) from None
     chain = parse_hash(line.get("chain_hash", bytes(32).hex()), "chain_hash", index)
-    return index, recomputed, chain
+    return LedgerEntry(index, originator, version, topic, state, claimed, chain)
 
 
-def encode_entry(
-    ledger_index: int,
-    originator_id: UUID,
-    originator_version: int,
-    topic: str,
-    state: bytes,
-    entry: bytes,
-    chain: bytes,
-) -> dict[str, Any]:
+def encode_entry(entry: LedgerEntry) -> dict[str, Any]:
     """One export line: the stored event (base64 and readable JSON) and its hashes in hex."""
-    try:
-        readable: Any = orjson.loads(state)
-    except orjson.JSONDecodeError:
-        readable = None
     return {
-        "ledger_index": ledger_index,
-        "originator_id": str(originator_id),
-        "originator_version": originator_version,
-        "topic": topic,
-        "state_base64": base64.b64encode(state).decode("ascii"),
-        "state": readable,
-        "entry_hash": entry.hex(),
-        "chain_hash": chain.hex(),
+        "ledger_index": entry.ledger_index,
+        "originator_id": str(entry.originator_id),
+        "originator_version": entry.originator_version,
+        "topic": entry.topic,
+        "state_base64": base64.b64encode(entry.state).decode("ascii"),
+        "state": _readable(entry.state),
+        "entry_hash": entry.entry_hash.hex(),
+        "chain_hash": entry.chain_hash.hex(),
     }
-
-
-class RootAccumulator:
-    """MTH of appended leaves, keeping only the right frontier (independent of ledger_store)."""
-
-    def __init__(self) -> None:
-        """Start with the empty tree."""
-        self.size = 0
-        self.frontier: list[tuple[int, bytes]] = []
-
-    def append(self, leaf: bytes) -> None:
-        """Add one leaf hash."""
-        level, value = 0, leaf
-        while self.frontier and self.frontier[-1][0] == level:
-            value = node_hash(self.frontier.pop()[1], value)
-            level += 1
-        self.frontier.append((level, value))
-        self.size += 1
-
-    def root(self) -> bytes:
-        """MTH of the leaves so far."""
-        if not self.frontier:
-            return EMPTY_ROOT
-        value = self.frontier[-1][1]
-        for _, left in reversed(self.frontier[:-1]):
-            value = node_hash(left, value)
-        return value

@@ -1,11 +1,15 @@
-"""RFC 9162 §2.1 Merkle tree: reference functions, store-backed proofs and an append accumulator.
+"""RFC 9162 §2.1 Merkle tree, the prover's half: reference functions, proofs served from stored
+perfect nodes, and the one append accumulator (:class:`MerkleAccumulator`).
 
 Node coordinates: ``(level, index)`` names the *perfect* subtree of ``2**level`` leaves
 covering leaves ``[index * 2**level, (index + 1) * 2**level)``; level 0 holds leaf hashes.
 A store only ever needs perfect nodes: the hash of a ragged right edge is recomputed from
 at most ``log2(n) + 1`` of them, so roots and proofs cost O(log n) node reads.
 
-Verification lives in :mod:`ledger_store.proofs.merkle_verify` (re-exported here).
+The verifier's half -- leaf and node hashing, the empty root, checking inclusion and
+consistency proofs -- is :mod:`ledger_store.proofs.merkle_verify`, kept apart because an auditor
+can copy that one file and run it with nothing but the standard library. Each name has one
+home: import hashing and verification from there, building from here.
 """
 
 from __future__ import annotations
@@ -13,43 +17,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
-from ledger_store.proofs.merkle_verify import (
-    EMPTY_ROOT,
-    HASH_SIZE,
-    ProofError,
-    consistency_path_length,
-    inclusion_path_length,
-    leaf_hash,
-    node_hash,
-    verify_consistency,
-    verify_inclusion,
-)
+from ledger_store.proofs.merkle_verify import EMPTY_ROOT, HASH_SIZE, node_hash
 
 __all__ = [
-    "EMPTY_ROOT",
-    "HASH_SIZE",
     "InMemoryNodeStore",
     "MerkleAccumulator",
     "Node",
     "NodeGetter",
     "NodeStore",
-    "ProofError",
     "consistency_path",
-    "consistency_path_length",
     "consistency_proof",
     "consistency_proof_nodes",
     "inclusion_path",
-    "inclusion_path_length",
     "inclusion_proof",
     "inclusion_proof_nodes",
-    "leaf_hash",
-    "node_hash",
     "perfect_nodes",
     "root",
     "root_from_leaves",
     "root_nodes",
-    "verify_consistency",
-    "verify_inclusion",
 ]
 
 Node = tuple[int, int, bytes]

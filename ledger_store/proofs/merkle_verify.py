@@ -1,7 +1,10 @@
-"""RFC 9162 §2.1 hashing and proof verification, self-contained for offline auditors.
+"""RFC 9162 §2.1 Merkle tree, the verifier's half: leaf and node hashing, the empty root, and
+checking inclusion and consistency proofs.
 
-Only ``hashlib`` and ``typing`` are imported, so this file can be copied next to an
-export and run without the rest of the project or any database.
+A module of its own (not folded into :mod:`ledger_store.proofs.merkle`, the prover's half) so
+that it stays self-contained for offline auditors: only ``hashlib`` and ``typing`` are imported
+(a test holds it to that), so this file can be copied next to an export and run without the
+rest of the project or any database.
 
 Conventions (RFC 9162 §2.1): the Merkle leaf for ledger index ``i`` (1-based) is leaf
 number ``i - 1`` and its hash is ``SHA-256(0x00 || entry_hash)``; interior nodes are

@@ -24,13 +24,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
 from ledger_store.eventstore.settings import Settings
 from ledger_store.proofs import merkle
-from ledger_store.proofs.chain import chain_hash, entry_hash
+from ledger_store.proofs.chain import ChainFault, ChainReport, LedgerEntry, verify_chain
 from ledger_store.proofs.checkpoint import (
     Checkpoint,
-    load_or_create_signing_key,
     public_key_pem,
     sign_checkpoint,
 )
+from ledger_store.proofs.merkle_verify import leaf_hash
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
     KEYS,
@@ -95,6 +96,20 @@ def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
+def _refusal(report: ChainReport) -> str:
+    """Why new entries cannot be signed, in the checkpointer's words."""
+    bad = report.first_bad_index
+    match report.fault:
+        case ChainFault.GAP:
+            return f"ledger index {bad} is missing (found {report.found_index})"
+        case ChainFault.ALTERED:
+            return f"ledger index {bad}: entry hash does not match the event"
+        case ChainFault.RELINKED:
+            return f"ledger index {bad}: chain does not link to the last one"
+        case _:
+            return f"ledger index {bad}: {report.problem}"
+
+
 def _extend(
     cursor: SqlCursor,
     database: LedgerDatabase,
@@ -102,7 +117,11 @@ def _extend(
     head: bytes,
     last: int,
 ) -> bytes:
-    """Add entries ``acc.size+1..last`` to the tree, checking hashes and links; new chain head."""
+    """Add entries ``acc.size+1..last`` to the tree, checking hashes and links; new chain head.
+
+    Pages are read on the checkpointer's own (locked) cursor and each is checked by the chain
+    walk, resumed from the head the page before ended on.
+    """
     statement = (
         "SELECT ledger_index, originator_id, originator_version, topic, state, entry_hash, "
         f"chain_hash FROM {database.events_table} WHERE ledger_index > ? AND ledger_index <= ? "
@@ -112,19 +131,15 @@ def _extend(
         rows = cursor.execute(statement, (acc.size, last, PAGE)).fetchall()
         if not rows:
             raise CheckpointError(f"ledger index {acc.size + 1} is missing")
-        leaves: list[bytes] = []
-        for index, originator, version, topic, state, stored_entry, stored_chain in rows:
-            expected = acc.size + len(leaves) + 1
-            if index != expected:
-                raise CheckpointError(f"ledger index {expected} is missing (found {index})")
-            recomputed = entry_hash(index, _uuid(originator), version, topic, bytes(state))
-            if recomputed != bytes(stored_entry):
-                raise CheckpointError(f"ledger index {index}: entry hash does not match the event")
-            head = chain_hash(head, recomputed)
-            if head != bytes(stored_chain):
-                raise CheckpointError(f"ledger index {index}: chain does not link to the last one")
-            leaves.append(merkle.leaf_hash(recomputed))
-        insert_nodes(cursor, database, acc.append(leaves))
+        page = [
+            LedgerEntry(index, _uuid(originator), version, topic, bytes(state), bytes(e), bytes(c))
+            for index, originator, version, topic, state, e, c in rows
+        ]
+        report = verify_chain(page, after=acc.size, head=head)
+        if not report.intact:
+            raise CheckpointError(_refusal(report))
+        insert_nodes(cursor, database, acc.append(leaf_hash(e.entry_hash) for e in page))
+        head = report.head
     return head
 
 

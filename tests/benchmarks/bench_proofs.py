@@ -40,6 +40,7 @@ from ledger_store.eventstore.store import EventStore
 from ledger_store.proofs import merkle
 from ledger_store.proofs.chain import UnchainedEvent, extend_chain
 from ledger_store.proofs.checkpoint import public_key_pem, sign_checkpoint
+from ledger_store.proofs.merkle_verify import leaf_hash
 from ledger_store.transparency.checkpointer import create_checkpoint
 from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
@@ -80,7 +81,7 @@ def synthetic_tree(db: LedgerDatabase, schema: str, n: int, key: Ed25519PrivateK
         ):
             for i in range(n):
                 entry = hashlib.sha256(i.to_bytes(8, "big")).digest()
-                for node in acc.append([merkle.leaf_hash(entry)]):
+                for node in acc.append([leaf_hash(entry)]):
                     copy.write_row(node)
         cp = sign_checkpoint(key, n, acc.root(), head, WHEN)
         conn.execute(f'UPDATE "{schema}"."{STATE}" SET size = %s, chain_head = %s', (n, head))

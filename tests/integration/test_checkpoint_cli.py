@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.cli.main import main
 from ledger_store.eventstore.settings import Settings
 from ledger_store.eventstore.store import EventStore
-from ledger_store.proofs.checkpoint import load_or_create_signing_key, public_key_pem
+from ledger_store.proofs.checkpoint import public_key_pem
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from tests.integration.test_checkpoints import grow, rewrite_history
 
 

@@ -13,10 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger_store.eventstore.settings import Settings
 from ledger_store.eventstore.store import EventStore
-from ledger_store.proofs.chain import GENESIS, UnchainedEvent, extend_chain
-from ledger_store.proofs.chain_walk import verify_chain
-from ledger_store.proofs.checkpoint import load_or_create_signing_key
-from ledger_store.proofs.merkle import leaf_hash, root_from_leaves
+from ledger_store.proofs.chain import GENESIS, UnchainedEvent, extend_chain, verify_chain
+from ledger_store.proofs.merkle import root_from_leaves
+from ledger_store.proofs.merkle_verify import leaf_hash
 from ledger_store.transparency.checkpointer import (
     Checkpointer,
     CheckpointError,
@@ -26,6 +25,7 @@ from ledger_store.transparency.checkpointer import (
     list_checkpoints,
     public_keys,
 )
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
     KEYS,
@@ -36,7 +36,7 @@ from ledger_store.transparency.tree_store import (
     stored_root,
     tree_size,
 )
-from replay.integrity import verify_ledger
+from replay.integrity import audit_ledger
 from replay.offline import check_bundle, check_consistency
 from replay.proof_bundles import consistency_bundle, inclusion_bundle
 from tests.toy_model import start
@@ -152,7 +152,7 @@ def test_a_rotated_key_keeps_old_checkpoints_verifiable(
     assert check_bundle(inclusion_bundle(ledger.database, 2, 11), pems).valid
     path = consistency_bundle(ledger.database, 5, 11)["path"]
     assert check_consistency(old, new, pems, path).valid
-    assert verify_ledger(ledger.database).intact
+    assert audit_ledger(ledger.database).intact
 
 
 def rewrite_history(ledger: EventStore, index: int, new_key: Ed25519PrivateKey) -> None:
@@ -189,14 +189,14 @@ def test_a_rewrite_that_recomputes_every_hash_is_found_by_an_old_checkpoint(
     rewrite_history(ledger, 4, Ed25519PrivateKey.generate())
 
     assert verify_chain(ledger.database.iter_entries()).intact
-    assert verify_ledger(ledger.database).intact  # self-consistent: only the old checkpoint knows
+    assert audit_ledger(ledger.database).intact  # self-consistent: only the old checkpoint knows
 
-    report = verify_ledger(ledger.database, old_checkpoint=kept, trusted_keys=[key.public_key()])
+    report = audit_ledger(ledger.database, old_checkpoint=kept, trusted_keys=[key.public_key()])
     assert not report.intact
     problems = " | ".join(f.problem for f in report.findings)
     assert "no longer hash to the Merkle root of your checkpoint" in problems
     assert "cannot prove its checkpoint at size 14 extends yours at size 10" in problems
-    unlisted = verify_ledger(ledger.database, old_checkpoint=kept)
+    unlisted = audit_ledger(ledger.database, old_checkpoint=kept)
     assert any(
         "does not verify against the ledger's listed keys" in f.problem for f in unlisted.findings
     )
@@ -209,7 +209,7 @@ def test_an_untouched_ledger_extends_an_old_checkpoint(
     kept = create_checkpoint(ledger.database, key, WHEN)
     grow(ledger, 15)
     create_checkpoint(ledger.database, key, WHEN)
-    report = verify_ledger(ledger.database, old_checkpoint=kept)
+    report = audit_ledger(ledger.database, old_checkpoint=kept)
     assert report.intact, report.findings
     assert report.extends == kept
     assert report.checkpoints_checked == 2
@@ -223,7 +223,7 @@ def test_tail_truncation_after_a_checkpoint_is_found(
     create_checkpoint(ledger.database, key, WHEN)
     execute(ledger, f"DELETE FROM {ledger.database.events_table} WHERE ledger_index > 7")
     assert verify_chain(ledger.database.iter_entries()).intact
-    report = verify_ledger(ledger.database)
+    report = audit_ledger(ledger.database)
     assert report.first_bad_index == 8
     assert "entries 8..9 were removed" in report.ordered()[0].problem
     with pytest.raises(CheckpointError, match=r"entries 8\.\.9 were removed"):
@@ -239,11 +239,11 @@ def test_an_altered_merkle_node_or_checkpoint_row_is_found(
     execute(
         ledger, f"UPDATE {db.table(NODES)} SET hash = ? WHERE level = 0 AND idx = 4", (b"x" * 32,)
     )
-    report = verify_ledger(db)
+    report = audit_ledger(db)
     assert report.first_bad_index == 5
     assert "merkle_nodes was altered" in report.ordered()[0].problem
     execute(ledger, f"UPDATE {db.table(CHECKPOINTS)} SET root_hash = ?", ("ab" * 32,))
-    problems = " | ".join(f.problem for f in verify_ledger(db).findings)
+    problems = " | ".join(f.problem for f in audit_ledger(db).findings)
     assert "checkpoint at size 8: signature does not verify" in problems
     assert "Merkle root differs" in problems
 
@@ -260,6 +260,30 @@ def test_a_checkpoint_refuses_to_sign_an_altered_new_entry(
         (b"{}",),
     )
     with pytest.raises(CheckpointError, match="ledger index 6: entry hash"):
+        create_checkpoint(ledger.database, key, WHEN)
+    assert tree_size(ledger.database) == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ("DELETE FROM {t} WHERE ledger_index = 6", r"ledger index 6 is missing \(found 7\)"),
+        ("UPDATE {t} SET chain_hash = ? WHERE ledger_index = 7", "ledger index 7: chain does not"),
+        (
+            "UPDATE {t} SET originator_version = -1 WHERE ledger_index = 6",
+            "ledger index 6: the stored row is malformed",
+        ),
+    ],
+)
+def test_a_checkpoint_names_the_first_new_entry_the_chain_walk_refuses(
+    ledger: EventStore, key: Ed25519PrivateKey, change: str, refusal: str
+) -> None:
+    grow(ledger, 4)
+    create_checkpoint(ledger.database, key, WHEN)
+    grow(ledger, 9)
+    params = (bytes(32),) if "?" in change else ()
+    execute(ledger, change.format(t=ledger.database.events_table), params)
+    with pytest.raises(CheckpointError, match=refusal):
         create_checkpoint(ledger.database, key, WHEN)
     assert tree_size(ledger.database) == 4
 
@@ -325,4 +349,4 @@ def test_concurrent_checkpointers_are_serialised(
     assert errors == []
     assert made == [40, 40, 40, 40]
     assert [cp.size for cp in list_checkpoints(ledger.database)] == [40]
-    assert verify_ledger(ledger.database).intact
+    assert audit_ledger(ledger.database).intact

@@ -21,7 +21,7 @@ from ledger_store.application.idempotency import IdempotencyClaim, IdempotencyMi
 from ledger_store.application.ledger import Ledger
 from ledger_store.application.results import VersionMismatchError
 from ledger_store.eventstore.settings import Settings
-from ledger_store.proofs.chain_walk import verify_chain
+from ledger_store.proofs.chain import verify_chain
 from tests.factories import execute
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)

@@ -12,8 +12,13 @@ from ledger_store.application.reader import Reader
 from ledger_store.application.results import Decision
 from ledger_store.eventstore.settings import Settings
 from ledger_store.eventstore.store import EventStore
-from ledger_store.proofs.chain import GENESIS, UnchainedEvent, chain_hash, extend_chain
-from ledger_store.proofs.chain_walk import verify_chain
+from ledger_store.proofs.chain import (
+    GENESIS,
+    UnchainedEvent,
+    chain_hash,
+    extend_chain,
+    verify_chain,
+)
 from tests.toy_model import Counter, CounterStarted, bump, counter_id, ctx, start
 
 

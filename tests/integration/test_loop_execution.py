@@ -19,7 +19,7 @@ from ledger_store.application import deciders, ledger as ledger_module
 from ledger_store.application.idempotency import IdempotencyClaim, IdempotencyMismatchError
 from ledger_store.application.ledger import Ledger
 from ledger_store.application.results import CommandResult
-from ledger_store.proofs.chain_walk import verify_chain
+from ledger_store.proofs.chain import verify_chain
 from tests.integration.test_commands import ctx, enrolled, owner
 
 

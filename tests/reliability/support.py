@@ -19,13 +19,13 @@ from domain.identifier_generators import make_card_number, make_customs_code, ma
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.database import LedgerDatabase
-from ledger_store.proofs.checkpoint import load_or_create_signing_key
 from ledger_store.transparency.checkpointer import create_checkpoint
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from projections.engine.rebuild import rebuild
 from projections.engine.runner import Runner
 from projections.engine.schema import TableNames
 from projections.registry import TRACKED
-from replay.integrity import verify_ledger
+from replay.integrity import audit_ledger
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 WINDOW = Actor(principal_id="window-clerk-01", role=Role.WINDOW)
@@ -268,7 +268,7 @@ def view_differences(database: LedgerDatabase, prefix: str = COMPARE_PREFIX) -> 
 def verify_everything(database: LedgerDatabase, key_path: Any) -> list[str]:
     """Checkpoint the head, then the full verify (chain, Merkle tree, checkpoints): findings."""
     create_checkpoint(database, load_or_create_signing_key(key_path))
-    report = verify_ledger(database)
+    report = audit_ledger(database)
     return [str(finding) for finding in report.findings]
 
 

@@ -22,10 +22,10 @@ from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.eventstore.settings import Settings
 from ledger_store.proofs.chain import GENESIS, chain_hash, entry_hash
-from ledger_store.proofs.checkpoint import load_or_create_signing_key
 from ledger_store.transparency.checkpointer import create_checkpoint
+from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import CHECKPOINTS, KEYS, NODES, STATE, ensure_tables
-from replay.integrity import verify_ledger
+from replay.integrity import audit_ledger
 from tests.reliability.support import count
 
 ALTERATIONS = {"sqlite": 1000, "postgres": 1000}  # 1,000 random alterations on each backend
@@ -254,7 +254,7 @@ def test_every_random_alteration_of_the_stored_rows_is_found_by_verify(
     signing_key = load_or_create_signing_key(settings.key_path())
     kept = create_checkpoint(ledger.database, signing_key)  # the auditor keeps this one
     trusted = [signing_key.public_key()]
-    assert verify_ledger(ledger.database, old_checkpoint=kept, trusted_keys=trusted).intact
+    assert audit_ledger(ledger.database, old_checkpoint=kept, trusted_keys=trusted).intact
     table = Table(ledger.database)
     assert len(table.rows) == kept.size > 100
     attacker = Ed25519PrivateKey.generate()
@@ -266,7 +266,7 @@ def test_every_random_alteration_of_the_stored_rows_is_found_by_verify(
     controls = 0
 
     def check(what: str, expect_intact: bool) -> Any:
-        report = verify_ledger(ledger.database, old_checkpoint=kept, trusted_keys=trusted)
+        report = audit_ledger(ledger.database, old_checkpoint=kept, trusted_keys=trusted)
         assert report.intact is expect_intact, f"{what}: {report.findings[:3]}"
         return report
 
@@ -288,7 +288,7 @@ def test_every_random_alteration_of_the_stored_rows_is_found_by_verify(
         if tampering.resign:
             create_checkpoint(ledger.database, attacker)
         tried[tampering.kind] += 1
-        report = verify_ledger(ledger.database, old_checkpoint=kept, trusted_keys=trusted)
+        report = audit_ledger(ledger.database, old_checkpoint=kept, trusted_keys=trusted)
         if report.intact:
             missed.append(f"{tampering.kind} at {tampering.first}")
         else:
@@ -336,7 +336,7 @@ def test_verify_names_a_malformed_row_instead_of_crashing(
     table.write(rows)
     problems = []
     try:
-        report = verify_ledger(ledger.database)
+        report = audit_ledger(ledger.database)
         if report.first_bad_index != bad:
             problems.append(f"negative version: verify names {report.first_bad_index}")
     except Exception as error:
@@ -346,7 +346,7 @@ def test_verify_names_a_malformed_row_instead_of_crashing(
         rows[bad - 1]["originator_id"] = "z" + rows[bad - 1]["originator_id"][1:]
         table.write(rows)
         try:
-            report = verify_ledger(ledger.database)
+            report = audit_ledger(ledger.database)
             if report.first_bad_index != bad:
                 problems.append(f"stream id not a UUID: verify names {report.first_bad_index}")
         except Exception as error:

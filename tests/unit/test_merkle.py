@@ -10,24 +10,26 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ledger_store.proofs.merkle import (
-    EMPTY_ROOT,
     InMemoryNodeStore,
     MerkleAccumulator,
-    ProofError,
     consistency_path,
-    consistency_path_length,
     consistency_proof,
     consistency_proof_nodes,
     inclusion_path,
-    inclusion_path_length,
     inclusion_proof,
     inclusion_proof_nodes,
-    leaf_hash,
-    node_hash,
     perfect_nodes,
     root,
     root_from_leaves,
     root_nodes,
+)
+from ledger_store.proofs.merkle_verify import (
+    EMPTY_ROOT,
+    ProofError,
+    consistency_path_length,
+    inclusion_path_length,
+    leaf_hash,
+    node_hash,
     verify_consistency,
     verify_inclusion,
 )

@@ -9,10 +9,16 @@ from fastapi import Path, Query
 from api.http.deps import Auditor, CheckpointSigner, MinPosition, ServicesDep, Verifier
 from api.http.errors import PROBLEMS, ProblemError
 from api.http.routing import PrefixRouter
-from api.http.schemas.audit import ConsistencyBundle, InclusionBundle, PublicKeys, StreamHistory
+from api.http.schemas.audit import (
+    Checkpoint,
+    ConsistencyBundle,
+    InclusionBundle,
+    PublicKeys,
+    StreamHistory,
+)
 from api.http.schemas.queries import AuditPage
 from domain.base import Role
-from ledger_store.proofs.checkpoint import Checkpoint, key_id, public_key_pem
+from ledger_store.proofs.checkpoint import key_id, public_key_pem
 from ledger_store.transparency.checkpointer import create_checkpoint, latest_checkpoint, public_keys
 from ledger_store.transparency.tree_store import ProofRequestError
 from projections.audit_trail.queries import audit_events
@@ -79,18 +85,18 @@ def history(
 
 
 @router.get("/checkpoints/latest", response_model=Checkpoint)
-def latest(principal: Verifier, services: ServicesDep) -> Checkpoint:
+def latest(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
     """The latest signed checkpoint: size, Merkle root, chain head, time, key id, signature."""
     checkpoint = latest_checkpoint(services.ledger.database)
     if checkpoint is None:
         raise ProblemError(404, "no_checkpoint", "no checkpoint has been signed yet")
-    return checkpoint
+    return checkpoint.to_json()
 
 
 @router.post("/checkpoints", status_code=201, response_model=Checkpoint)
-def sign_checkpoint(principal: CheckpointSigner, services: ServicesDep) -> Checkpoint:
+def sign_checkpoint(principal: CheckpointSigner, services: ServicesDep) -> dict[str, Any]:
     """Sign a checkpoint of the ledger as it is now (the ledger itself does not change)."""
-    return create_checkpoint(services.ledger.database, services.signing_key)
+    return create_checkpoint(services.ledger.database, services.signing_key).to_json()
 
 
 @router.get("/public-key", response_model=PublicKeys)

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledger_store.proofs.checkpoint import Checkpoint
+_HEX64 = r"^[0-9a-f]{64}$"
+
+
+class Checkpoint(BaseModel):
+    """A signed statement: the ledger had ``size`` entries with this Merkle root and chain head."""
+
+    # The wire form of ledger_store.proofs.checkpoint.Checkpoint (its to_json()), described for
+    # OpenAPI; the routes hand it to_json() and the dataclass does the real checking.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    size: Annotated[int, Field(ge=0, strict=True)]
+    root_hash: Annotated[str, Field(pattern=_HEX64)]
+    chain_head: Annotated[str, Field(pattern=_HEX64)]
+    timestamp: datetime
+    key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+    signature: str
 
 
 class HistoryEvent(BaseModel):

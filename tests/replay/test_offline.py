@@ -1,10 +1,11 @@
-"""The offline verifier accepts honest proofs and exports and names what is wrong with forgeries."""
+"""The offline checker accepts honest proofs and exports and names what is wrong with forgeries."""
 
 from __future__ import annotations
 
 import base64
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,7 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger_store.eventstore.database import LedgerEntry
-from ledger_store.proofs.chain import UnchainedEvent, extend_chain
+from ledger_store.proofs.chain import LedgerEntry, UnchainedEvent, extend_chain
 from ledger_store.proofs.checkpoint import Checkpoint, public_key_pem, sign_checkpoint
 from ledger_store.proofs.export_format import encode_entry
 from ledger_store.proofs.merkle import (
@@ -23,8 +23,8 @@ from ledger_store.proofs.merkle import (
     MerkleAccumulator,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
 )
+from ledger_store.proofs.merkle_verify import leaf_hash
 from replay.offline import Verdict, check_bundle, check_consistency, check_export, check_inclusion
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -62,19 +62,11 @@ def checkpoint(size: int, key: Ed25519PrivateKey = KEY) -> Checkpoint:
 
 
 def line(row: LedgerEntry) -> dict[str, Any]:
-    return encode_entry(
-        row.ledger_index,
-        row.originator_id,
-        row.originator_version,
-        row.topic,
-        row.state,
-        row.entry_hash,
-        row.chain_hash,
-    )
+    return encode_entry(row)
 
 
 def export(size: int = 13, key: Ed25519PrivateKey = KEY) -> list[bytes]:
-    final = {"checkpoint": checkpoint(size, key).model_dump(mode="json"), "public_key_pem": None}
+    final = {"checkpoint": checkpoint(size, key).to_json(), "public_key_pem": None}
     final["public_key_pem"] = public_key_pem(key)
     return [orjson.dumps(line(r)) for r in ROWS[:size]] + [orjson.dumps(final)]
 
@@ -148,11 +140,11 @@ def test_a_path_element_that_is_not_a_hash_is_rejected() -> None:
 
 def test_a_forged_checkpoint_signature_is_rejected() -> None:
     honest = checkpoint(13)
-    forged = honest.model_copy(update={"root_hash": ROOTS[12].hex()})
+    forged = replace(honest, root_hash=ROOTS[12].hex())
     verdict = check_inclusion(forged, PUB, ROWS[0].entry_hash, 1, proof_for(1, 12))
     rejected(verdict, "signature is invalid")
     swapped = base64.b64encode(bytes(64)).decode()
-    zeroed = honest.model_copy(update={"signature": swapped})
+    zeroed = replace(honest, signature=swapped)
     rejected(check_inclusion(zeroed, PUB, ROWS[0].entry_hash, 1, proof_for(1, 13)), "signature")
 
 
@@ -162,7 +154,7 @@ def test_a_checkpoint_signed_by_another_key_is_rejected() -> None:
 
 
 def test_a_checkpoint_of_another_key_claiming_the_trusted_key_id_is_rejected() -> None:
-    impostor = checkpoint(13, OTHER).model_copy(update={"key_id": checkpoint(13).key_id})
+    impostor = replace(checkpoint(13, OTHER), key_id=checkpoint(13).key_id)
     rejected(check_inclusion(impostor, PUB, ROWS[0].entry_hash, 1, proof_for(1, 13)), "signature")
 
 
@@ -200,7 +192,7 @@ def test_a_mangled_consistency_path_is_rejected(mangle: Any) -> None:
 
 
 def test_a_consistency_check_names_which_checkpoint_is_forged() -> None:
-    old = checkpoint(6).model_copy(update={"chain_head": "ab" * 32})
+    old = replace(checkpoint(6), chain_head="ab" * 32)
     rejected(check_consistency(old, checkpoint(13), PUB, []), "old checkpoint", "signature")
     new = checkpoint(13, OTHER)
     rejected(check_consistency(checkpoint(6), new, PUB, []), "new checkpoint", "not a trusted")
@@ -256,6 +248,32 @@ def test_a_readable_state_that_lies_about_the_bytes_is_rejected() -> None:
     data["state"]["card_no"] = "forged"
     lines[2] = orjson.dumps(data)
     rejected(check_export(lines, PUB), "readable 'state' differs")
+
+
+def test_a_relinked_export_line_is_rejected_at_its_index() -> None:
+    lines = export()
+    data = orjson.loads(lines[4])
+    data["chain_hash"] = "ab" * 32
+    lines[4] = orjson.dumps(data)
+    verdict = check_export(lines, PUB)
+    rejected(verdict, "chain hash does not link to the previous entry")
+    assert verdict.ledger_index == 5
+    assert verdict.size == 4
+
+
+def test_an_entry_that_cannot_be_hashed_is_rejected_not_crashed_on() -> None:
+    lines = export()
+    data = orjson.loads(lines[2])
+    data["originator_version"] = -1
+    lines[2] = orjson.dumps(data)
+    verdict = check_export(lines, PUB)
+    rejected(verdict, "entry field missing or malformed")
+    assert verdict.ledger_index == 3
+    bundle = {"index": 3, "size": 13, "path": [h.hex() for h in proof_for(3, 13)]}
+    inclusion = check_bundle(
+        {**bundle, "entry": data, "checkpoint": checkpoint(13).to_json()}, [PUB]
+    )
+    rejected(inclusion, "entry field missing or malformed")
 
 
 def test_a_consistently_rehashed_export_fails_the_signed_root() -> None:
@@ -316,7 +334,7 @@ def test_a_bundle_carries_what_the_verifier_needs() -> None:
         "size": 13,
         "path": [h.hex() for h in proof_for(3, 13)],
         "entry": line(ROWS[2]),
-        "checkpoint": checkpoint(13).model_dump(mode="json"),
+        "checkpoint": checkpoint(13).to_json(),
         "public_keys": {"ignored-label": public_key_pem(KEY)},
     }
     assert check_bundle(bundle).valid
@@ -346,7 +364,7 @@ def test_the_standard_library_script_in_the_docs_checks_a_bundle(
         "size": size,
         "path": [h.hex() for h in proof_for(index, size)],
         "entry": line(ROWS[index - 1]),
-        "checkpoint": checkpoint(size).model_dump(mode="json"),
+        "checkpoint": checkpoint(size).to_json(),
     }
     good = tmp_path / "good.json"
     good.write_bytes(orjson.dumps(bundle))
