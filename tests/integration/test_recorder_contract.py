@@ -43,14 +43,14 @@ class _Backend:
     settings: Settings
     factories: list[InfrastructureFactory[Any]]
 
-    def chained_recorder(self) -> Any:
+    def chained_recorder(self) -> ChainedRecorder:
         """A chained recorder, its tables created, from the application's configuration."""
         factory = InfrastructureFactory.construct(
             Environment(LedgerCore.name, self.settings.library_env())
         )
         self.factories.append(factory)
         recorder = factory.application_recorder()
-        assert isinstance(recorder, ChainedSQLiteRecorder | ChainedPostgresRecorder)
+        assert isinstance(recorder, ChainedRecorder)
         return recorder
 
     def _close_factories(self) -> None:
@@ -70,8 +70,8 @@ class _OnSQLite(_Backend):
 class _OnPostgres(_Backend):
     @pytest.fixture(autouse=True)
     def _fresh_postgres_schema(self, postgres_schema: str) -> Iterator[None]:
-        # Ten writers and two readers run at once in the concurrency tests, as in the
-        # library's own PostgreSQL suite (which resizes its pool to 12).
+        # Ten writers and two readers run at once in the concurrency tests: 6 connections and
+        # an overflow of 6, the 12 the library's own PostgreSQL suite resizes its pool to.
         self.settings = Settings(
             database_url=postgres_url_for(postgres_schema), postgres_pool_size=6
         )
