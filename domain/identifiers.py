@@ -1,4 +1,4 @@
-"""Validators, pydantic types and masks for the identifiers the ledger records (see DOMAIN.md)."""
+"""Validators, pydantic types and masks for the identifiers the ledger records (docs/domain.md)."""
 
 from __future__ import annotations
 

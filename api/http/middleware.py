@@ -30,8 +30,8 @@ def _request_id(scope: Scope) -> str:
 def route_templates(app: Any) -> dict[int, tuple[str, frozenset[str]]]:
     """Every route of the app by id: its full path template (prefix included) and methods.
 
-    FastAPI 0.16x includes routers lazily, so `scope["route"]` is the router's own route whose
-    `path` lacks the prefix; `iter_route_contexts` gives the full template.
+    FastAPI (since 0.137) includes routers lazily, so `scope["route"]` is the router's own route
+    whose `path` lacks the prefix; `iter_route_contexts` (since 0.138) gives the full template.
     """
     try:
         from fastapi.routing import iter_route_contexts

@@ -10,9 +10,12 @@ from starlette.types import Scope
 class PrefixRouter(APIRouter):
     """An APIRouter that answers "no match" at once for paths outside its prefix.
 
-    FastAPI 0.16x matches included routers lazily, route by route, on every request: without
-    this, a request for `/v1/keys/...` is tried against every enterprise, window and audit route
-    (about a sixth of a hotline lookup's CPU time, measured with `tests/benchmarks/bench_http.py`).
+    FastAPI (since 0.137) matches included routers lazily, route by route, on every request:
+    without this, a request for `/v1/keys/...` is tried against every enterprise, window and
+    audit route (about a sixth of a hotline lookup's CPU time, measured with
+    `tests/benchmarks/bench_http.py`). It relies on private FastAPI internals (the router is
+    asked through `fastapi.routing._IncludedRouter.matches`), hence the cap on fastapi in
+    pyproject.toml and `tests/api/test_fastapi_internals.py`.
     """
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:

@@ -11,6 +11,7 @@ import psycopg
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
+    Notification,
     OperationalError,
     PersistenceError,
     StoredEvent,
@@ -80,6 +81,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             "AND ledger_index <= %s ORDER BY ledger_index LIMIT %s"
         )
         self._select_events_statements: dict[tuple[bool, bool, bool, bool], str] = {}
+        self.select_max_index_statement = f"SELECT max(ledger_index) FROM {self.events_table}"
 
     def _create_table(self, curs: Any) -> None:
         curs.execute(SCHEMA_LOCK)
@@ -171,6 +173,55 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             + (" ORDER BY originator_version DESC" if desc else " ORDER BY originator_version ASC")
             + (" LIMIT %s" if limit else "")
         )
+
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> list[Notification]:
+        """The library's notification log, numbered by ledger index.
+
+        `insert_events` answers ledger indexes, so the log must carry the same numbers. The
+        library numbers it by the `notification_id` bigserial instead, which skips a value
+        for every event of a rolled-back append (a lost race, a refused idempotency write)
+        and then no longer equals the ledger index.
+        """
+        clauses: list[str] = []
+        params: list[Any] = []
+        if start is not None:
+            clauses.append("ledger_index >= %s" if inclusive_of_start else "ledger_index > %s")
+            params.append(start)
+        if stop is not None:
+            clauses.append("ledger_index <= %s")
+            params.append(stop)
+        if topics:
+            clauses.append("topic = ANY(%s)")
+            params.append(list(topics))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        statement = (
+            "SELECT ledger_index, originator_id, originator_version, topic, state "
+            f"FROM {self.events_table}{where} ORDER BY ledger_index LIMIT %s"
+        )
+        with self.reading() as cursor:
+            rows = cursor.raw.execute(statement, [*params, limit]).fetchall()
+        return [
+            Notification(
+                id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=bytes(r[4])
+            )
+            for r in rows
+        ]
+
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
+    def max_notification_id(self) -> int | None:
+        """The last ledger index (None when the ledger is empty), as `select_notifications`."""
+        with self.reading() as cursor:
+            row = cursor.raw.execute(self.select_max_index_statement).fetchone()
+        return None if row is None else row[0]
 
     @contextmanager
     def transaction(self) -> Iterator[SqlCursor]:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 with warnings.catch_warnings():
-    # Starlette asks for `httpx2`; the project pins httpx (see the lead's note). Import it once,
+    # Starlette asks for `httpx2`; the test extra installs httpx (pyproject.toml). Import it once,
     # quietly, so the deprecation does not turn into an error under `-W error`.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient

@@ -30,7 +30,7 @@ from replay.integrity import audit_ledger
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 WINDOW = Actor(principal_id="window-clerk-01", role=Role.WINDOW)
 COMPARE_PREFIX = "cmp_"
-LOCK_AFTER = 5  # DOMAIN.md: 累计输错5次密码会自动锁定 (not the domain's constant: the rule itself)
+LOCK_AFTER = 5  # 累计输错5次密码会自动锁定 (docs/domain.md): the rule, not the domain's constant
 
 # -- figures of the run (printed at the end of the session, see conftest.py) ---------------------
 

@@ -1,6 +1,6 @@
 """Model-based: a Hypothesis state machine drives the Ledger with random commands and compares
 every answer (accepted, or refused by which rule), every key's state and its hotline view with a
-small in-memory model of the rules of DOMAIN.md written here, independently of `domain/`."""
+small in-memory model of the rules (docs/domain.md) written here, independently of `domain/`."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def refuse_if(condition: bool, rule_name: str) -> None:
 
 
 class Rules:
-    """The rules of DOMAIN.md over the model's keys: each command mutates or raises RefusedError."""
+    """The rules of docs/domain.md over the keys: each command mutates or raises RefusedError."""
 
     def __init__(self, keys: dict[str, KeyModel], permissions: set[Permission]) -> None:
         self.keys = keys

@@ -327,7 +327,8 @@ def test_verify_names_a_malformed_row_instead_of_crashing(
 ) -> None:
     """BUG (found by this suite): a stored version that is negative (one flipped sign bit) or,
     on SQLite, a stream id that is no longer a UUID makes `verify` raise (struct.error,
-    ValueError) instead of naming the bad ledger index as DESIGN.md promises."""
+    ValueError) instead of naming the bad ledger index, as `verify` promises (README: "non-zero
+    naming the first bad ledger index")."""
     Demo(ledger, seed=22, enterprises=1).run()
     table = Table(ledger.database)
     bad = len(table.rows) // 2

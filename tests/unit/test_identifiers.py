@@ -1,4 +1,4 @@
-"""Identifier validators: the DOMAIN.md examples, the error messages, masks and checksum fuzzing."""
+"""Identifier validators: the examples of docs/domain.md, the error messages, masks and fuzzing."""
 
 from __future__ import annotations
 
