@@ -1,4 +1,7 @@
-"""Aggregate ids derived from natural keys: lookups need no index, duplicates are impossible."""
+"""Aggregate ids derived from natural keys that are not personal data (USCC, card number): lookups
+need no index and duplicates are impossible. A card holder's id is keyed with a secret outside
+the database instead (`ledger_store/privacy`): anything derived from an ID number in the open
+could be turned back into it by enumeration."""
 
 from __future__ import annotations
 
@@ -18,8 +21,6 @@ def key_id(card_no: str) -> UUID:
     return uuid5(LEDGER_NAMESPACE, "key:" + card_no)
 
 
-def card_holder_id(uscc: str, id_number: str, kind: str = "operator") -> UUID:
-    """The id of a card holder (CardHolder aggregate) of one enterprise."""
-    # The legal-person card holder is `legal_person:{uscc}:{id_number}`, so one person holding
-    # both cards (allowed, with a warning) gets two distinct aggregates.
-    return uuid5(LEDGER_NAMESPACE, f"{kind}:{uscc}:{id_number}")
+def erasure_id(data_key: UUID) -> UUID:
+    """The id of the Erasure of one data key (a random id: nothing personal derives it)."""
+    return uuid5(LEDGER_NAMESPACE, f"erasure:{data_key}")

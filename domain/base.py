@@ -3,13 +3,21 @@ the registries of stored event names and evolve functions, and `project`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
+
+from domain.personal import PersonalPart, Sealed
 
 
 class Immutable(BaseModel):
@@ -30,10 +38,20 @@ class Role(StrEnum):
 
 
 class Actor(Immutable):
-    """The principal that caused an event."""
+    """The principal that caused an event: who, in which role, with which credential."""
 
     principal_id: str
     role: Role
+    token_id: str | None = None
+    """The bearer token (or staff session) it acted with; None for the system and the demo."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_token(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """No `token_id` key when there is none: such actors store exactly as before it existed."""
+        fields: dict[str, Any] = dump(self)
+        if fields.get("token_id") is None:
+            fields.pop("token_id", None)
+        return fields
 
 
 class CommandContext(Immutable):
@@ -94,6 +112,10 @@ class DomainEvent(Immutable):
     actor: Actor
     request_id: str | None = None
     idempotency_key: str | None = None
+
+    def personal_parts(self) -> Sequence[PersonalPart]:
+        """Where this event holds a natural person's data, and whose (`domain.personal`)."""
+        return ()
 
 
 class Aggregate(Immutable):
@@ -233,6 +255,20 @@ def require_text(value: str | None, rule: str, field: str, what: str) -> str:
     if not text:
         raise DomainError(rule, f"{what} is required", field=field)
     return text
+
+
+TPlain = TypeVar("TPlain")
+
+
+def plaintext(value: TPlain | Sealed, what: str, field: str | None = None) -> TPlain:
+    """A person's data as a decision needs it; refused when only its sealed form is at hand.
+
+    The ledger reveals sealed data before deciding where a rule needs it; what stays sealed
+    here was erased (删除权), and a rule that needs it cannot be applied any more.
+    """
+    if isinstance(value, Sealed):
+        raise DomainError("personal_data_erased", f"{what} was erased", field)
+    return value
 
 
 def checked(check: Callable[[str], str], value: str, rule: str, field: str) -> str:

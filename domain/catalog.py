@@ -9,6 +9,7 @@ from __future__ import annotations
 from domain.base import EVENT_TYPES, EVOLVERS, DomainEvent, project
 from domain.card_holder import events as _card_holder_events, state as _card_holder
 from domain.enterprise import events as _enterprise_events, state as _enterprise
+from domain.erasure import events as _erasure_events, state as _erasure
 from domain.ukey import events as _ukey_events, state as _ukey
 
 __all__ = ["EVENT_TYPES", "EVOLVERS", "event_class", "project"]
@@ -20,6 +21,8 @@ _AGGREGATE_MODULES = (
     _card_holder,
     _ukey_events,
     _ukey,
+    _erasure_events,
+    _erasure,
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Final, Literal, Protocol, Self
+from uuid import UUID
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -13,12 +14,18 @@ from domain.forms import (
     Address,
     Code,
     ExpressHandoverForm,
+    HandoverPart,
     IcCardRegistrationForm,
+    KeyKind,
     Name,
     OperatorHolder,
+    OperatorPart,
     Text,
+    form_parts,
+    holder_found_by,
 )
 from domain.identifiers import CustomsCode
+from domain.personal import PersonalPart, Sealed, person_key, personal
 from domain.region import RegionConfig
 
 
@@ -47,7 +54,7 @@ class ThreeInOneMaterials(Immutable):
 
     upload_type: Literal["other"] = "other"
     ic_card_registration_form: IcCardRegistrationForm
-    express_handover_form: ExpressHandoverForm
+    express_handover_form: HandoverPart
 
 
 class ThreeInOneFiling(Immutable):
@@ -55,7 +62,7 @@ class ThreeInOneFiling(Immutable):
 
     kind: Literal[FilingKind.THREE_IN_ONE] = FilingKind.THREE_IN_ONE
     company_name: Text
-    legal_representative: Name
+    legal_representative: Annotated[str | Sealed, personal(Name)]
     business_address: Address
     business_registration_dept_code: DeptCode6
     commerce_authority_code: DeptCode4
@@ -90,11 +97,11 @@ class OperatorPreentryFiling(Immutable):
     """企业操作员预录入: the operators to be enrolled."""
 
     kind: Literal[FilingKind.OPERATOR_PREENTRY] = FilingKind.OPERATOR_PREENTRY
-    operators: Annotated[tuple[OperatorHolder, ...], Field(min_length=1)]
+    operators: Annotated[tuple[OperatorPart, ...], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _each_person_once(self) -> Self:
-        numbers = [operator.id_number for operator in self.operators]
+        numbers = [o.id_number for o in self.operators if isinstance(o, OperatorHolder)]
         if len(set(numbers)) != len(numbers):
             raise ValueError("an operator appears twice (same ID number)")
         return self
@@ -153,3 +160,33 @@ def check_codes(filing: Filing, region: RegionConfig, enterprise: HasCustomsCode
             f"{enterprise.customs_code}",
             field="customs_code",
         )
+
+
+def filing_parts(filing: Filing, scope: UUID, path: tuple[str | int, ...]) -> list[PersonalPart]:
+    """The people a filing names: the legal representative, the IC-card form's two holders, the
+    parcel's recipient (three-in-one), the operators to enrol (pre-entry)."""
+    parts: list[PersonalPart] = []
+    if isinstance(filing, ThreeInOneFiling):
+        representative = filing.legal_representative
+        if isinstance(representative, str):
+            subject = person_key(scope, "legal_representative", representative)
+            parts.append(
+                PersonalPart((*path, "legal_representative"), subject, (("name", representative),))
+            )
+        materials = (*path, "materials")
+        form = filing.materials.ic_card_registration_form
+        parts += form_parts(form, scope, (*materials, "ic_card_registration_form"))
+        handover = filing.materials.express_handover_form
+        if isinstance(handover, ExpressHandoverForm):
+            name, phone = handover.recipient_name, handover.recipient_phone
+            subject = person_key(scope, "recipient", name, phone)
+            recipient = (("name", name), ("phone", phone))
+            parts.append(PersonalPart((*materials, "express_handover_form"), subject, recipient))
+    elif isinstance(filing, OperatorPreentryFiling):
+        for number, operator in enumerate(filing.operators):
+            if isinstance(operator, OperatorHolder):
+                subject = person_key(scope, KeyKind.OPERATOR.value, operator.id_number)
+                parts.append(
+                    PersonalPart((*path, "operators", number), subject, holder_found_by(operator))
+                )
+    return parts

@@ -7,6 +7,7 @@ import re
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Final, Self
+from uuid import UUID
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
@@ -29,6 +30,7 @@ from domain.permissions import (
     PermissionSet as PermissionSet,
     sorted_values,
 )
+from domain.personal import PersonalPart, Sealed, person_key, personal
 
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _FOREIGN_ID: Final = re.compile(r"[A-Z0-9]{1,30}")
@@ -192,14 +194,24 @@ class VerificationOfficer(Immutable):
     remarks: Remarks | None = None
 
 
+LegalPersonPart = Annotated[LegalPersonHolder | Sealed, personal(LegalPersonHolder)]
+"""The legal person's data: as sent, or sealed under their key once in the ledger."""
+OperatorPart = Annotated[OperatorHolder | Sealed, personal(OperatorHolder)]
+"""An operator's data: as sent, or sealed under their key once in the ledger."""
+DeclarerPart = Annotated[CustomsDeclarer | Sealed, personal(CustomsDeclarer)]
+"""The operator's customs-declarer filing (about the operator: sealed under their key)."""
+OfficerPart = Annotated[VerificationOfficer | Sealed, personal(VerificationOfficer)]
+"""The operator's verification-officer filing (sealed under the operator's key)."""
+
+
 class IcCardRegistrationForm(Immutable):
     """中国电子口岸企业IC卡登记表 (attachment 2), sealed by the applying unit."""
 
-    legal_person: LegalPersonHolder
-    operator: OperatorHolder
-    customs_declarer: CustomsDeclarer | None = None
+    legal_person: LegalPersonPart
+    operator: OperatorPart
+    customs_declarer: DeclarerPart | None = None
     customs_permissions: PermissionSet = frozenset()
-    verification_officer: VerificationOfficer | None = None
+    verification_officer: OfficerPart | None = None
     forex_permissions: PermissionSet = frozenset()
     seal_date: date
 
@@ -229,6 +241,12 @@ class Signature(Immutable):
     date: dt.date
 
 
+HandoverPart = Annotated[ExpressHandoverForm | Sealed, personal(ExpressHandoverForm)]
+"""The applicant's part of the handover form (its recipient is a person: sealed once stored)."""
+SignaturePart = Annotated[Signature | Sealed, personal(Signature)]
+"""A signature on the handover form (a person's name: sealed under the signatory's key)."""
+
+
 class MailingDetails(Immutable):
     """The handover form as the window completes it when the keys go to EMS (1式3份)."""
 
@@ -238,13 +256,13 @@ class MailingDetails(Immutable):
     legal_person_card_no: CardNumber
     operator_card_no: CardNumber
     company_name: Text
-    recipient_address: Address
-    postcode: Postcode
-    recipient_name: Name
-    recipient_phone: PhoneNumber
-    approver: Signature
-    express_window_clerk: Signature
-    postal_clerk: Signature
+    recipient_address: Annotated[str | Sealed, personal(Address)]
+    postcode: Annotated[str | Sealed, personal(Postcode)]
+    recipient_name: Annotated[str | Sealed, personal(Name)]
+    recipient_phone: Annotated[str | Sealed, personal(PhoneNumber)]
+    approver: SignaturePart
+    express_window_clerk: SignaturePart
+    postal_clerk: SignaturePart
 
     @model_validator(mode="after")
     def _two_different_cards(self) -> Self:
@@ -311,3 +329,61 @@ SUPPLIER_PRODUCT_LABELS: Final = {
     SupplierProduct.SMART_KEY: "智能密码钥匙",
     SupplierProduct.IC_CARD: "智能IC卡",
 }
+
+
+SIGNATORIES: Final = UUID(int=0)
+"""The scope of signatories on handover forms: staff and postal clerks, across enterprises."""
+MAILING_RECIPIENT_FIELDS: Final = (
+    "recipient_address",
+    "postcode",
+    "recipient_name",
+    "recipient_phone",
+)
+MAILING_SIGNATURES: Final = ("approver", "express_window_clerk", "postal_clerk")
+
+
+def mailing_parts(
+    details: MailingDetails, scope: UUID, path: tuple[str | int, ...]
+) -> list[PersonalPart]:
+    """The people on a completed handover form: its recipient, and the three signatories."""
+    parts: list[PersonalPart] = []
+    name, phone = details.recipient_name, details.recipient_phone
+    if isinstance(name, str) and isinstance(phone, str):  # sealed ones are sealed already
+        recipient = person_key(scope, "recipient", name, phone)
+        found_by = (("name", name), ("phone", phone))
+        parts += [
+            PersonalPart((*path, field), recipient, found_by if field == "recipient_name" else ())
+            for field in MAILING_RECIPIENT_FIELDS
+        ]
+    for field in MAILING_SIGNATURES:
+        signature = getattr(details, field)
+        if isinstance(signature, Signature):
+            signatory = person_key(SIGNATORIES, "signatory", signature.name)
+            parts.append(PersonalPart((*path, field), signatory, (("name", signature.name),)))
+    return parts
+
+
+def form_parts(
+    form: IcCardRegistrationForm, scope: UUID, path: tuple[str | int, ...]
+) -> list[PersonalPart]:
+    """The people on an IC-card registration form: the legal person and the operator (whose
+    subjects are the card holders the approval registers)."""
+    parts: list[PersonalPart] = []
+    if isinstance(form.legal_person, LegalPersonHolder):
+        holder = form.legal_person
+        subject = person_key(scope, KeyKind.LEGAL_PERSON.value, holder.id_number)
+        parts.append(PersonalPart((*path, "legal_person"), subject, holder_found_by(holder)))
+    if isinstance(form.operator, OperatorHolder):
+        subject = person_key(scope, KeyKind.OPERATOR.value, form.operator.id_number)
+        parts.append(PersonalPart((*path, "operator"), subject, holder_found_by(form.operator)))
+        for field in ("customs_declarer", "verification_officer"):
+            if getattr(form, field) is not None:
+                parts.append(PersonalPart((*path, field), subject))
+    return parts
+
+
+def holder_found_by(
+    holder: LegalPersonHolder | OperatorHolder,
+) -> tuple[tuple[str, str], ...]:
+    """What a caller may find a card holder by: ID number, phone, name."""
+    return (("id_number", holder.id_number), ("phone", holder.phone), ("name", holder.name))

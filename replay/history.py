@@ -10,7 +10,7 @@ upcast. Results are plain dataclasses with ``to_json()``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,6 +20,7 @@ import orjson
 from domain.aggregate_ids import enterprise_id, key_id
 from ledger_store.eventstore.database import HasDatabase, LedgerDatabase, database_of
 from ledger_store.eventstore.mapping import type_name
+from ledger_store.privacy.vault import ERASED, PersonalDataVault, is_sealed_json
 from ledger_store.transparency.checkpointer import covering_checkpoint
 
 AsOf = datetime | int | None
@@ -142,9 +143,17 @@ def _event(row: tuple[Any, ...]) -> HistoryEvent:
 
 
 def stream_history(
-    ledger: HasDatabase | LedgerDatabase, stream: str, as_of: AsOf = None
+    ledger: HasDatabase | LedgerDatabase,
+    stream: str,
+    as_of: AsOf = None,
+    vault: PersonalDataVault | None = None,
 ) -> StreamHistory:
-    """The stream's events up to ``as_of`` (see module docstring), in version order."""
+    """The stream's events up to ``as_of`` (see module docstring), in version order.
+
+    With a `vault`, personal data sealed in the bodies is revealed for the reader, and data
+    whose key was destroyed shows as ``{"erased": true, "subject": …}``; without one, bodies
+    are exactly as stored (ciphertext where personal data was sealed).
+    """
     database = database_of(ledger)
     aggregate = stream_aggregate_id(stream)
     if isinstance(as_of, datetime) and as_of.tzinfo is None:
@@ -164,6 +173,8 @@ def stream_history(
         if isinstance(as_of, datetime) and (event.timestamp is None or event.timestamp > as_of):
             break
         events.append(event)
+    if vault is not None:
+        events = reveal_bodies(vault, events)
     covering = covering_checkpoint(database, events[-1].ledger_index) if events else None
     return StreamHistory(
         stream=stream,
@@ -172,3 +183,35 @@ def stream_history(
         events=tuple(events),
         checkpoint=None if covering is None else covering.to_json(),
     )
+
+
+def reveal_bodies(vault: PersonalDataVault, events: list[HistoryEvent]) -> list[HistoryEvent]:
+    """The events with every sealed value in their bodies revealed (one read of the keys)."""
+    sealed = [value for event in events for value in _sealed_values(event.body)]
+    if not sealed:
+        return events
+    with vault.database.reading() as cursor:
+        keys = vault.keys_for_ids(cursor, {UUID(value["key"]) for value in sealed})
+
+    def reveal(value: Any) -> Any:
+        if is_sealed_json(value):
+            revealed = vault.reveal_json(value, keys)
+            return {"erased": True, "subject": value["subject"]} if revealed is ERASED else revealed
+        if isinstance(value, dict):
+            return {name: reveal(item) for name, item in value.items()}
+        if isinstance(value, list):
+            return [reveal(item) for item in value]
+        return value
+
+    return [replace(event, body=reveal(event.body)) for event in events]
+
+
+def _sealed_values(value: Any) -> list[dict[str, Any]]:
+    """Every sealed value (stored form) inside a JSON value."""
+    if is_sealed_json(value):
+        return [value]
+    if isinstance(value, dict):
+        return [found for item in value.values() for found in _sealed_values(item)]
+    if isinstance(value, list):
+        return [found for item in value for found in _sealed_values(item)]
+    return []

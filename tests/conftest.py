@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +12,26 @@ import psycopg
 import pytest
 
 from ledger_store.eventstore.settings import Settings
+from ledger_store.privacy.master_keys import generate, write_file
 
 POSTGRES_URL = os.environ.get(
     "EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _test_master_keys() -> None:
+    """One set of master keys for the whole test session (set before any test or subprocess
+    starts): PostgreSQL ledgers need them named, and the same keys give the same keyed ids on
+    both backends, so the demo's views can be compared across them."""
+    if os.environ.get("EPORT_MASTER_KEY_FILE") or os.environ.get("EPORT_MASTER_KEYS"):
+        return
+    path = Path(tempfile.mkdtemp(prefix="eport-test-keys-")) / "master-keys.json"
+    write_file(path, generate(), replace=False)
+    os.environ["EPORT_MASTER_KEY_FILE"] = str(path)
+
+
+_test_master_keys()
 
 
 def _postgres_problem() -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -10,7 +11,6 @@ from typing import Any, TypeVar
 
 import pytest
 
-from domain.aggregate_ids import card_holder_id
 from domain.base import (
     Actor,
     Aggregate,
@@ -20,6 +20,8 @@ from domain.base import (
     Role,
     project,
 )
+from domain.card_holder import decisions as card_holders
+from domain.card_holder.decisions import holders_from_form
 from domain.enterprise import decisions as enterprises
 from domain.enterprise.state import Enterprise
 from domain.filings import (
@@ -263,7 +265,7 @@ def issued_key(
 ) -> UKey:
     """A key just issued (free by the window unless a supplier is named)."""
     card_no = card_no or make_card_number(rng)
-    holder = card_holder_id(uscc, make_resident_id(rng), kind.value)
+    holder = test_holder_id(uscc, kind, make_resident_id(rng))
     ctx = window_ctx(at) if supplier is None else enterprise_ctx(uscc, at)
     key: UKey = build(
         ukeys.issue(ctx, card_no, kind, Media.IKEY, uscc, holder, person_name(rng), supplier)
@@ -326,3 +328,41 @@ def execute(
         idempotency=idempotency,
         expected_version=expected_version,
     )
+
+
+TEST_HOLDER_IDS = uuid.UUID("0e5b6d1c-7f3a-4b2e-9d8c-5a4f3e2d1c0b")
+
+
+def test_holder_id(uscc: str, kind: KeyKind, id_number: str) -> uuid.UUID:
+    """A card-holder id for domain tests (the ledger keys its ids with a secret instead)."""
+    return uuid.uuid5(TEST_HOLDER_IDS, f"{kind.value}:{uscc}:{id_number}")
+
+
+def register_holder(
+    ctx: CommandContext,
+    enterprise: Enterprise,
+    kind: KeyKind,
+    holder: LegalPersonHolder | OperatorHolder,
+    **options: Any,
+) -> list[DomainEvent]:
+    """`card_holder.decisions.register` with a test id for the holder."""
+    holder_id = test_holder_id(enterprise.uscc, kind, holder.id_number)
+    return card_holders.register(ctx, enterprise, kind, holder, holder_id, **options)
+
+
+def form_holder_ids(uscc: str, form: IcCardRegistrationForm) -> dict[KeyKind, uuid.UUID]:
+    """Test ids of the two holders of a (plaintext) IC-card form."""
+    legal_person, operator = form.legal_person, form.operator
+    assert isinstance(legal_person, LegalPersonHolder)
+    assert isinstance(operator, OperatorHolder)
+    return {
+        KeyKind.LEGAL_PERSON: test_holder_id(uscc, KeyKind.LEGAL_PERSON, legal_person.id_number),
+        KeyKind.OPERATOR: test_holder_id(uscc, KeyKind.OPERATOR, operator.id_number),
+    }
+
+
+def register_form_holders(
+    ctx: CommandContext, enterprise: Enterprise, form: IcCardRegistrationForm
+) -> list[DomainEvent]:
+    """`card_holder.decisions.holders_from_form` with test ids for the two holders."""
+    return holders_from_form(ctx, enterprise, form, form_holder_ids(enterprise.uscc, form))

@@ -148,10 +148,12 @@ def filings(
 ) -> dict[FilingKind, Filing]:
     """The four filings with the region's department codes."""
     form = ic_card_form(rng, sealed)
+    representative = form.legal_person
+    assert isinstance(representative, LegalPersonHolder)  # built here, in plaintext
     return {
         FilingKind.THREE_IN_ONE: ThreeInOneFiling(
             company_name=company,
-            legal_representative=form.legal_person.name,
+            legal_representative=representative.name,
             business_address=address(rng),
             business_registration_dept_code=region.business_registration_dept_code,
             commerce_authority_code=region.commerce_authority_code,

@@ -10,11 +10,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from api.demo import samples
-from domain.aggregate_ids import card_holder_id
 from domain.base import Actor, CommandContext, Role
 from domain.enterprise.events import EnterpriseChange
-from domain.filings import FilingKind, ThreeInOneFiling
-from domain.forms import Authority, KeyKind, Supplier, SupplierProduct
+from domain.filings import Filing, FilingKind, ThreeInOneFiling
+from domain.forms import (
+    Authority,
+    ExpressHandoverForm,
+    KeyKind,
+    OperatorHolder,
+    Supplier,
+    SupplierProduct,
+)
 from domain.identifier_generators import (
     make_card_number,
     make_certificate_number,
@@ -58,6 +64,9 @@ class Demo:
     """Drives N enterprises through the real command path; the same seed gives the same ledger."""
 
     def __init__(self, ledger: Ledger, seed: int, enterprises: int) -> None:
+        self.three_in_one: dict[str, ThreeInOneFiling] = {}
+        """The three-in-one filing each enterprise last submitted (the demo's own copy: the
+        ledger keeps its personal data sealed)."""
         self.ledger = ledger
         self.seed = seed
         self.count = enterprises
@@ -115,6 +124,7 @@ class Demo:
             ),
         )
         filings = samples.filings(rng, region, company, customs_code, receipt, t.date())
+        self._remember(uscc, filings[FilingKind.THREE_IN_ONE])
         for filing in filings.values():
             t += timedelta(minutes=rng.randint(5, 90))
             yield t
@@ -137,6 +147,7 @@ class Demo:
             t += timedelta(days=rng.randint(1, 4))
             yield t
             three_in_one = samples.filings(rng, region, company, customs_code, receipt, t.date())
+            self._remember(uscc, three_in_one[FilingKind.THREE_IN_ONE])
             self._run(
                 "resubmit",
                 ledger.run(
@@ -165,9 +176,9 @@ class Demo:
                 operator_certificate_number=make_certificate_number(rng),
             ),
         )
-        three = ledger.enterprise(uscc).filings[FilingKind.THREE_IN_ONE]
-        assert isinstance(three, ThreeInOneFiling)
-        details = samples.mailing(rng, three.materials.express_handover_form, lp_card, op_card, t)
+        express = self._submitted(uscc).materials.express_handover_form
+        assert isinstance(express, ExpressHandoverForm)
+        details = samples.mailing(rng, express, lp_card, op_card, t)
         t += timedelta(hours=rng.randint(2, 30))
         yield t
         for card in (lp_card, op_card):
@@ -331,14 +342,21 @@ class Demo:
         )
         return card
 
+    def _remember(self, uscc: str, filing: Filing) -> None:
+        assert isinstance(filing, ThreeInOneFiling)
+        self.three_in_one[uscc] = filing
+
+    def _submitted(self, uscc: str) -> ThreeInOneFiling:
+        """The three-in-one filing an enterprise last submitted (as sent, in plaintext)."""
+        return self.three_in_one[uscc]
+
     def _change_permissions(
         self, rng: random.Random, ctx: CommandContext, uscc: str, lp_card: str
     ) -> None:
         """The legal-person key re-grants the first operator's permissions."""
-        three = self.ledger.enterprise(uscc).filings[FilingKind.THREE_IN_ONE]
-        assert isinstance(three, ThreeInOneFiling)
-        form = three.materials.ic_card_registration_form
-        holder = card_holder_id(uscc, form.operator.id_number, KeyKind.OPERATOR.value)
+        operator = self._submitted(uscc).materials.ic_card_registration_form.operator
+        assert isinstance(operator, OperatorHolder)
+        holder = self.ledger.card_holder_id(uscc, KeyKind.OPERATOR, operator)
         wanted = samples.permissions_of(Authority.CUSTOMS, rng) | samples.permissions_of(
             Authority.FOREX, rng
         )

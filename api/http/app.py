@@ -15,7 +15,16 @@ from api.http.deps import VIEWS_POLL_SECONDS, Services
 from api.http.errors import install as install_errors
 from api.http.metrics import Metrics
 from api.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.http.routes import audit, enterprises, health, key_lookup, keys, tokens, window
+from api.http.routes import (
+    audit,
+    enterprises,
+    health,
+    key_lookup,
+    keys,
+    personal_data,
+    tokens,
+    window,
+)
 from api.http.settings import ApiSettings
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
@@ -47,6 +56,7 @@ OPENAPI_TAGS = [
     {"name": "keys", "description": "issue, EMS, PIN, renewal, loss, freeze, void, replacement"},
     {"name": "window", "description": "the window's work queue and expiry calendar"},
     {"name": "audit", "description": "entries, history as of a moment, checkpoints and proofs"},
+    {"name": "personal data", "description": "erasure on request (删除权, PIPL Art. 47)"},
     {"name": "tokens", "description": "bearer tokens (admin)"},
     {"name": "operations", "description": "health, readiness, metrics"},
 ]
@@ -140,7 +150,7 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     # Routers are tried in this order on every request: the key lookup and the key commands
     # (PIN attempts) are the most frequent calls; health's routes have no prefix to skip by.
-    for module in (key_lookup, keys, enterprises, window, audit, tokens, health):
+    for module in (key_lookup, keys, enterprises, window, audit, personal_data, tokens, health):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

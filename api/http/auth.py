@@ -37,7 +37,7 @@ class Principal:
     @property
     def actor(self) -> Actor:
         """The actor recorded in every event this principal causes."""
-        return Actor(principal_id=self.principal_id, role=self.role)
+        return Actor(principal_id=self.principal_id, role=self.role, token_id=self.token_id)
 
 
 @dataclass(frozen=True, slots=True)

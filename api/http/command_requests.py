@@ -15,7 +15,7 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 
 from api.http.auth import Principal
-from api.http.deps import Services, check_enterprise
+from api.http.deps import Services
 from api.http.errors import ProblemError
 from api.http.responses import OrjsonResponse
 from domain.base import CommandContext, NotFoundError, Role
@@ -126,7 +126,7 @@ class Command:
         claim = None
         if self.idempotency_key is not None:
             claim = IdempotencyClaim(
-                scope=principal.principal_id,
+                scope=principal.token_id,  # a token's answers are its own (names may repeat)
                 key=self.idempotency_key,
                 fingerprint=self.fingerprint(body),
             )
@@ -175,7 +175,7 @@ async def own_key(services: Services, principal: Principal, card_no: str) -> Non
 
 
 def check_key_owner(principal: Principal, card_no: str, owner: str | None) -> None:
-    """Refuse an enterprise acting on a key that is not its own (`owner` None: no such key)."""
-    if owner is None:
+    """Refuse an enterprise acting on a key that is not its own, exactly as on a key that does
+    not exist: an enterprise learns nothing of another's card numbers."""
+    if owner is None or owner != principal.uscc:
         raise NotFoundError("not_found", f"key {card_no} does not exist")
-    check_enterprise(principal, owner)

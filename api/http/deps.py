@@ -192,6 +192,8 @@ Auditor = Annotated[Principal, allow(Role.AUDITOR)]
 Verifier = Annotated[Principal, allow(*ROLES_ANY)]
 CheckpointSigner = Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN)]
 Admin = Annotated[Principal, allow(Role.ADMIN)]
+Eraser = Annotated[Principal, allow(Role.WINDOW, Role.ADMIN)]
+"""Erases personal data on request (删除权): the window or an administrator."""
 
 
 async def min_position(

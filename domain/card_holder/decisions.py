@@ -4,9 +4,9 @@ two holders at approval) and business permissions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from uuid import UUID
 
-from domain.aggregate_ids import card_holder_id
 from domain.base import (
     CommandContext,
     DomainError,
@@ -14,6 +14,7 @@ from domain.base import (
     Role,
     event_fields,
     next_event_fields,
+    plaintext,
     project,
 )
 from domain.card_holder.events import (
@@ -52,14 +53,16 @@ def _authorise(
     )
 
 
+SAME_PERSON_WARNING = (
+    "this person also holds another card of this enterprise: the legal person, operator and "
+    "customs declarer should not be the same person (法人、操作员、报关员不应为同一人)"
+)
+"""Stored with the registration, so it names no one: names are personal data."""
+
+
 def _warnings(holder: Holder, other_holders_id_numbers: Iterable[str]) -> tuple[str, ...]:
     """The warning when the holder also holds another card of the enterprise (not a refusal)."""
-    if holder.id_number not in set(other_holders_id_numbers):
-        return ()
-    return (
-        f"{holder.name} also holds another card of this enterprise: the legal person, operator "
-        "and customs declarer should not be the same person (法人、操作员、报关员不应为同一人)",
-    )
+    return (SAME_PERSON_WARNING,) if holder.id_number in set(other_holders_id_numbers) else ()
 
 
 def register(
@@ -67,12 +70,17 @@ def register(
     enterprise: Enterprise,
     holder_kind: KeyKind,
     holder: LegalPersonHolder | OperatorHolder,
+    holder_id: UUID,
     customs_declarer: CustomsDeclarer | None = None,
     verification_officer: VerificationOfficer | None = None,
     authorising_key: UKey | None = None,
     other_holders_id_numbers: Iterable[str] = (),
 ) -> list[DomainEvent]:
-    """Register a card holder of an approved enterprise (by the window or its LP key)."""
+    """Register a card holder of an approved enterprise (by the window or its LP key).
+
+    `holder_id` is the holder's id as the ledger keys it (never derivable from the holder's data
+    by anyone without the ledger's secret); it is also the subject their data is sealed under.
+    """
     if not enterprise.is_approved:
         raise DomainError(
             "enterprise_not_approved",
@@ -94,7 +102,7 @@ def register(
             "holder",
         )
     event = OperatorRegistered(
-        originator_id=card_holder_id(enterprise.uscc, holder.id_number, holder_kind.value),
+        originator_id=holder_id,
         originator_version=1,
         **event_fields(ctx),
         uscc=enterprise.uscc,
@@ -182,28 +190,40 @@ def set_permissions(
 
 
 def holders_from_form(
-    ctx: CommandContext, enterprise: Enterprise, form: IcCardRegistrationForm
+    ctx: CommandContext,
+    enterprise: Enterprise,
+    form: IcCardRegistrationForm,
+    holder_ids: Mapping[KeyKind, UUID],
 ) -> list[DomainEvent]:
-    """The window registers the form's two holders and grants the permissions asked."""
-    legal_person = register(
+    """The window registers the form's two holders and grants the permissions asked.
+
+    The form as the ledger revealed it (its holders in plaintext); `holder_ids` by card kind.
+    """
+    what = "the IC-card registration form's"
+    legal_person = plaintext(form.legal_person, f"{what} legal person", "legal_person")
+    operator_holder = plaintext(form.operator, f"{what} operator", "operator")
+    declarer, officer = form.customs_declarer, form.verification_officer
+    legal_person_events = register(
         ctx,
         enterprise,
         KeyKind.LEGAL_PERSON,
-        form.legal_person,
-        other_holders_id_numbers=[form.operator.id_number],
+        legal_person,
+        holder_ids[KeyKind.LEGAL_PERSON],
+        other_holders_id_numbers=[operator_holder.id_number],
     )
     operator_events = register(
         ctx,
         enterprise,
         KeyKind.OPERATOR,
-        form.operator,
-        customs_declarer=form.customs_declarer,
-        verification_officer=form.verification_officer,
-        other_holders_id_numbers=[form.legal_person.id_number],
+        operator_holder,
+        holder_ids[KeyKind.OPERATOR],
+        customs_declarer=None if declarer is None else plaintext(declarer, "customs declarer"),
+        verification_officer=None if officer is None else plaintext(officer, "officer"),
+        other_holders_id_numbers=[legal_person.id_number],
     )
     asked = form.customs_permissions | form.forex_permissions
     if asked:
         operator = project(None, operator_events)
         assert isinstance(operator, CardHolder)
         operator_events += grant(operator, ctx, asked, authorising_key=None)
-    return legal_person + operator_events
+    return legal_person_events + operator_events

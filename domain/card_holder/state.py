@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from domain.base import Aggregate, created_fields, evolves
 from domain.card_holder.events import (
-    Holder,
+    HolderPart,
     OperatorRegistered,
     PermissionsGranted,
     PermissionsRevoked,
 )
-from domain.forms import CustomsDeclarer, KeyKind, PermissionSet, VerificationOfficer
+from domain.forms import DeclarerPart, KeyKind, OfficerPart, PermissionSet
 
 
 class CardHolder(Aggregate):
@@ -17,9 +17,9 @@ class CardHolder(Aggregate):
 
     uscc: str
     holder_kind: KeyKind
-    holder: Holder
-    customs_declarer: CustomsDeclarer | None = None
-    verification_officer: VerificationOfficer | None = None
+    holder: HolderPart
+    customs_declarer: DeclarerPart | None = None
+    verification_officer: OfficerPart | None = None
     permissions: PermissionSet = frozenset()
     warnings: tuple[str, ...] = ()
 

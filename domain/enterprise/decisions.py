@@ -142,7 +142,10 @@ def change_info(
     change: EnterpriseChange,
     authorising_key: UKey | None,
 ) -> list[DomainEvent]:
-    """Change name, address or legal representative, by an active legal-person key."""
+    """Change name, address or legal representative, by an active legal-person key.
+
+    The enterprise as the ledger revealed it: a sealed legal representative compares unequal.
+    """
     _require_approved(enterprise)
     if authorising_key is None or not authorising_key.is_active_legal_person_key_of(
         enterprise.uscc, ctx.at
@@ -152,8 +155,11 @@ def change_info(
             "a change needs an active legal-person key of this enterprise",
             field="authorising_key",
         )
-    current = {"name": enterprise.name, "business_address": enterprise.business_address}
-    current["legal_representative"] = enterprise.legal_representative
+    current: dict[str, object] = {
+        "name": enterprise.name,
+        "business_address": enterprise.business_address,
+        "legal_representative": enterprise.legal_representative,
+    }
     if all(
         current[field] == value for field, value in change.model_dump(exclude_none=True).items()
     ):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Sequence
+from typing import Annotated, Self
 
 from pydantic import model_validator
 
 from domain.base import DomainEvent, Immutable, stored_as
-from domain.filings import Filing, FilingKind
+from domain.filings import Filing, FilingKind, filing_parts
 from domain.forms import Address, Name, Text
 from domain.identifiers import CardNumber, CustomsCode, Uscc
+from domain.personal import PersonalPart, Sealed, person_key, personal
 
 
 class EnterpriseChange(Immutable):
@@ -17,7 +19,7 @@ class EnterpriseChange(Immutable):
 
     name: Text | None = None
     business_address: Address | None = None
-    legal_representative: Name | None = None
+    legal_representative: Annotated[str | Sealed, personal(Name)] | None = None
 
     @model_validator(mode="after")
     def _changes_something(self) -> Self:
@@ -43,6 +45,10 @@ class FilingSubmitted(DomainEvent):
 
     kind: FilingKind
     filing: Filing
+
+    def personal_parts(self) -> Sequence[PersonalPart]:
+        """The people the filing names (`filings.filing_parts`), within this enterprise."""
+        return filing_parts(self.filing, self.originator_id, ("filing",))
 
     @model_validator(mode="after")
     def _kind_matches(self) -> Self:
@@ -73,6 +79,14 @@ class EnterpriseInfoChanged(DomainEvent):
     change: EnterpriseChange
     legal_representative_changed: bool
     authorising_card_no: CardNumber
+
+    def personal_parts(self) -> Sequence[PersonalPart]:
+        """A new legal representative's name."""
+        name = self.change.legal_representative
+        if not isinstance(name, str):
+            return ()
+        subject = person_key(self.originator_id, "legal_representative", name)
+        return [PersonalPart(("change", "legal_representative"), subject, (("name", name),))]
 
 
 @stored_as("FreeKeyPairIssued")

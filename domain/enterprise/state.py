@@ -20,6 +20,7 @@ from domain.enterprise.events import (
 )
 from domain.filings import Filing, FilingKind, ThreeInOneFiling
 from domain.identifiers import CardNumber
+from domain.personal import Sealed
 
 
 class ReviewState(StrEnum):
@@ -60,7 +61,7 @@ class Enterprise(Aggregate):
     review_state: ReviewState = ReviewState.DRAFT
     last_review: Review | None = None
     free_pair_issued: FreePair | None = None
-    legal_representative: str | None = None
+    legal_representative: str | Sealed | None = None
     business_address: str | None = None
 
     @property

@@ -3,6 +3,7 @@ event ever carries a PIN."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -10,8 +11,18 @@ from uuid import UUID
 from pydantic import StringConstraints
 
 from domain.base import DomainEvent, stored_as
-from domain.forms import KeyKind, MailingDetails, Media, Name, Remarks, RenewalDocuments, Supplier
+from domain.forms import (
+    KeyKind,
+    MailingDetails,
+    Media,
+    Name,
+    Remarks,
+    RenewalDocuments,
+    Supplier,
+    mailing_parts,
+)
 from domain.identifiers import CardNumber, CertificateNumber, Uscc
+from domain.personal import PersonalPart, Sealed, personal
 
 ApplicationId = Annotated[
     str,
@@ -30,12 +41,18 @@ class KeyIssued(DomainEvent):
     media: Media
     uscc: Uscc
     holder_id: UUID
-    holder_name: Name
+    holder_name: Annotated[str | Sealed, personal(Name)]
     supplier: Supplier | None
     certificate_number: CertificateNumber | None
     valid_from: datetime
     valid_until: datetime
     replaces: CardNumber | None
+
+    def personal_parts(self) -> Sequence[PersonalPart]:
+        """The holder's name, sealed under the card holder's key."""
+        name = self.holder_name
+        found_by = (("name", name),) if isinstance(name, str) else ()
+        return [PersonalPart(("holder_name",), self.holder_id, found_by)]
 
 
 @stored_as("KeyMailed")
@@ -43,6 +60,10 @@ class KeyMailed(DomainEvent):
     """The window handed a free key to EMS (快递交接单)."""
 
     details: MailingDetails
+
+    def personal_parts(self) -> Sequence[PersonalPart]:
+        """The parcel's recipient (per key) and the handover form's signatories."""
+        return mailing_parts(self.details, self.originator_id, ("details",))
 
 
 @stored_as("KeyDelivered")

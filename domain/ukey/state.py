@@ -11,6 +11,7 @@ from pydantic import Field
 
 from domain.base import Aggregate, created_fields, evolves
 from domain.forms import KeyKind, MailingDetails, Media, Supplier
+from domain.personal import Sealed
 from domain.ukey import status as key_status
 from domain.ukey.events import (
     CertificateRenewalPreApproved,
@@ -48,7 +49,7 @@ class UKey(Aggregate):
     media: Media
     uscc: str
     holder_id: UUID
-    holder_name: str | None
+    holder_name: str | Sealed | None
     supplier: Supplier | None
     certificate_number: str | None
     valid_from: datetime

@@ -14,6 +14,8 @@ The rules:
   it writes was taken — a stale cache is never the caller's conflict.
 - A command that commutes (a PIN attempt) is decided again when it loses a race, up to
   COMMUTING_RETRIES times; any other lost race is a ConflictError for the caller to reconsider.
+- A decision's personal data is sealed (`privacy.vault`) before it is appended, so what is
+  stored, cached and answered holds it only as ciphertext under each person's key.
 - When the connection breaks during the append, a read tells whether it committed: if so its
   indexes are the result (never decided twice), else the error stands.
 """
@@ -27,7 +29,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from domain.base import ConflictError, DomainError, NotFoundError
+from domain.base import ConflictError, DomainError, DomainEvent, NotFoundError
 from ledger_store.application.idempotency import IdempotencyClaim
 from ledger_store.application.reader import Reader
 from ledger_store.application.results import CommandResult, Decision, VersionMismatchError
@@ -82,6 +84,13 @@ class FindCurrent:
 
 
 @dataclass(frozen=True, slots=True)
+class Seal:
+    """Seal the events' personal parts → (the sealed events, the blind-index writes)."""
+
+    events: Sequence[DomainEvent]
+
+
+@dataclass(frozen=True, slots=True)
 class Append:
     """Append the stored events and the writes in one transaction → an `Appended`."""
 
@@ -106,7 +115,9 @@ class FindCommitted:
     stored: Sequence[StoredEvent]
 
 
-Step: TypeAlias = FindFirstResult | DecideStep | FindMoved | FindCurrent | Append | FindCommitted
+Step: TypeAlias = (
+    FindFirstResult | DecideStep | FindMoved | FindCurrent | Seal | Append | FindCommitted
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +129,11 @@ class Prepared:
     writes: Sequence[TransactionWrite]
 
 
-Prepare = Callable[[Decision, IdempotencyClaim | None], Prepared]
+Prepare = Callable[
+    [Decision, Sequence[DomainEvent], Sequence[TransactionWrite], IdempotencyClaim | None],
+    Prepared,
+]
+"""(the decision, its events as they will be stored, the writes beside them, the claim)."""
 
 
 # -- the steps ---------------------------------------------------------------------------------
@@ -161,7 +176,11 @@ def command_steps(
         if only_read and (yield FindMoved(only_read)):
             fresh = True
             continue
-        prepared = prepare(decision, idempotency)
+        events, writes = decision.events, list(decision.writes)
+        if any(event.personal_parts() for event in events):
+            events, sealing_writes = yield Seal(events)
+            writes += sealing_writes
+        prepared = prepare(decision, events, writes, idempotency)
         appended: Appended = yield Append(prepared.stored, prepared.writes)
         if appended.refused:
             if idempotency is not None and (first := (yield FindFirstResult(idempotency))):
@@ -187,11 +206,7 @@ def command_steps(
                 raise appended.lost
             positions = committed
         return CommandResult(
-            decision.subject,
-            prepared.version,
-            max(positions),
-            decision.events,
-            extra=decision.extra,
+            decision.subject, prepared.version, max(positions), tuple(events), extra=decision.extra
         )
 
 

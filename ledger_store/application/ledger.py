@@ -15,10 +15,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain.aggregate_ids import key_id
+from domain.aggregate_ids import enterprise_id, key_id
 from domain.base import Aggregate, DomainError, DomainEvent
 from domain.card_holder.state import CardHolder
 from domain.enterprise.state import Enterprise
+from domain.forms import KeyKind, LegalPersonHolder, OperatorHolder
 from domain.region import RegionConfig, get_region
 from domain.ukey.state import UKey
 from ledger_store.application import records
@@ -33,6 +34,7 @@ from ledger_store.application.command import (
     FindFirstResult,
     FindMoved,
     Prepared,
+    Seal,
     Step,
     command_steps,
 )
@@ -50,6 +52,8 @@ from ledger_store.eventstore.async_pool import AsyncPool
 from ledger_store.eventstore.database import LedgerDatabase, TransactionWrite
 from ledger_store.eventstore.settings import Settings
 from ledger_store.eventstore.store import LOST_CONNECTION, EventStore, remember
+from ledger_store.privacy.master_keys import master_keys_for
+from ledger_store.privacy.vault import PersonalDataVault
 
 P = ParamSpec("P")
 TAgg = TypeVar("TAgg", bound=Aggregate)
@@ -65,6 +69,8 @@ class Ledger:
         self.store = EventStore(self.settings)
         self.database: LedgerDatabase = self.store.database
         self.region: RegionConfig = get_region(self.settings.region)
+        self.vault = PersonalDataVault(self.database, master_keys_for(self.settings))
+        """Seals, reveals, finds and erases personal data (`ledger_store/privacy`)."""
         self.async_pool: AsyncPool | None = None
         """Statements on the event loop (PostgreSQL), while `open_async` has it open."""
         create_table(self.database)
@@ -160,6 +166,12 @@ class Ledger:
         """A card holder by id, or NotFoundError."""
         return records.card_holder(self._reader(fresh=True), holder_id)
 
+    def card_holder_id(
+        self, uscc: str, kind: KeyKind, holder: LegalPersonHolder | OperatorHolder
+    ) -> UUID:
+        """The id the ledger gives a card holder of `uscc` (keyed; never derivable openly)."""
+        return records.card_holder_id(self._reader(fresh=True), enterprise_id(uscc), kind, holder)
+
     def history(self, aggregate_id: UUID) -> list[DomainEvent]:
         """Every event of one aggregate, in version order."""
         return self.store.history(aggregate_id)
@@ -175,7 +187,7 @@ class Ledger:
     # -- the steps, performed ----------------------------------------------------------------
 
     def _reader(self, *, fresh: bool, may_read: bool = True) -> Reader:
-        return Reader(self.store, self.region, trust_cache=not fresh, may_read=may_read)
+        return Reader(self.store, self.region, self.vault, trust_cache=not fresh, may_read=may_read)
 
     def _decide(self, decide: Decide, reader: Reader) -> Decided:
         try:
@@ -185,22 +197,29 @@ class Ledger:
             decision, refusal = None, error
         return Decided(decision, refusal, dict(reader.versions), dict(reader.unverified))
 
-    def _prepare(self, decision: Decision, claim: IdempotencyClaim | None) -> Prepared:
+    def _prepare(
+        self,
+        decision: Decision,
+        events: Sequence[DomainEvent],
+        writes: Sequence[TransactionWrite],
+        claim: IdempotencyClaim | None,
+    ) -> Prepared:
         subject = decision.subject
         version = max(
-            (e.originator_version for e in decision.events if e.originator_id == subject),
-            default=0,
+            (e.originator_version for e in events if e.originator_id == subject), default=0
         )
-        writes: list[TransactionWrite] = []
+        all_writes = list(writes)
         if claim is not None:  # the result, minus the position only the append knows
             fields = CommandResult(subject, version, 0, extra=decision.extra).fields()
-            writes.append(IdempotencyWrite(self.database, claim, fields))
-        return Prepared(version, self.store.to_stored(decision.events), writes)
+            all_writes.append(IdempotencyWrite(self.database, claim, fields))
+        return Prepared(version, self.store.to_stored(events), all_writes)
 
     def _perform(self, step: Step) -> Any:
         store = self.store
         if isinstance(step, DecideStep):
             return self._decide(step.decide, self._reader(fresh=step.fresh))
+        if isinstance(step, Seal):
+            return self.vault.seal(step.events)
         if isinstance(step, Append):
             return _appended(lambda: store.append(step.stored, step.writes))
         if isinstance(step, FindFirstResult):

@@ -14,14 +14,20 @@ aggregate, so the Ledger can tell whether the decision rests on state it has not
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Iterable
+from typing import Any, TypeVar
 from uuid import UUID
 
-from domain.base import Aggregate, NotFoundError
+from domain.base import Aggregate, DomainError, NotFoundError
+from domain.personal import Sealed, Subject
 from domain.region import RegionConfig
+from ledger_store.eventstore.database import TransactionWrite
 from ledger_store.eventstore.store import EventStore
+from ledger_store.privacy.key_store import KeyRow
+from ledger_store.privacy.vault import Erased, PersonalDataVault
 
 TAgg = TypeVar("TAgg", bound=Aggregate)
+T = TypeVar("T")
 
 
 class NeedsReadError(Exception):
@@ -35,6 +41,7 @@ class Reader:
         self,
         store: EventStore,
         region: RegionConfig,
+        vault: PersonalDataVault,
         *,
         trust_cache: bool,
         may_read: bool = True,
@@ -42,6 +49,7 @@ class Reader:
         self._store = store
         self.region = region
         """The region whose department codes the window checks (configuration)."""
+        self._vault = vault
         self._trust_cache = trust_cache
         self._may_read = may_read
         self.versions: dict[UUID, int] = {}
@@ -67,3 +75,36 @@ class Reader:
             return self.load(cls, aggregate_id)
         except NotFoundError:
             return None
+
+    # -- personal data ----------------------------------------------------------------------
+
+    def subject_id(self, subject: Subject) -> UUID:
+        """A data subject's id (keyed: a card holder's id is one)."""
+        return self._vault.subject_id(subject)
+
+    def reveal(self, value: object, cls: Any, what: str, field: str | None = None) -> Any:
+        """A person's data in plaintext (as `cls`) for a rule that needs it; refused once erased."""
+        if not isinstance(value, Sealed):
+            return value
+        if not self._may_read:
+            raise NeedsReadError(value.subject)
+        revealed = self._vault.reveal_as(value, cls)
+        if isinstance(revealed, Erased):
+            raise DomainError("personal_data_erased", f"{what} was erased", field)
+        return revealed
+
+    def find_subjects(self, kind: str, value: str) -> set[UUID]:
+        """The data subjects an ID number, phone or name belongs to (blind index)."""
+        if not self._may_read:
+            raise NeedsReadError(kind)
+        return self._vault.find(kind, value)
+
+    def erasure_writes(self, key: KeyRow) -> list[TransactionWrite]:
+        """What erasing `key` writes beside its event (no I/O until the append)."""
+        return self._vault.erasure_writes(key)
+
+    def live_keys(self, subjects: Iterable[UUID]) -> dict[UUID, KeyRow]:
+        """The live data keys of these subjects (the erased ones are absent)."""
+        if not self._may_read:
+            raise NeedsReadError("keys")
+        return self._vault.live_keys(subjects)

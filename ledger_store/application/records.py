@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.aggregate_ids import card_holder_id, enterprise_id, key_id
-from domain.base import DomainError
+from domain.aggregate_ids import enterprise_id, key_id
+from domain.base import DomainError, plaintext
 from domain.card_holder.state import CardHolder
 from domain.enterprise.state import Enterprise
 from domain.filings import FilingKind, ThreeInOneFiling
-from domain.forms import IcCardRegistrationForm, KeyKind
+from domain.forms import (
+    CustomsDeclarer,
+    IcCardRegistrationForm,
+    KeyKind,
+    LegalPersonHolder,
+    OperatorHolder,
+    VerificationOfficer,
+)
+from domain.personal import person_key
 from domain.ukey.state import UKey
 from ledger_store.application.reader import Reader
 
@@ -50,15 +58,49 @@ def authorising_key(reader: Reader, card_no: str | None) -> UKey | None:
     return found
 
 
-def registration_form(enterprise: Enterprise) -> IcCardRegistrationForm | None:
-    """The IC-card registration form (附件2) uploaded with the three-in-one filing, if any."""
+def registration_form(reader: Reader, enterprise: Enterprise) -> IcCardRegistrationForm | None:
+    """The IC-card registration form (附件2) of the three-in-one filing, revealed (its holders
+    in plaintext: the approval and the free pair need their ID numbers and names)."""
     filing = enterprise.filings.get(FilingKind.THREE_IN_ONE)
     if not isinstance(filing, ThreeInOneFiling):
         return None
-    return filing.materials.ic_card_registration_form
+    form = filing.materials.ic_card_registration_form
+    what = "the IC-card registration form's"
+    officer, declarer = form.verification_officer, form.customs_declarer
+    return form.model_copy(
+        update={
+            "legal_person": reader.reveal(
+                form.legal_person, LegalPersonHolder, f"{what} legal person", "legal_person"
+            ),
+            "operator": reader.reveal(
+                form.operator, OperatorHolder, f"{what} operator", "operator"
+            ),
+            "customs_declarer": None
+            if declarer is None
+            else reader.reveal(declarer, CustomsDeclarer, f"{what} customs declarer"),
+            "verification_officer": None
+            if officer is None
+            else reader.reveal(officer, VerificationOfficer, f"{what} verification officer"),
+        }
+    )
 
 
-def form_holder_id(uscc: str, form: IcCardRegistrationForm, kind: KeyKind) -> UUID:
-    """The id of the card holder the approval registered from the form, for a key of `kind`."""
-    holder = form.legal_person if kind is KeyKind.LEGAL_PERSON else form.operator
-    return card_holder_id(uscc, holder.id_number, kind.value)
+def card_holder_id(
+    reader: Reader, enterprise_id: UUID, kind: KeyKind, holder: LegalPersonHolder | OperatorHolder
+) -> UUID:
+    """The id of an enterprise's card holder: keyed from who they are (never derivable openly)."""
+    return reader.subject_id(person_key(enterprise_id, kind.value, holder.id_number))
+
+
+def form_holder_ids(
+    reader: Reader, enterprise_id: UUID, form: IcCardRegistrationForm
+) -> dict[KeyKind, UUID]:
+    """The ids of the two card holders the approval registers from a revealed form."""
+    legal_person = plaintext(form.legal_person, "the legal person")
+    operator = plaintext(form.operator, "the operator")
+    return {
+        KeyKind.LEGAL_PERSON: card_holder_id(
+            reader, enterprise_id, KeyKind.LEGAL_PERSON, legal_person
+        ),
+        KeyKind.OPERATOR: card_holder_id(reader, enterprise_id, KeyKind.OPERATOR, operator),
+    }

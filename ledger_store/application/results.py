@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import ConflictError, DomainEvent
+from ledger_store.eventstore.database import TransactionWrite
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,8 @@ class Decision:
     """What the command brings into the ledger ("card 88…"); a taken id means it exists."""
     extra: Mapping[str, str] = field(default_factory=dict)
     """Fields the caller learns besides id, version and position (a renewal's application)."""
+    writes: tuple[TransactionWrite, ...] = ()
+    """What the append writes beside the events (an erasure deletes its subject's key)."""
 
     @classmethod
     def of(cls, subject: UUID, events: Sequence[DomainEvent], **options: Any) -> Decision:

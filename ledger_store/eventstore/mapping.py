@@ -15,6 +15,7 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 
 from domain.base import DomainEvent
 from domain.catalog import event_class
+from domain.personal import STORED
 
 CLASS_VERSION_KEY = "class_version"
 
@@ -86,7 +87,7 @@ class PydanticMapper(Mapper[UUID]):
         """Decode stored bytes into the current version of the event class."""
         cls = resolve_event_class(stored_event.topic)
         state: dict[str, Any] = self.transcoder.decode(stored_event.state)
-        return cls.model_validate(upcast(cls, state))
+        return cls.model_validate(upcast(cls, state), context={STORED: True})
 
 
 def upcast(cls: type[DomainEvent], state: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from eventsourcing.utils import get_topic
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger_store.eventstore.postgres_recorder import ChainedPostgresRecorder
@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     region: str = Field(default="hainan", description="region whose department codes apply")
     signing_key_path: Path | None = Field(
         default=None, description="Ed25519 key for checkpoints; default beside the SQLite file"
+    )
+    master_key_file: Path | None = Field(
+        default=None,
+        description="master keys wrapping personal-data keys (JSON, 0600); default beside the "
+        "SQLite file; required with PostgreSQL (or EPORT_MASTER_KEYS)",
+    )
+    master_keys: SecretStr | None = Field(
+        default=None, description="the master-key JSON itself, instead of a file"
     )
     postgres_pool_size: int = Field(default=5, ge=1, le=100)
     postgres_connect_timeout: int = Field(default=5, ge=1, le=120)
@@ -58,6 +66,14 @@ class Settings(BaseSettings):
         if self.is_postgres:
             return Path("./eport-ledger.key")
         return Path(self.sqlite_path()).with_suffix(".key")
+
+    def master_key_path(self) -> Path | None:
+        """Where the master keys live: as configured, or beside the SQLite file (None: unset)."""
+        if self.master_key_file is not None:
+            return self.master_key_file
+        if self.is_postgres:
+            return None
+        return Path(self.sqlite_path()).with_suffix(".master-keys.json")
 
     def library_env(self) -> dict[str, str]:
         """The eventsourcing library's environment for this database."""

@@ -16,7 +16,7 @@ from ledger_store.eventstore.mapping import type_name
 from projections.audit_trail.fold import BUCKET, STREAMS, TIMES
 from projections.engine.entries import norm_time, read_items, time_text, to_time
 from projections.engine.freshness import DEFAULT_TIMEOUT
-from projections.engine.positions import positions_table
+from projections.engine.positions import positions_table, reading
 from projections.engine.query import snapshot
 from projections.engine.schema import TableNames
 
@@ -191,3 +191,14 @@ def audit_events(
             (after, upper),
         ).fetchall()
     return _entries(rows)
+
+
+def stream_of(database: LedgerDatabase, originator_id: UUID) -> tuple[str, str] | None:
+    """The stream (`key:{card_no}`, …) and the enterprise an aggregate's entries belong to, or
+    None for entries of no enterprise (erasures, tokens) or not yet in the trail."""
+    with reading(database) as cursor:
+        row = cursor.execute(
+            f"SELECT stream, uscc FROM {database.table(STREAMS.name)} WHERE originator_id = ?",
+            (str(originator_id),),
+        ).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))

@@ -15,6 +15,7 @@ import orjson
 
 from ledger_store.eventstore.database import SqlCursor
 from projections.engine.entries import Item
+from projections.engine.personal import personal_text
 from projections.engine.rows import Row, RowSet
 from projections.engine.schema import TableNames, TableSpec
 from projections.engine.view import Fold, View
@@ -40,8 +41,8 @@ ENTERPRISES = TableSpec(
 OPERATORS = TableSpec(
     "view_enterprise_operators",
     (
-        ("operator_id", T), ("uscc", T), ("kind", T), ("name", T), ("permissions", T),
-        ("declarer_certificate", T), ("verification_officer_certificate", T), ("warnings", T),
+        ("operator_id", T), ("uscc", T), ("kind", T), ("person", T), ("permissions", T),
+        ("declarer", T), ("verification_officer", T), ("warnings", T),
         ("registered_at", T), ("registered_index", B), ("registered_by", T),
         ("version", B), ("last_index", B), ("last_at", T),
     ),
@@ -113,13 +114,9 @@ class _Fold(Fold):
                 item.originator_id,
                 {
                     "uscc": data["uscc"], "kind": data["holder_kind"],
-                    "name": data["holder"]["name"], "permissions": "[]",
-                    "declarer_certificate": (data["customs_declarer"] or {}).get(
-                        "certificate_number"
-                    ),
-                    "verification_officer_certificate": (
-                        data["verification_officer"] or {}
-                    ).get("certificate_number"),
+                    "person": personal_text(data["holder"]), "permissions": "[]",
+                    "declarer": personal_text(data["customs_declarer"]),
+                    "verification_officer": personal_text(data["verification_officer"]),
                     "warnings": dumps(data["warnings"]), "registered_at": item.at,
                     "registered_index": item.index, "registered_by": data["authorising_card_no"],
                     "version": item.version, "last_index": item.index, "last_at": item.at,
@@ -151,7 +148,8 @@ class _Fold(Fold):
                 "submissions": previous.get("submissions", 0) + 1,
             }
             if kind == "three_in_one":
-                row["legal_representative"] = data["filing"]["legal_representative"]
+                representative = data["filing"]["legal_representative"]
+                row["legal_representative"] = personal_text(representative)
                 row["business_address"] = data["filing"]["business_address"]
             if len(filings) == len(FILING_KINDS) and row["review_state"] != "awaiting_review":
                 row.update(review_state="awaiting_review", awaiting_review_since=item.at)
@@ -170,9 +168,11 @@ class _Fold(Fold):
                     filing["state"] = outcome
         elif name == "EnterpriseInfoChanged":
             change = data["change"]
-            for field in ("name", "business_address", "legal_representative"):
+            for field in ("name", "business_address"):
                 if change.get(field) is not None:
                     row[field] = change[field]
+            if change.get("legal_representative") is not None:
+                row["legal_representative"] = personal_text(change["legal_representative"])
         elif name == "FreeKeyPairIssued":
             row.update(
                 free_lp_card_no=data["legal_person_card_no"],
@@ -201,7 +201,7 @@ class EnterpriseOverviewView(View):
     """Each enterprise's filings, review, free pair, and card holders with their permissions."""
 
     name = "enterprise_overview"
-    version = 1
+    version = 2  # v2: personal data kept sealed (docs/privacy.md)
     tables = (ENTERPRISES, OPERATORS)
 
     def start(self, names: TableNames) -> Fold:

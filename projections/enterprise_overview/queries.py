@@ -9,8 +9,10 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.privacy.vault import PersonalDataVault
 from projections.engine.entries import parse_time, to_time
 from projections.engine.freshness import DEFAULT_TIMEOUT
+from projections.engine.personal import Revealed
 from projections.engine.query import now_or, snapshot
 from projections.engine.schema import TableNames
 from projections.enterprise_overview.fold import ENTERPRISES, FILING_KINDS, OPERATORS
@@ -49,7 +51,8 @@ class OperatorInfo(_Model):
 
     id: str
     kind: str
-    name: str
+    name: str | None
+    """None once the holder's personal data was erased."""
     permissions: tuple[str, ...]
     declarer_certificate: str | None
     verification_officer_certificate: str | None
@@ -83,6 +86,7 @@ class EnterpriseOverview(_Model):
 
 def get_enterprise(
     database: LedgerDatabase,
+    vault: PersonalDataVault,
     uscc: str,
     *,
     mask: bool,
@@ -106,12 +110,26 @@ def get_enterprise(
             "WHERE uscc = ? ORDER BY registered_index",
             (uscc,),
         ).fetchall()
-        keys = select_keys(cursor, tables, mask=mask, now=now_or(now), uscc=uscc, limit=key_limit)
-    return _overview(dict(zip(ENTERPRISES.column_names, row, strict=True)), operators, keys)
+        keys = select_keys(
+            cursor, tables, vault, mask=mask, now=now_or(now), uscc=uscc, limit=key_limit
+        )
+        enterprise = dict(zip(ENTERPRISES.column_names, row, strict=True))
+        personal = [enterprise["legal_representative"]]
+        person_at = [OPERATORS.column_names.index(c) for c in PERSONAL_COLUMNS]
+        personal += [values[i] for values in operators for i in person_at]
+        reveal = Revealed.read(vault, cursor, personal)
+    return _overview(enterprise, operators, keys, reveal)
+
+
+PERSONAL_COLUMNS = ("person", "declarer", "verification_officer")
+"""The card-holder row's columns that hold a person's data (sealed JSON)."""
 
 
 def _overview(
-    e: dict[str, Any], operator_rows: list[tuple[Any, ...]], keys: list[KeyRecord]
+    e: dict[str, Any],
+    operator_rows: list[tuple[Any, ...]],
+    keys: list[KeyRecord],
+    reveal: Revealed,
 ) -> EnterpriseOverview:
     filed: dict[str, dict[str, Any]] = orjson.loads(e["filings"] or "{}")
     filings = tuple(
@@ -133,10 +151,12 @@ def _overview(
         o = dict(zip(OPERATORS.column_names, values, strict=True))
         operators.append(
             OperatorInfo(
-                id=o["operator_id"], kind=o["kind"], name=o["name"],
+                id=o["operator_id"], kind=o["kind"], name=reveal.field(o["person"], "name"),
                 permissions=tuple(orjson.loads(o["permissions"])),
-                declarer_certificate=o["declarer_certificate"],
-                verification_officer_certificate=o["verification_officer_certificate"],
+                declarer_certificate=reveal.field(o["declarer"], "certificate_number"),
+                verification_officer_certificate=reveal.field(
+                    o["verification_officer"], "certificate_number"
+                ),
                 warnings=tuple(orjson.loads(o["warnings"] or "[]")),
                 registered_at=to_time(o["registered_at"]), ledger_index=o["registered_index"],
             )
@@ -147,7 +167,8 @@ def _overview(
     return EnterpriseOverview(
         uscc=e["uscc"], name=e["name"], customs_code=e["customs_code"],
         receipt_number=e["receipt_number"], region=e["region"],
-        legal_representative=e["legal_representative"], business_address=e["business_address"],
+        legal_representative=reveal.text(e["legal_representative"]),
+        business_address=e["business_address"],
         review_state=e["review_state"], filings=filings, review=review,
         awaiting_review_since=parse_time(e["awaiting_review_since"]), free_pair=pair,
         free_pair_at=parse_time(e["free_pair_at"]), keys=tuple(keys),

@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.ukey.status import KeyStatus, days_left, is_expired, status_at
 from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.privacy.vault import PersonalDataVault
 from projections.engine.entries import time_text, to_time
 from projections.engine.freshness import DEFAULT_TIMEOUT
+from projections.engine.personal import Revealed
 from projections.engine.query import now_or, snapshot
 from projections.engine.schema import TableNames
 from projections.key_status.fold import ENTERPRISES, KEYS, TERMINAL
@@ -36,6 +38,7 @@ class ExpiringKey(BaseModel):
 
 def expiring_keys(
     database: LedgerDatabase,
+    vault: PersonalDataVault,
     *,
     within_days: int = 30,
     now: datetime | None = None,
@@ -61,13 +64,14 @@ def expiring_keys(
             f"AND k.stored_status NOT IN ({marks}) ORDER BY k.valid_until, k.card_no LIMIT ?",
             params,
         ).fetchall()
+        reveal = Revealed.read(vault, cursor, [row[5] for row in rows])
     keys = []
     for card_no, uscc, name, kind, media, holder, stored, until_text in rows:
         until = to_time(until_text)
         keys.append(
             ExpiringKey(
                 card_no=card_no, uscc=uscc, enterprise_name=name, kind=kind, media=media,
-                holder_name=holder,
+                holder_name=reveal.text(holder),
                 status=status_at(KeyStatus(stored), expired=is_expired(until, moment)).value,
                 valid_until=until, days_left=days_left(until, moment),
             )

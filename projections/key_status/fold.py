@@ -1,6 +1,6 @@
 """Key status (hotline and window): one row per key, its holder, renewals and enterprise name.
 
-Fed by KeyIssued … KeyReplaced (the key), OperatorRegistered (the holder's ID and phone),
+Fed by KeyIssued … KeyReplaced (the key), OperatorRegistered (the holder's data, sealed),
 EnterpriseRegistered and EnterpriseInfoChanged (the enterprise's name). `expired` is never
 stored: it depends on the clock and is computed at query time from `valid_until`.
 """
@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from domain.forms import MAILING_RECIPIENT_FIELDS
 from domain.ukey.status import INCIDENTS, lifecycle_status
 from ledger_store.eventstore.database import SqlCursor
 from projections.engine.entries import Item, norm_time
+from projections.engine.personal import personal_text
 from projections.engine.rows import Row, RowSet
 from projections.engine.schema import TableNames, TableSpec
 from projections.engine.view import Fold, View
@@ -36,13 +38,12 @@ KEYS = TableSpec(
         ("version", B), ("last_index", B), ("last_at", T), ("last_event", T),
     ),
     ("key_id",),
-    (("card_no",), ("uscc",), ("holder_name",), ("valid_until",), ("stored_status", "issued_at")),
+    (("card_no",), ("uscc",), ("holder_id",), ("valid_until",), ("stored_status", "issued_at")),
 )  # fmt: skip
 HOLDERS = TableSpec(
     "view_key_holders",
     (
-        ("holder_id", T), ("uscc", T), ("kind", T), ("name", T), ("id_type", T),
-        ("id_number", T), ("phone", T), ("registered_index", B),
+        ("holder_id", T), ("uscc", T), ("kind", T), ("person", T), ("registered_index", B),
     ),
     ("holder_id",),
 )  # fmt: skip
@@ -82,6 +83,8 @@ MAIL_FIELDS = {
     "mail_recipient_address": "recipient_address",
     "mail_postcode": "postcode",
 }
+PERSONAL_MAIL = frozenset(MAILING_RECIPIENT_FIELDS)
+"""Mailing fields about the recipient, a person: stored sealed, revealed by queries."""
 TERMINAL = tuple(status.value for status in INCIDENTS)
 """The stored statuses that expiry does not override (the domain's incidents), as text."""
 
@@ -178,7 +181,7 @@ class _Fold(Fold):
         """The holder withdrew consent: the view keeps no name, ID number or phone of them."""
         holder = self.holders.get(holder_id)
         if holder is not None:
-            holder.update(name=None, id_type=None, id_number=None, phone=None)
+            holder["person"] = None
             self.holders.touch(holder_id)
 
     def _key_event(self, name: str, item: Item, row: Row) -> None:
@@ -199,7 +202,8 @@ class _Fold(Fold):
             details: dict[str, Any] = data["details"]
             row["mailed_at"] = at
             for column, field in MAIL_FIELDS.items():
-                row[column] = details[field]
+                value = details[field]
+                row[column] = personal_text(value) if field in PERSONAL_MAIL else value
         elif name == "KeyDelivered":
             row["delivered_at"] = at
         elif name == "KeyReportedLost":
@@ -250,7 +254,8 @@ class _Fold(Fold):
             item.originator_id,
             {
                 "card_no": d["card_no"], "kind": d["kind"], "media": d["media"],
-                "uscc": d["uscc"], "holder_id": d["holder_id"], "holder_name": d["holder_name"],
+                "uscc": d["uscc"], "holder_id": d["holder_id"],
+                "holder_name": personal_text(d["holder_name"]),
                 "supplier": d["supplier"], "certificate_number": d["certificate_number"],
                 "valid_from": norm_time(d["valid_from"]),
                 "valid_until": norm_time(d["valid_until"]),
@@ -264,13 +269,12 @@ class _Fold(Fold):
 
     def _holder(self, item: Item) -> None:
         data = item.data
-        holder = data["holder"]
+        holder = data["holder"]  # sealed (or a 0.1.0 ledger's plaintext): revealed by queries
         self.holders.create(
             item.originator_id,
             {
-                "uscc": data["uscc"], "kind": data["holder_kind"], "name": holder["name"],
-                "id_type": holder["id_type"], "id_number": holder["id_number"],
-                "phone": holder["phone"], "registered_index": item.index,
+                "uscc": data["uscc"], "kind": data["holder_kind"],
+                "person": personal_text(holder), "registered_index": item.index,
             },
             new=True,
         )  # fmt: skip
@@ -294,7 +298,7 @@ class KeyStatusView(View):
     """Every key's current status, holder, PIN state, validity, mailing and replacement chain."""
 
     name = "key_status"
-    version = 1
+    version = 2  # v2: personal data kept sealed (docs/privacy.md)
     tables = (KEYS, HOLDERS, RENEWALS, ENTERPRISES)
 
     def start(self, names: TableNames) -> Fold:

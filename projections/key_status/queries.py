@@ -7,15 +7,20 @@ and auditors with `mask=False`. `expired` and `days_left` are computed against `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from domain.forms import MAILING_RECIPIENT_FIELDS
 from domain.ukey.status import KeyStatus, attempts_left, days_left, is_expired, status_at
 from ledger_store.eventstore.async_pool import AsyncPool
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
+from ledger_store.privacy.key_store import KeyRow, keys_statement, rows_to_keys
+from ledger_store.privacy.vault import PersonalDataVault, normalised
 from projections.engine.entries import parse_time, time_text, to_time
 from projections.engine.freshness import DEFAULT_TIMEOUT, require_position_async
+from projections.engine.personal import Revealed, key_ids
 from projections.engine.query import masked_id, masked_phone, now_or, snapshot
 from projections.engine.schema import TableNames
 from projections.engine.sqlbulk import select_where_in
@@ -46,14 +51,30 @@ def _select(names: TableNames, renewal_columns: Sequence[str] = ()) -> str:
     cols = ", ".join(f"k.{c}" for c in KEYS.column_names)
     more = "".join(f", r.{c}" for c in renewal_columns)
     return (
-        f"SELECT {cols}, e.name, h.id_type, h.id_number, h.phone{more} FROM {names(KEYS.name)} k "
+        f"SELECT {cols}, e.name, h.person{more} FROM {names(KEYS.name)} k "
         f"LEFT JOIN {names(ENTERPRISES.name)} e ON e.uscc = k.uscc "
         f"LEFT JOIN {names(HOLDERS.name)} h ON h.holder_id = k.holder_id"
     )
 
 
+PERSONAL_COLUMNS = ("holder_name", *(f"mail_{field}" for field in MAILING_RECIPIENT_FIELDS))
+"""The key row's columns that hold a person's data (sealed JSON; see engine/personal.py)."""
+
+
+def personal_texts(rows: Iterable[Sequence[Any]]) -> list[str | None]:
+    """The sealed values of key rows (as `_select` reads them) that a query must reveal."""
+    positions = [KEYS.column_names.index(c) for c in PERSONAL_COLUMNS]
+    holder = len(KEYS.column_names) + 1  # h.person, after e.name
+    return [row[i] for row in rows for i in (*positions, holder)]
+
+
 def _records(
-    cursor: SqlCursor, names: TableNames, rows: list[tuple[Any, ...]], mask: bool, now: datetime
+    cursor: SqlCursor,
+    names: TableNames,
+    rows: list[tuple[Any, ...]],
+    vault: PersonalDataVault,
+    mask: bool,
+    now: datetime,
 ) -> list[KeyRecord]:
     width = len(KEYS.column_names)
     key_ids = [row[0] for row in rows]
@@ -62,9 +83,10 @@ def _records(
     for found in select_where_in(cursor, names(RENEWALS.name), columns, "key_id", key_ids):
         grouped.setdefault(found[0], []).append(found[1:])
     renewals = {key_id: _renewals(applications) for key_id, applications in grouped.items()}
+    reveal = Revealed.read(vault, cursor, personal_texts(rows))
     return [
         _record(dict(zip(KEYS.column_names, row[:width], strict=True)), row[width:], renewals,
-                mask, now)
+                reveal, mask, now)
         for row in rows
     ]  # fmt: skip
 
@@ -73,27 +95,29 @@ def _record(
     k: dict[str, Any],
     extra: tuple[Any, ...],
     renewals: dict[str, list[Renewal]],
+    reveal: Revealed,
     mask: bool,
     now: datetime,
 ) -> KeyRecord:
-    enterprise_name, id_type, id_number, phone = extra
-    erased = bool(k["personal_data_erased"])
+    enterprise_name, person = extra[0], extra[1]
+    erased = bool(k["personal_data_erased"]) or reveal.erased(k["holder_name"])
     valid_until = to_time(k["valid_until"])
     holder = Holder(
         id=k["holder_id"],
-        name=k["holder_name"],
-        id_type=None if erased else id_type,
-        id_number=None if erased else masked_id(id_number, mask),
-        phone=None if erased else masked_phone(phone, mask),
+        name=None if erased else reveal.text(k["holder_name"]),
+        id_type=None if erased else reveal.field(person, "id_type"),
+        id_number=None if erased else masked_id(reveal.field(person, "id_number"), mask),
+        phone=None if erased else masked_phone(reveal.field(person, "phone"), mask),
     )
     mailing = None
     if k["mailed_at"] is not None and not erased:
         mailing = Mailing(
             case_number=k["mail_case_number"], order_number=k["mail_order_number"],
             ems_number=k["mail_ems_number"], company_name=k["mail_company_name"],
-            recipient_name=k["mail_recipient_name"],
-            recipient_phone=masked_phone(k["mail_recipient_phone"], mask),
-            recipient_address=k["mail_recipient_address"], postcode=k["mail_postcode"],
+            recipient_name=reveal.text(k["mail_recipient_name"]),
+            recipient_phone=masked_phone(reveal.text(k["mail_recipient_phone"]), mask),
+            recipient_address=reveal.text(k["mail_recipient_address"]),
+            postcode=reveal.text(k["mail_postcode"]),
             mailed_at=parse_time(k["mailed_at"]), delivered_at=parse_time(k["delivered_at"]),
         )  # fmt: skip
     status = status_at(KeyStatus(k["stored_status"]), expired=is_expired(valid_until, now))
@@ -121,6 +145,7 @@ def _record(
 
 def get_key(
     database: LedgerDatabase,
+    vault: PersonalDataVault,
     card_no: str,
     *,
     mask: bool,
@@ -133,11 +158,13 @@ def get_key(
     moment = now_or(now)
     with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
         rows = cursor.execute(*_key_statement(tables, card_no)).fetchall()
-    return _key_from_rows(rows, mask, moment)
+        reveal = Revealed.read(vault, cursor, personal_texts(rows[:1]))
+    return _key_from_rows(rows, reveal, mask, moment)
 
 
 async def get_key_async(
     database: LedgerDatabase,
+    vault: PersonalDataVault,
     pool: AsyncPool | None,
     card_no: str,
     *,
@@ -150,13 +177,16 @@ async def get_key_async(
     else in a worker thread."""
     if pool is None:
         return await asyncio.to_thread(
-            get_key, database, card_no, mask=mask, now=now, min_position=min_position,
+            get_key, database, vault, card_no, mask=mask, now=now, min_position=min_position,
             timeout=timeout,
         )  # fmt: skip
     await require_position_async(database, VIEWS, min_position, timeout)
     moment = now_or(now)
     rows = await pool.fetchall(*_key_statement(TableNames(database), card_no))
-    return _key_from_rows(rows, mask, moment)
+    keys: dict[UUID, KeyRow] = {}
+    if wanted := key_ids(personal_texts(rows[:1])):
+        keys = rows_to_keys(await pool.fetchall(*keys_statement(database, wanted)))
+    return _key_from_rows(rows, Revealed(vault, keys), mask, moment)
 
 
 def _key_statement(tables: TableNames, card_no: str) -> tuple[str, tuple[str]]:
@@ -170,14 +200,14 @@ def _key_statement(tables: TableNames, card_no: str) -> tuple[str, tuple[str]]:
 
 
 def _key_from_rows(
-    rows: Sequence[tuple[Any, ...]], mask: bool, moment: datetime
+    rows: Sequence[tuple[Any, ...]], reveal: Revealed, mask: bool, moment: datetime
 ) -> KeyRecord | None:
     if not rows:
         return None
-    width = len(KEYS.column_names) + 4
+    width = len(KEYS.column_names) + 2
     renewals = {rows[0][0]: _renewals(row[width:] for row in rows if row[width] is not None)}
-    key = dict(zip(KEYS.column_names, rows[0][: width - 4], strict=True))
-    return _record(key, rows[0][width - 4 : width], renewals, mask, moment)
+    key = dict(zip(KEYS.column_names, rows[0][: width - 2], strict=True))
+    return _record(key, rows[0][width - 2 : width], renewals, reveal, mask, moment)
 
 
 def _status_filter(status: str, now_text: str) -> tuple[str, list[Any]]:
@@ -193,10 +223,14 @@ def _status_filter(status: str, now_text: str) -> tuple[str, list[Any]]:
 
 def find_keys(
     database: LedgerDatabase,
+    vault: PersonalDataVault,
     *,
     mask: bool,
     uscc: str | None = None,
     holder: str | None = None,
+    phone: str | None = None,
+    id_number: str | None = None,
+    company: str | None = None,
     status: str | None = None,
     now: datetime | None = None,
     limit: int = 100,
@@ -205,23 +239,66 @@ def find_keys(
     timeout: float = DEFAULT_TIMEOUT,
     names: TableNames | None = None,
 ) -> list[KeyRecord]:
-    """Keys by enterprise (USCC), holder name and/or status, by card number, `limit` at a time."""
+    """Keys by enterprise (USCC or a part of its name), by their holder's name, phone or ID
+    number (exact, through the blind index), and/or status; by card number, `limit` at a time."""
     moment = now_or(now)
+    finders = {"name": holder, "phone": phone, "id_number": id_number}
+    people: set[UUID] | None = None
+    for kind, value in finders.items():
+        if value is not None:
+            subjects = vault.find(kind, value)
+            people = subjects if people is None else people & subjects
     with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
-        return select_keys(
-            cursor, tables, mask=mask, now=moment, uscc=uscc, holder=holder, status=status,
-            limit=limit, after_card_no=after_card_no,
+        found = select_keys(
+            cursor, tables, vault, mask=mask and people is None, now=moment, uscc=uscc,
+            people=people, company=company, status=status, limit=limit,
+            after_card_no=after_card_no,
         )  # fmt: skip
+    if people is None:
+        return found
+    # The blind index keeps every name or phone a person was ever filed under; the answer is
+    # the keys whose holder is so named now (compared revealed, then masked for the hotline).
+    wanted = {kind: normalised(kind, value) for kind, value in finders.items() if value}
+    current = [record for record in found if _holder_matches(record, wanted)]
+    return [masked(record) for record in current] if mask else current
+
+
+def _holder_matches(record: KeyRecord, wanted: dict[str, str]) -> bool:
+    """Whether the key's holder has now every name, phone or ID number asked."""
+    holder = record.holder
+    values = {"name": holder.name, "phone": holder.phone, "id_number": holder.id_number}
+    return all(
+        values[kind] is not None and normalised(kind, values[kind] or "") == value
+        for kind, value in wanted.items()
+    )
+
+
+def masked(record: KeyRecord) -> KeyRecord:
+    """A key as the hotline sees it: ID numbers and phones masked."""
+    holder = record.holder.model_copy(
+        update={
+            "id_number": masked_id(record.holder.id_number, True),
+            "phone": masked_phone(record.holder.phone, True),
+        }
+    )
+    mailing = record.mailing
+    if mailing is not None:
+        mailing = mailing.model_copy(
+            update={"recipient_phone": masked_phone(mailing.recipient_phone, True)}
+        )
+    return record.model_copy(update={"holder": holder, "mailing": mailing})
 
 
 def select_keys(
     cursor: SqlCursor,
     tables: TableNames,
+    vault: PersonalDataVault,
     *,
     mask: bool,
     now: datetime,
     uscc: str | None = None,
-    holder: str | None = None,
+    people: Collection[UUID] | None = None,
+    company: str | None = None,
     status: str | None = None,
     limit: int = 100,
     after_card_no: str | None = None,
@@ -232,9 +309,14 @@ def select_keys(
     if uscc is not None:
         where.append("k.uscc = ?")
         params.append(uscc)
-    if holder is not None:
-        where.append("k.holder_name = ?")
-        params.append(holder.strip())
+    if people is not None:
+        if not people:
+            return []
+        where.append(f"k.holder_id IN ({', '.join('?' * len(people))})")
+        params += sorted(str(person) for person in people)
+    if company is not None:
+        where.append("e.name LIKE ? ESCAPE '\\'")
+        params.append(f"%{escape_like(company.strip())}%")
     if status is not None:
         clause, values = _status_filter(status, time_text(now))
         where.append(clause)
@@ -246,18 +328,28 @@ def select_keys(
     rows = cursor.execute(
         f"{_select(tables)}{sql_where} ORDER BY k.card_no LIMIT ?", [*params, limit]
     ).fetchall()
-    return _records(cursor, tables, rows, mask, now)
+    return _records(cursor, tables, rows, vault, mask, now)
 
 
 def keys_by_uscc(
-    database: LedgerDatabase, uscc: str, *, mask: bool, **options: Any
+    database: LedgerDatabase, vault: PersonalDataVault, uscc: str, *, mask: bool, **options: Any
 ) -> list[KeyRecord]:
     """Every key of one enterprise (up to `limit`, default 100)."""
-    return find_keys(database, mask=mask, uscc=uscc, **options)
+    return find_keys(database, vault, mask=mask, uscc=uscc, **options)
 
 
 def keys_by_holder(
-    database: LedgerDatabase, holder_name: str, *, mask: bool, **options: Any
+    database: LedgerDatabase,
+    vault: PersonalDataVault,
+    holder_name: str,
+    *,
+    mask: bool,
+    **options: Any,
 ) -> list[KeyRecord]:
-    """Every key whose holder has this name."""
-    return find_keys(database, mask=mask, holder=holder_name, **options)
+    """Every key whose holder has exactly this name."""
+    return find_keys(database, vault, mask=mask, holder=holder_name, **options)
+
+
+def escape_like(text: str) -> str:
+    """`text` matched literally inside a LIKE pattern (escape character `\\`)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -52,7 +52,11 @@ def test_an_enterprise_searches_only_its_own_keys(enrolled: Api) -> None:
     assert api.ok(api.get("other_enterprise", "/v1/keys"))["items"] == []
     refused = api.get("other_enterprise", "/v1/keys", uscc=examples.USCC)
     assert (refused.status_code, refused.json()["rule"]) == (403, "other_enterprise")
-    assert api.get("other_enterprise", f"/v1/keys/{LP}").status_code == 403
+    # Another enterprise's key answers exactly as a key that does not exist.
+    theirs = api.get("other_enterprise", f"/v1/keys/{LP}")
+    missing = api.get("other_enterprise", "/v1/keys/0000000000000009")
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json()["rule"] == missing.json()["rule"] == "not_found"
 
 
 def test_a_query_with_min_position_sees_the_command_just_answered(enrolled: Api) -> None:

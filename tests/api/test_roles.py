@@ -1,5 +1,6 @@
 """Every route × every role: allowed, 401 without a valid token, 403 for the wrong role or for
-another enterprise. The table below is the access contract; a route missing from it fails."""
+another enterprise (404 for another enterprise's key: as if it did not exist). The table below
+is the access contract; a route missing from it fails."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ READ = {E, W, H, A}
 EVERYONE = {E, W, H, A, AD}
 USCC, LP = examples.USCC, examples.LP_CARD
 INCIDENT = {"reason": "测试"}
+KEY_ROUTES = ("/v1/keys/{card_no}",)
+"""Routes of one key: an enterprise learns nothing of another's card numbers (404 for both)."""
 OPEN_ROUTES = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 
 # (method, route template, concrete path, body, roles allowed, enterprise limited to its own)
@@ -65,6 +68,9 @@ TABLE: list[tuple[str, str, str, Any, set[str], bool]] = [
         "product": "ic_card"}, PROCESS, True),
     ("GET", "/v1/keys/{card_no}", f"/v1/keys/{LP}", None, READ, True),
     ("GET", "/v1/keys", f"/v1/keys?uscc={USCC}", None, READ, True),
+    ("POST", "/v1/keys/search", "/v1/keys/search", {"uscc": USCC}, READ, False),
+    ("POST", "/v1/personal-data/erasures", "/v1/personal-data/erasures",
+     {"reason": "测试", "phone": "13800138000"}, {W, AD}, False),
     ("GET", "/v1/window/queue", "/v1/window/queue", None, {W, A}, False),
     ("GET", "/v1/window/expiring", "/v1/window/expiring", None, {W, A}, False),
     ("GET", "/v1/audit/events", "/v1/audit/events", None, {A}, False),
@@ -120,7 +126,7 @@ def test_every_route_admits_exactly_its_roles_and_only_their_own_enterprise(
         "other enterprise": api.as_("other_enterprise"),
     }
     wrong: list[str] = []
-    for method, _, path, body, allowed, own_only in TABLE:
+    for method, template, path, body, allowed, own_only in TABLE:
         path, body = _fill(path, names), _fill(body, names)
         for who, headers in principals.items():
             response = api.client.request(method, path, json=body, headers=headers)
@@ -129,7 +135,9 @@ def test_every_route_admits_exactly_its_roles_and_only_their_own_enterprise(
             if who in ("no token", "unknown token", "not a bearer"):
                 expected = {401}
             elif who == "other enterprise":
-                expected = {403} if own_only or E not in allowed else set()
+                # another enterprise's key answers as a missing one (404); elsewhere 403
+                refusal = 404 if own_only and template.startswith(KEY_ROUTES) else 403
+                expected = {refusal} if own_only or E not in allowed else set()
             else:
                 expected = set() if who in allowed else {403}
             if expected and status not in expected:

@@ -33,7 +33,7 @@ def lookup(ledger: Ledger, card_no: str, **options: object) -> KeyRecord | None:
         if reads is not None:
             await reads.open()
         try:
-            return await get_key_async(ledger.database, reads, card_no, **options)  # type: ignore[arg-type]
+            return await get_key_async(ledger.database, ledger.vault, reads, card_no, **options)  # type: ignore[arg-type]
         finally:
             if reads is not None:
                 await reads.close()
@@ -49,7 +49,7 @@ def test_the_async_lookup_reads_what_the_sync_lookup_reads(ledger: Ledger, backe
     catch_up(ledger)
     assert (ledger.database.async_pool() is None) == (backend == "sqlite")
     for mask in (True, False):
-        expected = get_key(ledger.database, e.lp_card, mask=mask, now=world.now)
+        expected = get_key(ledger.database, ledger.vault, e.lp_card, mask=mask, now=world.now)
         assert expected is not None
         assert lookup(ledger, e.lp_card, mask=mask, now=world.now) == expected
     assert lookup(ledger, "8800009999999999", mask=True) is None

@@ -66,7 +66,7 @@ def test_a_failure_mid_batch_moves_neither_rows_nor_position(world: World, ledge
     assert read_positions(ledger.database, NAMES) == positions
     catch_up(ledger)
     assert read_positions(ledger.database, NAMES) == dict.fromkeys(NAMES, ledger.position())
-    key = get_key(ledger.database, e.op_card, mask=True)
+    key = get_key(ledger.database, ledger.vault, e.op_card, mask=True)
     assert key is not None
     assert key.failed_attempts == 1
 
@@ -153,7 +153,9 @@ def test_the_in_process_projector_gives_read_your_writes(world: World, ledger: L
         assert e.op_card is not None
         result = world.pin(e, e.op_card, ok=False)
         projector.poke()
-        key = get_key(ledger.database, e.op_card, mask=True, min_position=result.position)
+        key = get_key(
+            ledger.database, ledger.vault, e.op_card, mask=True, min_position=result.position
+        )
         assert key is not None
         assert key.failed_attempts == 1
         result = world.pin(e, e.op_card, ok=False)  # nobody pokes: the query does

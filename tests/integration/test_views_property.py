@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from domain.aggregate_ids import card_holder_id
 from domain.enterprise.events import EnterpriseChange
+from domain.forms import KeyKind
 from domain.permissions import Permission
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
@@ -83,7 +83,7 @@ def _ops(world: World) -> dict[str, Callable[[Enrolled, int], Any]]:
         return None if card is None else world.attempt(world.renew, e, card, 3)
 
     def permissions(e: Enrolled, n: int) -> Any:
-        holder = card_holder_id(e.uscc, e.form.operator.id_number, "operator")
+        holder = ledger.card_holder_id(e.uscc, KeyKind.OPERATOR, e.form.operator)
         wanted = [p for i, p in enumerate(Permission) if (n >> (i % 3)) & 1][: 2 + n % 4]
         return world.attempt(
             bound(deciders.set_permissions),

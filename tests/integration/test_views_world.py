@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.aggregate_ids import card_holder_id
 from domain.base import DomainError
 from domain.forms import KeyKind, RenewalDocuments, Supplier, SupplierProduct
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
@@ -53,6 +52,8 @@ class Enrolled:
     lp_card: str | None = None
     op_card: str | None = None
     cards: list[str] = field(default_factory=list)
+    mailing: Any = None
+    """The handover form as the window filled it in (the ledger keeps its people sealed)."""
 
 
 class World:
@@ -128,6 +129,7 @@ class World:
         if e.lp_card is None or e.op_card is None:
             return []
         details = mailing_details(self.rng, e.lp_card, e.op_card, self.tick())
+        e.mailing = details
         return [
             self.ledger.run(deciders.mail_key, window_ctx(self.now), c, details)
             for c in (e.lp_card, e.op_card)
@@ -156,7 +158,7 @@ class World:
     def buy_key(self, e: Enrolled) -> CommandResult:
         """A key bought from a supplier for the operator of the form."""
         card = make_card_number(self.rng)
-        holder = card_holder_id(e.uscc, e.form.operator.id_number, KeyKind.OPERATOR.value)
+        holder = self.ledger.card_holder_id(e.uscc, KeyKind.OPERATOR, e.form.operator)
         result = self.ledger.run(
             deciders.issue_bought_key,
             enterprise_ctx(e.uscc, self.tick()),

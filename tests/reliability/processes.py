@@ -51,6 +51,7 @@ def _environment(settings: Settings, **extra: str) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
             "EPORT_DATABASE_URL": settings.database_url,
             "EPORT_SIGNING_KEY_PATH": str(settings.key_path()),
+            "EPORT_MASTER_KEY_FILE": str(settings.master_key_path()),
             "EPORT_POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "EPORT_POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout),
             "EPORT_API_AUTH_FAILURES_PER_MINUTE": "100000",

@@ -14,7 +14,7 @@ from typing import Any
 from api.demo import samples
 from domain.base import Actor, CommandContext, DomainEvent, Role
 from domain.filings import FilingKind, ThreeInOneFiling
-from domain.forms import MailingDetails
+from domain.forms import ExpressHandoverForm, IcCardRegistrationForm, MailingDetails
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
@@ -67,6 +67,8 @@ class Enrolled:
     op: str
     me: Actor
     mailing: MailingDetails
+    form: IcCardRegistrationForm
+    """The IC-card form as filed (the ledger keeps its personal data sealed)."""
 
     @property
     def cards(self) -> tuple[str, str]:
@@ -106,8 +108,9 @@ def enroll(ledger: Ledger, seed: int | str, at: datetime = T0) -> Enrolled:
     three_in_one = filings[FilingKind.THREE_IN_ONE]
     assert isinstance(three_in_one, ThreeInOneFiling)
     express = three_in_one.materials.express_handover_form
+    assert isinstance(express, ExpressHandoverForm)
     details = samples.mailing(rng, express, lp, op, at)
-    return Enrolled(uscc, lp, op, me, details)
+    return Enrolled(uscc, lp, op, me, details, three_in_one.materials.ic_card_registration_form)
 
 
 # -- the legal history of a key -------------------------------------------------------------------

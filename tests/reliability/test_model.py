@@ -16,10 +16,15 @@ from hypothesis import HealthCheck, settings as hypothesis_settings, strategies 
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from api.demo.samples import ALL_DOCUMENTS
-from domain.aggregate_ids import card_holder_id
 from domain.base import Actor, DomainError
-from domain.filings import FilingKind, ThreeInOneFiling
-from domain.forms import KeyKind, Permission, RenewalDocuments, Supplier, SupplierProduct
+from domain.forms import (
+    KeyKind,
+    OperatorHolder,
+    Permission,
+    RenewalDocuments,
+    Supplier,
+    SupplierProduct,
+)
 from domain.ukey.status import KeyStatus
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
@@ -219,10 +224,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.replacements = 0
 
     def _operator_id(self) -> Any:
-        three = self.ledger.enterprise(self.firm.uscc).filings[FilingKind.THREE_IN_ONE]
-        assert isinstance(three, ThreeInOneFiling)
-        form = three.materials.ic_card_registration_form
-        return card_holder_id(self.firm.uscc, form.operator.id_number, KeyKind.OPERATOR.value)
+        operator = self.firm.form.operator
+        assert isinstance(operator, OperatorHolder)
+        return self.ledger.card_holder_id(self.firm.uscc, KeyKind.OPERATOR, operator)
 
     # -- running one command on both sides ----------------------------------------------------
 
@@ -455,7 +459,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert key.valid_until == model.valid_until, card
             assert {a: s.value for a, s in key.renewals.items()} == model.renewals, card
             assert key.replaced_by == model.replaced_by, card
-            view = get_key(self.ledger.database, card, mask=False, now=self.now)
+            view = get_key(self.ledger.database, self.ledger.vault, card, mask=False, now=self.now)
             assert view is not None, card
             assert (view.status, view.failed_attempts, view.initial_pin) == (
                 status, model.failures, model.initial_pin

@@ -6,9 +6,7 @@ import random
 
 import pytest
 
-from domain.aggregate_ids import card_holder_id
 from domain.card_holder import decisions as card_holders
-from domain.card_holder.decisions import holders_from_form
 from domain.card_holder.events import OperatorRegistered, PermissionsGranted, PermissionsRevoked
 from domain.card_holder.state import CardHolder
 from domain.enterprise.state import Enterprise
@@ -27,8 +25,11 @@ from tests.factories import (
     build,
     enterprise_ctx,
     filed_enterprise,
+    form_holder_ids,
     ic_card_form_of,
     refused,
+    register_form_holders,
+    register_holder,
     then,
     valid_ic_card_form,
     valid_legal_person,
@@ -52,9 +53,7 @@ def enterprise(rng: random.Random) -> Enterprise:
 
 
 def _operator(rng: random.Random, enterprise: Enterprise, *permissions: Permission) -> CardHolder:
-    events = card_holders.register(
-        window_ctx(), enterprise, KeyKind.OPERATOR, valid_operator_holder(rng)
-    )
+    events = register_holder(window_ctx(), enterprise, KeyKind.OPERATOR, valid_operator_holder(rng))
     operator: CardHolder = build(events)
     if permissions:
         operator = then(operator, card_holders.grant(operator, window_ctx(), permissions, None))
@@ -68,14 +67,13 @@ def test_approval_registers_both_holders_and_grants_the_permissions_asked(
     enterprise: Enterprise,
 ) -> None:
     form = ic_card_form_of(enterprise)
-    events = holders_from_form(window_ctx(), enterprise, form)
+    events = register_form_holders(window_ctx(), enterprise, form)
     assert [type(e) for e in events] == [OperatorRegistered, OperatorRegistered, PermissionsGranted]
     legal_person, operator, granted = events
     uscc = enterprise.uscc
-    assert legal_person.originator_id == card_holder_id(
-        uscc, form.legal_person.id_number, "legal_person"
-    )
-    assert operator.originator_id == card_holder_id(uscc, form.operator.id_number)
+    ids = form_holder_ids(uscc, form)
+    assert legal_person.originator_id == ids[KeyKind.LEGAL_PERSON]
+    assert operator.originator_id == ids[KeyKind.OPERATOR]
     assert granted.originator_id == operator.originator_id
     assert granted.originator_version == 2
     holder: CardHolder = build(events[1:])
@@ -90,7 +88,7 @@ def test_approval_registers_both_holders_and_grants_the_permissions_asked(
 def test_a_form_asking_no_permissions_grants_none(rng: random.Random) -> None:
     enterprise = approved_enterprise(rng)
     form = valid_ic_card_form(rng, customs_permissions=frozenset(), forex_permissions=frozenset())
-    events = holders_from_form(window_ctx(), enterprise, form)
+    events = register_form_holders(window_ctx(), enterprise, form)
     assert [type(e) for e in events] == [OperatorRegistered, OperatorRegistered]
 
 
@@ -104,7 +102,7 @@ def test_the_same_person_as_legal_person_and_operator_is_warned_not_refused(
     form = valid_ic_card_form(rng, legal_person=legal_person, operator=operator)
     registered = [
         e
-        for e in holders_from_form(window_ctx(), enterprise, form)
+        for e in register_form_holders(window_ctx(), enterprise, form)
         if isinstance(e, OperatorRegistered)
     ]
     assert len({e.originator_id for e in registered}) == 2
@@ -116,7 +114,7 @@ def test_the_same_person_as_legal_person_and_operator_is_warned_not_refused(
 def test_holders_are_registered_only_for_an_approved_enterprise(rng: random.Random) -> None:
     enterprise = filed_enterprise(rng)
     with refused("enterprise_not_approved"):
-        holders_from_form(window_ctx(), enterprise, ic_card_form_of(enterprise))
+        register_form_holders(window_ctx(), enterprise, ic_card_form_of(enterprise))
 
 
 # -- registering more holders ----------------------------------------------------------------------
@@ -128,7 +126,7 @@ def test_enterprise_registers_an_operator_with_its_legal_person_key(
     key = active_key(rng, enterprise.uscc)
     holder = valid_operator_holder(rng)
     declarer = CustomsDeclarer(certificate_number="BG123")
-    events = card_holders.register(
+    events = register_holder(
         enterprise_ctx(enterprise.uscc),
         enterprise,
         KeyKind.OPERATOR,
@@ -153,7 +151,7 @@ def test_registering_an_operator_who_is_the_legal_person_is_warned(
     rng: random.Random, enterprise: Enterprise
 ) -> None:
     holder = valid_operator_holder(rng)
-    (event,) = card_holders.register(
+    (event,) = register_holder(
         window_ctx(),
         enterprise,
         KeyKind.OPERATOR,
@@ -168,7 +166,7 @@ def test_registering_without_a_key_is_for_window_staff_only(
     rng: random.Random, enterprise: Enterprise
 ) -> None:
     with refused("legal_person_key_required", "authorising_key"):
-        card_holders.register(
+        register_holder(
             enterprise_ctx(enterprise.uscc),
             enterprise,
             KeyKind.OPERATOR,
@@ -189,7 +187,7 @@ def test_registering_with_an_unfit_key_is_refused(
         key = active_key(rng, enterprise.uscc)
         key = then(key, ukeys.report_lost(key, ctx, "遗失"))
     with refused("legal_person_key_required", "authorising_key"):
-        card_holders.register(
+        register_holder(
             ctx, enterprise, KeyKind.OPERATOR, valid_operator_holder(rng), authorising_key=key
         )
 
@@ -197,23 +195,19 @@ def test_registering_with_an_unfit_key_is_refused(
 def test_registering_before_approval_is_refused(rng: random.Random) -> None:
     enterprise = filed_enterprise(rng)
     with refused("enterprise_not_approved"):
-        card_holders.register(
-            window_ctx(), enterprise, KeyKind.OPERATOR, valid_operator_holder(rng)
-        )
+        register_holder(window_ctx(), enterprise, KeyKind.OPERATOR, valid_operator_holder(rng))
 
 
 def test_holder_must_fit_the_holder_kind(rng: random.Random, enterprise: Enterprise) -> None:
     with refused("holder_kind_mismatch", "holder"):
-        card_holders.register(window_ctx(), enterprise, KeyKind.OPERATOR, valid_legal_person(rng))
+        register_holder(window_ctx(), enterprise, KeyKind.OPERATOR, valid_legal_person(rng))
     with refused("holder_kind_mismatch", "holder"):
-        card_holders.register(
-            window_ctx(), enterprise, KeyKind.LEGAL_PERSON, valid_operator_holder(rng)
-        )
+        register_holder(window_ctx(), enterprise, KeyKind.LEGAL_PERSON, valid_operator_holder(rng))
 
 
 def test_declarer_filing_is_for_operators_only(rng: random.Random, enterprise: Enterprise) -> None:
     with refused("not_an_operator"):
-        card_holders.register(
+        register_holder(
             window_ctx(),
             enterprise,
             KeyKind.LEGAL_PERSON,
@@ -272,9 +266,7 @@ def test_permissions_go_to_operators_not_the_legal_person(
     rng: random.Random, enterprise: Enterprise
 ) -> None:
     legal_person: CardHolder = build(
-        card_holders.register(
-            window_ctx(), enterprise, KeyKind.LEGAL_PERSON, valid_legal_person(rng)
-        )
+        register_holder(window_ctx(), enterprise, KeyKind.LEGAL_PERSON, valid_legal_person(rng))
     )
     with refused("not_an_operator"):
         card_holders.grant(legal_person, window_ctx(), [UPLOAD], None)
@@ -335,7 +327,7 @@ def test_granted_permissions_serialise_sorted(rng: random.Random, enterprise: En
 
 
 def test_card_holder_events_round_trip_through_json(enterprise: Enterprise) -> None:
-    events = holders_from_form(window_ctx(), enterprise, ic_card_form_of(enterprise))
+    events = register_form_holders(window_ctx(), enterprise, ic_card_form_of(enterprise))
     copies = [type(e).model_validate_json(e.model_dump_json()) for e in events]
     assert copies == events
     assert build(copies[:1]).holder == events[0].holder  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from domain.aggregate_ids import card_holder_id, enterprise_id, key_id
+from domain.aggregate_ids import enterprise_id, key_id
 from domain.filings import (
     CustomsFiling,
     Filing,
@@ -109,15 +109,9 @@ def test_region_config_refuses_malformed_codes(field: str, value: str) -> None:
 # -- ids -----------------------------------------------------------------------------------------
 
 
-def test_ids_derive_from_natural_keys() -> None:
+def test_ids_derive_from_natural_keys_that_are_not_personal_data() -> None:
     uscc = "91350100M000100Y43"
     assert enterprise_id(uscc) == enterprise_id(uscc) != key_id(uscc)
-    assert card_holder_id(uscc, "11010519491231002X") == card_holder_id(uscc, "11010519491231002X")
-
-
-def test_the_same_person_as_legal_person_and_operator_gets_two_ids() -> None:
-    uscc, person = "91350100M000100Y43", "11010519491231002X"
-    assert card_holder_id(uscc, person) != card_holder_id(uscc, person, KeyKind.LEGAL_PERSON.value)
 
 
 # -- permissions, suppliers ------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Path, Query
 
+from api.http.auth import Principal
 from api.http.deps import Auditor, CheckpointSigner, MinPosition, ServicesDep, Verifier
 from api.http.errors import PROBLEMS, ProblemError
 from api.http.routing import PrefixRouter
@@ -21,7 +23,7 @@ from domain.base import Role
 from ledger_store.proofs.checkpoint import key_id, public_key_pem
 from ledger_store.transparency.checkpointer import create_checkpoint, latest_checkpoint, public_keys
 from ledger_store.transparency.tree_store import ProofRequestError
-from projections.audit_trail.queries import audit_events
+from projections.audit_trail.queries import audit_events, stream_of
 from replay.history import StreamError, parse_as_of, stream_history
 from replay.proof_bundles import consistency_bundle, inclusion_bundle
 
@@ -75,7 +77,9 @@ def history(
     """A stream's events as stored, up to `as_of`, with the checkpoint that covers them."""
     try:
         moment = parse_as_of(as_of)
-        found = stream_history(services.ledger.database, stream, moment)
+        found = stream_history(
+            services.ledger.database, stream, moment, vault=services.ledger.vault
+        )
     except StreamError as error:
         field = "query.as_of" if "as_of" in str(error) else "path.stream"
         raise ProblemError(422, "invalid_stream_query", str(error), field=field) from None
@@ -117,22 +121,46 @@ def inclusion(
 ) -> dict[str, Any]:
     """Proof that ledger entry `index` is in the tree of `size` entries, with its checkpoint.
 
-    Only auditors receive the stored event itself; for anyone else the entry carries its
-    hashes and place (all a proof needs), never the personal data inside the event.
+    The bundle carries the stored entry (its personal data sealed), so `eport-ledger
+    verify-proof` checks it offline. An enterprise gets proofs of its own streams' entries
+    only, the hotline of enterprises', keys' and card holders' entries only: any other index
+    answers exactly as an index the ledger does not have.
     """
+    database = services.ledger.database
     try:
-        bundle = inclusion_bundle(services.ledger.database, index, size)
+        bundle = inclusion_bundle(database, index, size)
     except ProofRequestError as error:
+        if principal.role in SCOPED:
+            raise _no_entry(index) from None
         raise ProblemError(422, "proof_not_available", str(error), field="query.index") from None
-    if principal.role is not Role.AUDITOR:
-        bundle["entry"] = {
-            name: value for name, value in bundle["entry"].items() if name not in PRIVATE_FIELDS
-        }
+    if principal.role in SCOPED and not _may_read(
+        principal, bundle["entry"]["originator_id"], database
+    ):
+        raise _no_entry(index)
     return bundle
 
 
-PRIVATE_FIELDS = frozenset({"state", "state_base64"})
-"""Entry fields that carry the event's content, personal data included."""
+SCOPED = frozenset({Role.ENTERPRISE, Role.HOTLINE})
+"""Roles whose proofs cover only the streams they may read."""
+HOTLINE_STREAMS = ("enterprise:", "key:", "operator:")
+
+
+def _may_read(principal: Principal, originator_id: str, database: Any) -> bool:
+    """Whether the principal may read the stream an entry belongs to."""
+    found = stream_of(database, UUID(originator_id))
+    if found is None:
+        return False
+    stream, uscc = found
+    if principal.role is Role.ENTERPRISE:
+        return uscc == principal.uscc
+    return stream.startswith(HOTLINE_STREAMS)
+
+
+def _no_entry(index: int) -> ProblemError:
+    """The one answer for an entry a scoped principal may not read, or that does not exist."""
+    return ProblemError(
+        404, "not_found", f"no ledger entry {index} among those you may read", field="query.index"
+    )
 
 
 @router.get("/proofs/consistency", response_model=ConsistencyBundle)

@@ -230,6 +230,7 @@ def get_enterprise(
     check_enterprise(principal, uscc)
     overview = overview_queries.get_enterprise(
         services.ledger.database,
+        services.ledger.vault,
         uscc,
         mask=principal.role is Role.HOTLINE,
         min_position=min_position,

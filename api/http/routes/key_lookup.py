@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import Path, Query, Response
 
+from api.http.auth import Principal
 from api.http.deps import MinPosition, Reader, ServicesDep, check_enterprise
 from api.http.errors import PROBLEMS
 from api.http.responses import model_response
 from api.http.routing import PrefixRouter
 from api.http.schemas import examples
-from api.http.schemas.queries import KeyPage
+from api.http.schemas.queries import KeyPage, KeySearch
 from domain.base import NotFoundError, Role
 from domain.identifiers import CardNumber, Uscc
 from domain.ukey.status import KeyStatus
@@ -38,15 +39,15 @@ async def get_key(
     # costs more than its query (docs/performance.md).
     record = await key_queries.get_key_async(
         services.ledger.database,
+        services.ledger.vault,
         services.ledger.async_pool,
         card_no,
         mask=principal.role is Role.HOTLINE,
         min_position=min_position,
         timeout=services.api.query_wait_seconds,
     )
-    if record is None:
-        raise NotFoundError("not_found", f"key {card_no} does not exist")
-    check_enterprise(principal, record.uscc)
+    if record is None or not may_see(principal, record.uscc):
+        raise NotFoundError("not_found", f"key {card_no} does not exist")  # the same for both
     return model_response(record)
 
 
@@ -71,6 +72,7 @@ def find_keys(
         check_enterprise(principal, uscc or "")
     items = key_queries.find_keys(
         services.ledger.database,
+        services.ledger.vault,
         mask=principal.role is Role.HOTLINE,
         uscc=uscc,
         holder=holder,
@@ -82,3 +84,49 @@ def find_keys(
     )
     next_after = items[-1].card_no if len(items) == limit else None
     return model_response(KeyPage(items=items, next_after=next_after))
+
+
+@router.post("/search", response_model=KeyPage)
+def search_keys(
+    body: KeySearch,
+    principal: Reader,
+    services: ServicesDep,
+    min_position: MinPosition,
+) -> Response:
+    """Keys by what a caller gives: card number, USCC, company name, holder name, phone or ID
+    number (exact, through keyed blind indexes; a POST, so none of it lands in a URL or log)."""
+    finder = body.finder()
+    uscc = finder.get("uscc")
+    if principal.role is Role.ENTERPRISE:
+        if uscc not in (None, principal.uscc):
+            return model_response(KeyPage(items=[], next_after=None))
+        uscc = principal.uscc
+    if (card_no := finder.get("card_no")) is not None:
+        record = key_queries.get_key(
+            services.ledger.database, services.ledger.vault, card_no,
+            mask=principal.role is Role.HOTLINE, min_position=min_position,
+            timeout=services.api.query_wait_seconds,
+        )  # fmt: skip
+        found = [record] if record is not None and may_see(principal, record.uscc) else []
+        return model_response(KeyPage(items=found, next_after=None))
+    items = key_queries.find_keys(
+        services.ledger.database,
+        services.ledger.vault,
+        mask=principal.role is Role.HOTLINE,
+        uscc=uscc,
+        holder=finder.get("holder_name"),
+        phone=finder.get("phone"),
+        id_number=finder.get("id_number"),
+        company=finder.get("company_name"),
+        after_card_no=body.after,
+        limit=body.limit,
+        min_position=min_position,
+        timeout=services.api.query_wait_seconds,
+    )
+    next_after = items[-1].card_no if len(items) == body.limit else None
+    return model_response(KeyPage(items=items, next_after=next_after))
+
+
+def may_see(principal: Principal, uscc: str) -> bool:
+    """Whether the principal may see a record of enterprise `uscc` (an enterprise: its own)."""
+    return principal.role is not Role.ENTERPRISE or principal.uscc == uscc

@@ -56,6 +56,7 @@ def expiring(
     """Keys whose validity ends within `within_days` (the expiry calendar), soonest first."""
     items = expiring_keys(
         services.ledger.database,
+        services.ledger.vault,
         within_days=within_days,
         include_expired=include_expired,
         limit=limit,

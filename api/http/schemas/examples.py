@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from api.demo import samples
 from domain.filings import FilingKind
+from domain.forms import ExpressHandoverForm
 from domain.region import HAINAN
 
 USCC: Final = "91460100MA5T4KQX4C"
@@ -27,6 +28,7 @@ FILINGS: Final[dict[str, dict[str, Any]]] = {
 }
 _three = _filings[FilingKind.THREE_IN_ONE]
 _express = _three.materials.express_handover_form  # type: ignore[union-attr]
+assert isinstance(_express, ExpressHandoverForm)  # built by the samples, in plaintext
 MAILING: Final = samples.mailing(
     _rng, _express, LP_CARD, OP_CARD, datetime.combine(DAY, time(9))
 ).model_dump(mode="json")

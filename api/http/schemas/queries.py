@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated, Self
 
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from domain.forms import IdNumber, Name
+from domain.identifiers import CardNumber, PhoneNumber, Uscc
 from projections.audit_trail.queries import AuditEntry
 from projections.expiry_calendar.queries import ExpiringKey
 from projections.key_status.records import KeyRecord
@@ -15,6 +19,41 @@ class KeyPage(BaseModel):
 
     items: list[KeyRecord]
     next_after: str | None = Field(description="the last card number of a full page, else null")
+
+
+CompanyPart = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
+
+
+class KeySearch(BaseModel):
+    """What a caller identifies a key by: exactly one of these (the hotline's one search box)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    card_no: CardNumber | None = Field(default=None, description="卡号")
+    uscc: Uscc | None = Field(default=None, description="统一社会信用代码")
+    company_name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
+        | None
+    ) = Field(default=None, description="a part of the company's name (企业名称)")
+    holder_name: Name | None = Field(default=None, description="the holder's full name, exactly")
+    phone: PhoneNumber | None = Field(default=None, description="the holder's phone, exactly")
+    id_number: IdNumber | None = Field(default=None, description="the holder's ID number")
+    after: CardNumber | None = Field(default=None, description="the last card number read")
+    limit: int = Field(default=100, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _one_finder(self) -> Self:
+        given = [name for name, value in self.finder().items() if value is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(FINDERS)}")
+        return self
+
+    def finder(self) -> dict[str, str]:
+        """The one thing to search by, by its field name."""
+        return {name: getattr(self, name) for name in FINDERS if getattr(self, name) is not None}
+
+
+FINDERS = ("card_no", "uscc", "company_name", "holder_name", "phone", "id_number")
 
 
 class QueuePage(BaseModel):

@@ -11,6 +11,7 @@ from ledger_store.application.deciders.enterprise import (
     review,
     submit_filing,
 )
+from ledger_store.application.deciders.erasure import erase_personal_data
 from ledger_store.application.deciders.ukey import (
     change_pin,
     deliver_key,
@@ -32,6 +33,7 @@ __all__ = [
     "change_enterprise_info",
     "change_pin",
     "deliver_key",
+    "erase_personal_data",
     "freeze_key",
     "issue_bought_key",
     "issue_free_pair",

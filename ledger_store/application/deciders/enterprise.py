@@ -7,6 +7,7 @@ from domain.card_holder.decisions import holders_from_form
 from domain.enterprise import decisions as enterprises
 from domain.enterprise.events import EnterpriseChange
 from domain.filings import Filing
+from domain.personal import Sealed
 from ledger_store.application import records
 from ledger_store.application.reader import Reader
 from ledger_store.application.results import Decision
@@ -48,9 +49,10 @@ def review(
     if not approve:
         return Decision.of(enterprise.id, enterprises.reject(enterprise, ctx, window, reason or ""))
     approval = enterprises.approve(enterprise, ctx, window)
-    form = records.registration_form(enterprise)
+    form = records.registration_form(reader, enterprise)
     assert form is not None  # approval needs all four filings
-    holders = holders_from_form(ctx, enterprise.evolve(approval), form)
+    holder_ids = records.form_holder_ids(reader, enterprise.id, form)
+    holders = holders_from_form(ctx, enterprise.evolve(approval), form, holder_ids)
     return Decision.of(enterprise.id, [*approval, *holders])
 
 
@@ -65,4 +67,9 @@ def change_enterprise_info(
     """Change name, address or legal representative with the legal-person key (变更)."""
     enterprise = records.enterprise(reader, uscc)
     key = records.authorising_key(reader, authorising_card_no)
+    if isinstance(enterprise.legal_representative, Sealed):  # compared with the change
+        current: str = reader.reveal(
+            enterprise.legal_representative, str, "the legal representative", "change"
+        )
+        enterprise = enterprise.model_copy(update={"legal_representative": current})
     return Decision.of(enterprise.id, enterprises.change_info(enterprise, ctx, change, key))

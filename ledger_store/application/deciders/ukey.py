@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.base import CommandContext, DomainError
+from domain.base import CommandContext, DomainError, plaintext
+from domain.card_holder.events import Holder
 from domain.enterprise import decisions as enterprises
 from domain.forms import KeyKind, MailingDetails, Media, RenewalDocuments, Supplier, SupplierProduct
 from domain.ukey import decisions as keys
 from ledger_store.application import records
+from ledger_store.application.erasures import erasure_of
 from ledger_store.application.reader import Reader
 from ledger_store.application.results import Decision
 
@@ -32,26 +34,29 @@ def issue_free_pair(
     recorded = enterprises.record_free_pair_issued(
         enterprise, ctx, legal_person_card_no, operator_card_no
     )
-    form = records.registration_form(enterprise)
+    form = records.registration_form(reader, enterprise)
     assert form is not None  # the pair is issued after approval, which needs every filing
+    holder_ids = records.form_holder_ids(reader, enterprise.id, form)
+    legal_person_holder = plaintext(form.legal_person, "the legal person")
+    operator_holder = plaintext(form.operator, "the operator")
     legal_person = keys.issue(
         ctx,
         legal_person_card_no,
         KeyKind.LEGAL_PERSON,
         legal_person_media,
         uscc,
-        records.form_holder_id(uscc, form, KeyKind.LEGAL_PERSON),
-        form.legal_person.name,
+        holder_ids[KeyKind.LEGAL_PERSON],
+        legal_person_holder.name,
         certificate_number=legal_person_certificate_number,
     )
     operator = keys.issue(
         ctx,
         operator_card_no,
         KeyKind.OPERATOR,
-        form.operator.media,
+        operator_holder.media,
         uscc,
-        records.form_holder_id(uscc, form, KeyKind.OPERATOR),
-        form.operator.name,
+        holder_ids[KeyKind.OPERATOR],
+        operator_holder.name,
         certificate_number=operator_certificate_number,
     )
     return Decision.of(
@@ -78,6 +83,7 @@ def issue_bought_key(
     holder = records.holder_of(reader, uscc, holder_id)
     if not enterprise.is_approved:
         raise DomainError("enterprise_not_approved", f"enterprise {uscc} is not approved", "uscc")
+    revealed: Holder = reader.reveal(holder.holder, Holder, "the card holder", "holder_id")
     events = keys.issue(
         ctx,
         card_no,
@@ -85,7 +91,7 @@ def issue_bought_key(
         product.media,
         uscc,
         holder.id,
-        holder.holder.name,
+        revealed.name,
         supplier=supplier,
         certificate_number=certificate_number,
     )
@@ -113,7 +119,7 @@ def replace_key(
         product.media,
         old.uscc,
         old.holder_id,
-        old.holder_name or "",
+        reader.reveal(old.holder_name or "", str, "the holder's name", "card_no"),
         supplier=supplier,
         certificate_number=certificate_number,
         replaces=old.card_no,
@@ -206,6 +212,10 @@ def void_key(
     reason: str,
     erase_personal_data: bool = False,
 ) -> Decision:
-    """Void a key (作废), optionally erasing its holder's personal data from the views."""
+    """Void a key (作废); with `erase_personal_data`, erase its holder (撤回同意: PIPL Art. 47)."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, keys.void(key, ctx, reason, erase_personal_data))
+    events = keys.void(key, ctx, reason, erase_personal_data)
+    if not erase_personal_data:
+        return Decision.of(key.id, events)
+    erased, writes = erasure_of(reader, ctx, [key.holder_id], reason)
+    return Decision.of(key.id, [*events, *erased], writes=tuple(writes))

@@ -1,0 +1,24 @@
+"""The Erasure aggregate: which subject's key was destroyed, why, and by whom."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain.base import Aggregate, created_fields, evolves
+from domain.erasure.events import PersonalDataErased
+
+
+class Erasure(Aggregate):
+    """One destroyed data key of one data subject."""
+
+    subject: UUID
+    key: UUID
+    reason: str
+
+
+@evolves(PersonalDataErased)
+def _erased(_: None, event: PersonalDataErased) -> Erasure:
+    """Record the erasure."""
+    return Erasure(
+        **created_fields(event), subject=event.subject, key=event.key, reason=event.reason
+    )

@@ -1,0 +1,203 @@
+"""The key store: each data subject's wrapped data key, and the blind index, apart from the events.
+
+Tables (in the ledger's database; a key store of its own would implement the same functions):
+
+- `personal_data_keys(key_id PK, subject_id UNIQUE, master_key_id, wrapped, created_at)`: the
+  live data key of each subject, wrapped by a master key. Erasure overwrites and deletes the row
+  in the transaction that records `PersonalDataErased`; a later key of the same subject (the
+  person registered again) is a new row with a new id.
+- `personal_data_index(digest, subject_id)`: keyed hashes (HMAC with the index key, which is not
+  in the database) of what a caller may find a person by — ID number, phone, name — to the
+  subjects they belong to. Exact matches only; nothing in it can be inverted without the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from ledger_store.eventstore.database import AppendedPosition, LedgerDatabase, SqlCursor
+
+KEYS = "personal_data_keys"
+INDEX = "personal_data_index"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """One subject's live data key, still wrapped."""
+
+    key_id: UUID
+    subject: UUID
+    master_key_id: str
+    wrapped: bytes
+
+
+def create_tables(database: LedgerDatabase) -> None:
+    """Create the key store's tables when they are missing (idempotent)."""
+    blob = "BYTEA" if database.dialect == "postgres" else "BLOB"
+    with database.transaction() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {database.table(KEYS)} (key_id TEXT PRIMARY KEY, "
+            "subject_id TEXT NOT NULL UNIQUE, master_key_id TEXT NOT NULL, "
+            f"wrapped {blob} NOT NULL, created_at TEXT NOT NULL)"
+        )
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {database.table(INDEX)} (digest TEXT NOT NULL, "
+            "subject_id TEXT NOT NULL, PRIMARY KEY (digest, subject_id))"
+        )
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {INDEX}_subject ON {database.table(INDEX)} (subject_id)"
+        )
+
+
+def _row(values: Sequence[Any]) -> KeyRow:
+    key_id, subject, master_key_id, wrapped = values
+    return KeyRow(UUID(str(key_id)), UUID(str(subject)), str(master_key_id), bytes(wrapped))
+
+
+def keys_of_subjects(
+    cursor: SqlCursor, database: LedgerDatabase, subjects: Iterable[UUID]
+) -> dict[UUID, KeyRow]:
+    """The live keys of these subjects (absent: none yet, or erased)."""
+    wanted = sorted({str(s) for s in subjects})
+    if not wanted:
+        return {}
+    marks = ", ".join("?" * len(wanted))
+    rows = cursor.execute(
+        f"SELECT key_id, subject_id, master_key_id, wrapped FROM {database.table(KEYS)} "
+        f"WHERE subject_id IN ({marks})",
+        wanted,
+    ).fetchall()
+    return {row.subject: row for row in map(_row, rows)}
+
+
+def keys_statement(database: LedgerDatabase, key_ids: Iterable[UUID]) -> tuple[str, list[str]]:
+    """The read of the keys with these ids (`?` placeholders), for any executor."""
+    wanted = sorted({str(k) for k in key_ids})
+    marks = ", ".join("?" * len(wanted))
+    return (
+        f"SELECT key_id, subject_id, master_key_id, wrapped FROM {database.table(KEYS)} "
+        f"WHERE key_id IN ({marks})",
+        wanted,
+    )
+
+
+def rows_to_keys(rows: Iterable[Sequence[Any]]) -> dict[UUID, KeyRow]:
+    """The keys `keys_statement` read, by key id."""
+    return {row.key_id: row for row in map(_row, rows)}
+
+
+def keys_by_id(
+    cursor: SqlCursor, database: LedgerDatabase, key_ids: Iterable[UUID]
+) -> dict[UUID, KeyRow]:
+    """The keys with these ids that still exist (an erased key is absent)."""
+    statement, params = keys_statement(database, key_ids)
+    if not params:
+        return {}
+    return rows_to_keys(cursor.execute(statement, params).fetchall())
+
+
+def insert_keys(
+    cursor: SqlCursor, database: LedgerDatabase, rows: Sequence[KeyRow], created_at: str
+) -> None:
+    """Store new keys; a subject that got a key meanwhile keeps that one (read it back)."""
+    cursor.executemany(
+        f"INSERT INTO {database.table(KEYS)} "
+        "(key_id, subject_id, master_key_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        [(str(r.key_id), str(r.subject), r.master_key_id, r.wrapped, created_at) for r in rows],
+    )
+
+
+def all_keys(cursor: SqlCursor, database: LedgerDatabase) -> list[KeyRow]:
+    """Every live key (for a master-key rotation)."""
+    rows = cursor.execute(
+        f"SELECT key_id, subject_id, master_key_id, wrapped FROM {database.table(KEYS)} "
+        "ORDER BY key_id"
+    ).fetchall()
+    return [_row(row) for row in rows]
+
+
+def rewrap(cursor: SqlCursor, database: LedgerDatabase, row: KeyRow) -> None:
+    """Store a key wrapped anew (same key id and data key, another master key)."""
+    cursor.execute(
+        f"UPDATE {database.table(KEYS)} SET master_key_id = ?, wrapped = ? WHERE key_id = ?",
+        (row.master_key_id, row.wrapped, str(row.key_id)),
+    )
+
+
+def subjects_by_digest(
+    cursor: SqlCursor, database: LedgerDatabase, digests: Iterable[str]
+) -> set[UUID]:
+    """The subjects any of these blind-index digests belongs to."""
+    wanted = sorted(set(digests))
+    if not wanted:
+        return set()
+    marks = ", ".join("?" * len(wanted))
+    rows = cursor.execute(
+        f"SELECT subject_id FROM {database.table(INDEX)} WHERE digest IN ({marks})", wanted
+    ).fetchall()
+    return {UUID(str(row[0])) for row in rows}
+
+
+class IndexWrite:
+    """Adds blind-index entries in the transaction that appends the sealed events."""
+
+    def __init__(self, database: LedgerDatabase, entries: Sequence[tuple[str, UUID]]) -> None:
+        self.table = database.table(INDEX)
+        self.entries = entries
+
+    def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
+        """One multi-row INSERT; entries already there stay."""
+        values = ", ".join(["(?, ?)"] * len(self.entries))
+        params = tuple(v for digest, subject in self.entries for v in (digest, str(subject)))
+        return (
+            f"INSERT INTO {self.table} (digest, subject_id) VALUES {values} ON CONFLICT DO NOTHING",
+            params,
+        )
+
+
+class KeyOverwrite:
+    """Overwrites a wrapped key with zeros first (SQLite: the page then keeps no trace of it)."""
+
+    def __init__(self, database: LedgerDatabase, key_id: UUID) -> None:
+        self.table = database.table(KEYS)
+        self.key_id = key_id
+
+    def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
+        """UPDATE the wrapped bytes to zeros of the same length."""
+        return (
+            f"UPDATE {self.table} SET wrapped = zeroblob(length(wrapped)) WHERE key_id = ?",
+            (str(self.key_id),),
+        )
+
+
+class KeyDeletion:
+    """Deletes a key row, or the blind-index entries of a subject, with the erasure event."""
+
+    def __init__(self, table: str, column: str, value: UUID) -> None:
+        self.table = table
+        self.column = column
+        self.value = value
+
+    def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
+        """One DELETE."""
+        return f"DELETE FROM {self.table} WHERE {self.column} = ?", (str(self.value),)
+
+
+def erasure_writes(database: LedgerDatabase, key: KeyRow) -> list[Any]:
+    """What erasing one key writes beside its event: no key, no blind-index entries.
+
+    On SQLite the key is overwritten with zeros first, so the page keeps no copy. PostgreSQL
+    keeps a deleted row's old version until VACUUM (and in its WAL until recycled): an in-place
+    overwrite cannot reach those (docs/privacy.md says what erasure cannot reach).
+    """
+    deletions: list[Any] = [
+        KeyDeletion(database.table(KEYS), "key_id", key.key_id),
+        KeyDeletion(database.table(INDEX), "subject_id", key.subject),
+    ]
+    if database.dialect == "sqlite":
+        return [KeyOverwrite(database, key.key_id), *deletions]
+    return deletions

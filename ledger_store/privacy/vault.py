@@ -1,0 +1,271 @@
+"""The personal-data vault: seals what events declare personal, reveals it, finds and erases people.
+
+- **Subject ids** are keyed hashes (HMAC with the index key, outside the database) of who a
+  person is within a scope — a card holder's id is one — so no one without the key can derive
+  an id from an ID number, and the same person always gets the same id.
+- **Sealing** (before an append): each personal part of an event (`DomainEvent.personal_parts`)
+  becomes a `Sealed` value: AES-256-GCM under the subject's data key, with the subject and key
+  ids as associated data. The data key is created on first use (one short transaction of its
+  own: a key stored without events is harmless), wrapped by the current master key. What a
+  caller may find the person by goes into the blind index, in the append's transaction.
+- **Revealing** reads the keys of the sealed values it is given, unwraps and decrypts; a value
+  whose key was erased reveals as `ERASED`. Plaintext from ledgers written before sealing (release
+  0.1.0) passes through as it is.
+- **Erasing** a subject deletes its key (and its index entries) in the transaction that records
+  `PersonalDataErased`; nothing else changes, so every hash, checkpoint and proof stays valid.
+"""
+
+from __future__ import annotations
+
+import binascii
+import os
+import unicodedata
+import uuid
+from base64 import b64decode, b64encode
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, Final, TypeVar
+from uuid import UUID
+
+import orjson
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import TypeAdapter
+
+from domain.base import DomainEvent
+from domain.identifiers import check_phone
+from domain.personal import STORED, Sealed, Subject
+from ledger_store.eventstore.database import LedgerDatabase, SqlCursor, TransactionWrite
+from ledger_store.privacy import key_store
+from ledger_store.privacy.key_store import IndexWrite, KeyRow
+from ledger_store.privacy.master_keys import (
+    KEY_BYTES,
+    NONCE_BYTES,
+    KeyProvider,
+    MasterKeyError,
+)
+
+T = TypeVar("T")
+
+AAD: Final = b"eport-ledger personal data v1\x00"
+WRAP_CONTEXT: Final = b"eport-ledger data key v1\x00"
+
+
+class Erased:
+    """What a sealed value reveals once its subject's key was destroyed (删除权)."""
+
+    def __repr__(self) -> str:
+        return "ERASED"
+
+
+ERASED: Final = Erased()
+
+
+def _uuid_from(digest: bytes) -> UUID:
+    """A version-4-shaped UUID from 16 keyed-hash bytes (indistinguishable from a random one)."""
+    return uuid.UUID(bytes=digest[:16], version=4)
+
+
+def normalised(kind: str, value: str) -> str:
+    """How a finder's value is compared: ID numbers upper-case, phones E.164, names NFKC."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    if kind == "phone":
+        try:
+            return check_phone(text)
+        except ValueError:
+            return "".join(ch for ch in text if ch.isdigit() or ch == "+")
+    if kind == "id_number":
+        return text.upper()
+    return " ".join(text.split())
+
+
+def _json_path_get(state: Any, path: Sequence[str | int]) -> Any:
+    for step in path:
+        state = state[step]
+    return state
+
+
+def _json_path_set(state: Any, path: Sequence[str | int], value: Any) -> None:
+    for step in path[:-1]:
+        state = state[step]
+    state[path[-1]] = value
+
+
+def is_sealed_json(value: Any) -> bool:
+    """Whether a JSON value is a sealed value's stored form."""
+    return isinstance(value, dict) and "sealed" in value and "subject" in value and "key" in value
+
+
+class PersonalDataVault:
+    """Seals, reveals, finds and erases personal data of one ledger database."""
+
+    def __init__(self, database: LedgerDatabase, master_keys: KeyProvider) -> None:
+        self.database = database
+        self.master_keys = master_keys
+        key_store.create_tables(database)
+        self._unwrap = lru_cache(maxsize=20_000)(self._unwrap_uncached)
+
+    # -- ids and the blind index ------------------------------------------------------------
+
+    def subject_id(self, subject: Subject) -> UUID:
+        """The id of a subject: as given, or keyed from who the person is within a scope."""
+        if isinstance(subject, UUID):
+            return subject
+        message = b"\x00".join(
+            (b"subject", subject.scope.bytes, subject.role.encode(), subject.natural.encode())
+        )
+        return _uuid_from(self.master_keys.keyed_hash(message))
+
+    def digest(self, kind: str, value: str) -> str:
+        """The blind-index entry of a finder's value (hex HMAC under the index key)."""
+        message = b"\x00".join((b"index", kind.encode(), normalised(kind, value).encode()))
+        return self.master_keys.keyed_hash(message).hex()
+
+    def find(self, kind: str, value: str) -> set[UUID]:
+        """The subjects a caller's ID number, phone or name belongs to (exact match)."""
+        with self.database.reading() as cursor:
+            return key_store.subjects_by_digest(cursor, self.database, [self.digest(kind, value)])
+
+    def live_keys(self, subjects: Iterable[UUID]) -> dict[UUID, KeyRow]:
+        """The live data keys of these subjects (an erased or never-sealed one is absent)."""
+        with self.database.reading() as cursor:
+            return key_store.keys_of_subjects(cursor, self.database, subjects)
+
+    def erasure_writes(self, key: KeyRow) -> list[TransactionWrite]:
+        """What erasing `key` writes in the transaction of its `PersonalDataErased` event."""
+        writes: list[TransactionWrite] = key_store.erasure_writes(self.database, key)
+        return writes
+
+    # -- sealing ----------------------------------------------------------------------------
+
+    def seal(
+        self, events: Sequence[DomainEvent]
+    ) -> tuple[list[DomainEvent], list[TransactionWrite]]:
+        """The events with every plaintext personal part sealed, and the blind-index writes."""
+        plans = [(event, event.personal_parts()) for event in events]
+        subjects = {self.subject_id(part.subject) for _, parts in plans for part in parts}
+        if not subjects:
+            return list(events), []
+        keys = self._keys_for_sealing(subjects)
+        sealed: list[DomainEvent] = []
+        entries: set[tuple[str, UUID]] = set()
+        for event, parts in plans:
+            if not parts:
+                sealed.append(event)
+                continue
+            state = event.model_dump(mode="json")
+            for part in parts:
+                value = _json_path_get(state, part.path)
+                if value is None or is_sealed_json(value):
+                    continue
+                subject = self.subject_id(part.subject)
+                key_id, data_key = keys[subject]
+                _json_path_set(state, part.path, _seal(value, subject, key_id, data_key))
+                entries |= {(self.digest(kind, found), subject) for kind, found in part.found_by}
+            sealed.append(type(event).model_validate(state, context={STORED: True}))
+        writes: list[TransactionWrite] = []
+        if entries:
+            writes.append(IndexWrite(self.database, sorted(entries, key=str)))
+        return sealed, writes
+
+    def _keys_for_sealing(self, subjects: set[UUID]) -> dict[UUID, tuple[UUID, bytes]]:
+        """Each subject's live data key, creating those that have none (own transaction)."""
+        database = self.database
+        with database.transaction() as cursor:
+            found = key_store.keys_of_subjects(cursor, database, subjects)
+            missing = subjects - found.keys()
+            if missing:
+                new = [self._new_key(subject) for subject in sorted(missing, key=str)]
+                stamp = datetime.now(UTC).isoformat()
+                key_store.insert_keys(cursor, database, new, stamp)
+                found |= key_store.keys_of_subjects(cursor, database, missing)
+        return {subject: (row.key_id, self._data_key(row)) for subject, row in found.items()}
+
+    def _new_key(self, subject: UUID) -> KeyRow:
+        key_id = uuid.uuid4()
+        data_key = os.urandom(KEY_BYTES)
+        master_key_id, wrapped = self.master_keys.wrap(data_key, _wrap_context(subject, key_id))
+        return KeyRow(key_id, subject, master_key_id, wrapped)
+
+    # -- revealing --------------------------------------------------------------------------
+
+    def _data_key(self, row: KeyRow) -> bytes:
+        return self._unwrap(row.master_key_id, row.wrapped, row.subject, row.key_id)
+
+    def _unwrap_uncached(
+        self, master_key_id: str, wrapped: bytes, subject: UUID, key_id: UUID
+    ) -> bytes:
+        return self.master_keys.unwrap(master_key_id, wrapped, _wrap_context(subject, key_id))
+
+    def keys_for_ids(self, cursor: SqlCursor, key_ids: Iterable[UUID]) -> dict[UUID, KeyRow]:
+        """The live keys with these ids (one read; erased ones are absent)."""
+        return key_store.keys_by_id(cursor, self.database, key_ids)
+
+    def keys_for(self, cursor: SqlCursor, values: Iterable[Any]) -> dict[UUID, KeyRow]:
+        """The live keys the sealed values among `values` need (one read)."""
+        ids = {value.key for value in values if isinstance(value, Sealed)}
+        return key_store.keys_by_id(cursor, self.database, ids)
+
+    def reveal_json(self, value: Any, keys: Mapping[UUID, KeyRow]) -> Any:
+        """A stored JSON value revealed: its plaintext JSON, ERASED, or itself if not sealed."""
+        if isinstance(value, Sealed):
+            sealed = value
+        elif is_sealed_json(value):
+            sealed = Sealed.model_validate(value, context={STORED: True})
+        else:
+            return value
+        row = keys.get(sealed.key)
+        if row is None:
+            return ERASED
+        try:
+            raw = b64decode(sealed.sealed, validate=True)
+            plain = AESGCM(self._data_key(row)).decrypt(
+                raw[:NONCE_BYTES], raw[NONCE_BYTES:], AAD + sealed.subject.bytes + sealed.key.bytes
+            )
+        except (InvalidTag, binascii.Error, ValueError) as error:  # altered, or another key's
+            raise MasterKeyError(
+                f"sealed data of subject {sealed.subject} does not open"
+            ) from error
+        return orjson.loads(plain)
+
+    def reveal_all(self, values: Iterable[Any]) -> list[Any]:
+        """Reveal several values, reading the keys they need once."""
+        items = list(values)
+        with self.database.reading() as cursor:
+            keys = self.keys_for(cursor, items)
+        return [self.reveal_json(item, keys) for item in items]
+
+    def reveal_as(self, value: T | Sealed, cls: Any) -> T | Erased:
+        """A sealed value as the plaintext type it was (a model, a union, a string); ERASED
+        once erased."""
+        if not isinstance(value, Sealed):
+            return value
+        revealed = self.reveal_all([value])[0]
+        if isinstance(revealed, Erased):
+            return ERASED
+        typed: T = _adapter(cls).validate_python(revealed)
+        return typed
+
+
+def _wrap_context(subject: UUID, key_id: UUID) -> bytes:
+    return WRAP_CONTEXT + subject.bytes + key_id.bytes
+
+
+def _seal(value: Any, subject: UUID, key_id: UUID, data_key: bytes) -> dict[str, str]:
+    """The stored form of a sealed value."""
+    nonce = os.urandom(NONCE_BYTES)
+    ciphertext = AESGCM(data_key).encrypt(
+        nonce, orjson.dumps(value), AAD + subject.bytes + key_id.bytes
+    )
+    return {
+        "sealed": b64encode(nonce + ciphertext).decode("ascii"),
+        "subject": str(subject),
+        "key": str(key_id),
+    }
+
+
+@lru_cache(maxsize=64)
+def _adapter(cls: Any) -> TypeAdapter[Any]:
+    """A cached validator of a plaintext type."""
+    return TypeAdapter(cls)
