@@ -117,6 +117,8 @@ class personal:  # noqa: N801 - used as a marker in Annotated, like pydantic's F
             if isinstance(value, Sealed):
                 return value
             if isinstance(value, dict) and "sealed" in value:
+                if not (info.context or {}).get(STORED):
+                    raise ValueError("sealed personal data is written by the ledger, not sent")
                 return Sealed.model_validate(value, context=info.context)
             return validate_plain(value)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -184,7 +185,7 @@ def run_export(args: argparse.Namespace) -> int:
         if args.out is None:
             checkpoint = export_ledger(ledger.database, sys.stdout.buffer, key)
         else:
-            with args.out.open("wb") as out:
+            with private_file(args.out) as out:
                 checkpoint = export_ledger(ledger.database, out, key)
     except (CheckpointError, MerkleStoreError) as error:
         return _fail(f"cannot export: {error}", 1)
@@ -219,27 +220,52 @@ def run_proof_consistency(args: argparse.Namespace) -> int:
     return _run_bundle(lambda ledger: consistency_bundle(ledger.database, args.old, args.new))
 
 
-def _report(verdict: Verdict) -> int:
+def _report(verdict: Verdict, keys: list[Ed25519PublicKey] | None) -> int:
+    """Print the verdict; exit 0 only when valid AND signed by a key the auditor trusts."""
     print(str(verdict))
-    return 0 if verdict.valid else 1
+    if not verdict.valid:
+        return 1
+    if not keys:
+        print(
+            "UNTRUSTED: the signature was checked only against the key the file carries itself, "
+            "which proves nothing; give --public-key PEM (or pin keys in EPORT_TRUSTED_KEYS)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _trusted_keys(paths: list[Path]) -> list[Ed25519PublicKey]:
+    """The keys given with --public-key, or pinned in EPORT_TRUSTED_KEYS (PEM paths)."""
+    pinned = [Path(p) for p in os.environ.get("EPORT_TRUSTED_KEYS", "").split(os.pathsep) if p]
+    return _keys(paths or pinned)
 
 
 def run_verify_export(args: argparse.Namespace) -> int:
     """Check an export file offline."""
     try:
-        keys = _keys(args.public_key) or None
+        keys = _trusted_keys(args.public_key)
     except (OSError, ValueError) as error:
         return _fail(f"cannot read --public-key: {error}")
-    return _report(check_export_file(args.file, keys))
+    return _report(check_export_file(args.file, keys or None), keys)
 
 
 def run_verify_proof(args: argparse.Namespace) -> int:
     """Check a proof bundle offline."""
     try:
-        keys = _keys(args.public_key) or None
+        keys = _trusted_keys(args.public_key)
         bundle = orjson.loads(args.file.read_bytes())
     except (OSError, ValueError) as error:
         return _fail(f"cannot read the bundle or --public-key: {error}")
     if not isinstance(bundle, dict):
         return _fail("the bundle is not a JSON object")
-    return _report(check_bundle(bundle, keys))
+    return _report(check_bundle(bundle, keys or None), keys)
+
+
+@contextmanager
+def private_file(path: Path) -> Iterator[BinaryIO]:
+    """A file only its owner may read (0600), created or truncated: an export is the ledger."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+    with os.fdopen(fd, "wb") as out:
+        yield out

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "api.cli.worker",
     "api.cli.replay",
     "api.cli.audit",
+    "api.cli.personal_data",
 )
 
 

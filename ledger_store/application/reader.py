@@ -14,7 +14,7 @@ aggregate, so the Ledger can tell whether the decision rests on state it has not
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -92,6 +92,24 @@ class Reader:
         if isinstance(revealed, Erased):
             raise DomainError("personal_data_erased", f"{what} was erased", field)
         return revealed
+
+    def reveal_many(self, wanted: Mapping[str, tuple[object, Any]], what: str) -> dict[str, Any]:
+        """Several values in plaintext (each as its type), reading their keys once; refused
+        (naming the field) when one of them was erased."""
+        sealed = [value for value, _ in wanted.values() if isinstance(value, Sealed)]
+        if sealed and not self._may_read:
+            raise NeedsReadError(what)
+        revealed = dict(zip(map(id, sealed), self._vault.reveal_all(sealed), strict=True))
+        answer: dict[str, Any] = {}
+        for field, (value, cls) in wanted.items():
+            if not isinstance(value, Sealed):
+                answer[field] = value
+                continue
+            plain = revealed[id(value)]
+            if isinstance(plain, Erased):
+                raise DomainError("personal_data_erased", f"{what} {field} was erased", field)
+            answer[field] = self._vault.as_type(plain, cls)
+        return answer
 
     def find_subjects(self, kind: str, value: str) -> set[UUID]:
         """The data subjects an ID number, phone or name belongs to (blind index)."""

@@ -65,24 +65,14 @@ def registration_form(reader: Reader, enterprise: Enterprise) -> IcCardRegistrat
     if not isinstance(filing, ThreeInOneFiling):
         return None
     form = filing.materials.ic_card_registration_form
-    what = "the IC-card registration form's"
-    officer, declarer = form.verification_officer, form.customs_declarer
-    return form.model_copy(
-        update={
-            "legal_person": reader.reveal(
-                form.legal_person, LegalPersonHolder, f"{what} legal person", "legal_person"
-            ),
-            "operator": reader.reveal(
-                form.operator, OperatorHolder, f"{what} operator", "operator"
-            ),
-            "customs_declarer": None
-            if declarer is None
-            else reader.reveal(declarer, CustomsDeclarer, f"{what} customs declarer"),
-            "verification_officer": None
-            if officer is None
-            else reader.reveal(officer, VerificationOfficer, f"{what} verification officer"),
-        }
-    )
+    parts = {
+        "legal_person": (form.legal_person, LegalPersonHolder),
+        "operator": (form.operator, OperatorHolder),
+        "customs_declarer": (form.customs_declarer, CustomsDeclarer | None),
+        "verification_officer": (form.verification_officer, VerificationOfficer | None),
+    }
+    revealed = reader.reveal_many(parts, "the IC-card registration form's")
+    return form.model_copy(update=revealed)
 
 
 def card_holder_id(

@@ -99,6 +99,43 @@ def keys_by_id(
     return rows_to_keys(cursor.execute(statement, params).fetchall())
 
 
+def get_or_create_keys(
+    database: LedgerDatabase, new: Sequence[KeyRow], created_at: str
+) -> dict[UUID, KeyRow]:
+    """Each subject's live key: the stored one, else the new one offered for it — in ONE
+    round trip on PostgreSQL (an autocommitted statement), one short transaction on SQLite.
+
+    A subject missing from the answer raced another process creating its key: ask again.
+    """
+    if not new:
+        return {}
+    if database.dialect == "sqlite":
+        with database.transaction() as cursor:
+            insert_keys(cursor, database, new, created_at)
+            return keys_of_subjects(cursor, database, [row.subject for row in new])
+    table = database.table(KEYS)
+    values = ", ".join(["(?, ?, ?, ?::bytea, ?)"] * len(new))
+    marks = ", ".join("?" * len(new))
+    params: list[Any] = [
+        value
+        for row in new
+        for value in (str(row.key_id), str(row.subject), row.master_key_id, row.wrapped, created_at)
+    ]
+    params += [str(row.subject) for row in new]
+    statement = (
+        f"WITH offered (key_id, subject_id, master_key_id, wrapped, created_at) AS "
+        f"(VALUES {values}), "
+        f"created AS (INSERT INTO {table} SELECT * FROM offered ON CONFLICT DO NOTHING "
+        "RETURNING key_id, subject_id, master_key_id, wrapped) "
+        "SELECT key_id, subject_id, master_key_id, wrapped FROM created UNION ALL "
+        f"SELECT key_id, subject_id, master_key_id, wrapped FROM {table} "
+        f"WHERE subject_id IN ({marks})"
+    )
+    with database.reading() as cursor:  # autocommit: the statement is its own transaction
+        rows = cursor.execute(statement, params).fetchall()
+    return {row.subject: row for row in map(_row, rows)}
+
+
 def insert_keys(
     cursor: SqlCursor, database: LedgerDatabase, rows: Sequence[KeyRow], created_at: str
 ) -> None:

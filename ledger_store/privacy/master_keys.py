@@ -26,7 +26,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Protocol
@@ -34,9 +34,13 @@ from typing import Final, Protocol
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ledger_store.eventstore.database import LedgerDatabase
 from ledger_store.eventstore.settings import Settings
+from ledger_store.privacy import key_store
 
 FORMAT: Final = "eport-ledger master keys v1"
+WRAP_CONTEXT: Final = b"eport-ledger data key v1\x00"
+"""Bound to every wrapped data key with its subject and key ids (AES-GCM associated data)."""
 KEY_BYTES: Final = 32
 NONCE_BYTES: Final = 12
 
@@ -201,3 +205,23 @@ def master_keys_for(settings: Settings) -> MasterKeys:
             "(eport-ledger keys init --file PATH creates them)"
         )
     return load_file(path, create=not settings.is_postgres)
+
+
+def rotate(database: LedgerDatabase, staged: MasterKeys) -> tuple[MasterKeys, int]:
+    """Rewrap every data key under the new current key of `staged` (which still holds the old
+    ones), in one transaction; the key set to keep (the current key alone) and how many were
+    rewrapped.
+
+    The ledger's events are untouched: the data keys do not change, only how they are wrapped.
+    Write `staged` where the keys live before calling this (a crash then loses nothing), and the
+    answer after it: the old keys wrap nothing any more and may go.
+    """
+    with database.transaction() as cursor:
+        rows = key_store.all_keys(cursor, database)
+        for row in rows:
+            context = WRAP_CONTEXT + row.subject.bytes + row.key_id.bytes
+            data_key = staged.unwrap(row.master_key_id, row.wrapped, context)
+            master_key_id, wrapped = staged.wrap(data_key, context)
+            rewrapped = replace(row, master_key_id=master_key_id, wrapped=wrapped)
+            key_store.rewrap(cursor, database, rewrapped)
+    return staged.retaining({staged.current}), len(rows)

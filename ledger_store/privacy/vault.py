@@ -42,6 +42,7 @@ from ledger_store.privacy.key_store import IndexWrite, KeyRow
 from ledger_store.privacy.master_keys import (
     KEY_BYTES,
     NONCE_BYTES,
+    WRAP_CONTEXT,
     KeyProvider,
     MasterKeyError,
 )
@@ -49,7 +50,6 @@ from ledger_store.privacy.master_keys import (
 T = TypeVar("T")
 
 AAD: Final = b"eport-ledger personal data v1\x00"
-WRAP_CONTEXT: Final = b"eport-ledger data key v1\x00"
 
 
 class Erased:
@@ -170,16 +170,15 @@ class PersonalDataVault:
         return sealed, writes
 
     def _keys_for_sealing(self, subjects: set[UUID]) -> dict[UUID, tuple[UUID, bytes]]:
-        """Each subject's live data key, creating those that have none (own transaction)."""
-        database = self.database
-        with database.transaction() as cursor:
-            found = key_store.keys_of_subjects(cursor, database, subjects)
-            missing = subjects - found.keys()
-            if missing:
-                new = [self._new_key(subject) for subject in sorted(missing, key=str)]
-                stamp = datetime.now(UTC).isoformat()
-                key_store.insert_keys(cursor, database, new, stamp)
-                found |= key_store.keys_of_subjects(cursor, database, missing)
+        """Each subject's live data key, creating those that have none (one round trip)."""
+        stamp = datetime.now(UTC).isoformat()
+        found: dict[UUID, KeyRow] = {}
+        for _ in range(3):  # a subject missing from an answer raced another process: again
+            wanted = sorted(subjects - found.keys(), key=str)
+            offered = [self._new_key(subject) for subject in wanted]
+            found |= key_store.get_or_create_keys(self.database, offered, stamp)
+            if found.keys() >= subjects:
+                break
         return {subject: (row.key_id, self._data_key(row)) for subject, row in found.items()}
 
     def _new_key(self, subject: UUID) -> KeyRow:
@@ -244,8 +243,13 @@ class PersonalDataVault:
         revealed = self.reveal_all([value])[0]
         if isinstance(revealed, Erased):
             return ERASED
-        typed: T = _adapter(cls).validate_python(revealed)
+        typed: T = self.as_type(revealed, cls)
         return typed
+
+    @staticmethod
+    def as_type(revealed: Any, cls: Any) -> Any:
+        """A revealed JSON value as the plaintext type it was sealed from."""
+        return _adapter(cls).validate_python(revealed)
 
 
 def _wrap_context(subject: UUID, key_id: UUID) -> bytes:

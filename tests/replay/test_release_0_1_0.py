@@ -104,3 +104,28 @@ def test_a_0_1_0_ledger_reads_its_aggregates(old_ledger: str) -> None:
         assert ledger.enterprise(key.uscc).is_approved
     finally:
         ledger.close()
+
+
+def test_a_0_1_0_ledger_s_plaintext_personal_data_still_reads_and_erases_from_views(
+    old_ledger: str,
+) -> None:
+    from ledger_store.application.ledger import Ledger
+    from ledger_store.eventstore.settings import Settings
+    from projections.engine.runner import Runner
+    from projections.key_status.queries import find_keys
+
+    ledger = Ledger(Settings(database_url=old_ledger))
+    try:
+        runner = Runner(ledger.database)
+        runner.setup()  # the views' new version rebuilds them from the old bytes
+        runner.catch_up()
+        keys = {
+            k.card_no: k for k in find_keys(ledger.database, ledger.vault, mask=True, limit=500)
+        }
+        assert keys[VOIDED_CARD].holder.name is None
+        assert keys[VOIDED_CARD].personal_data_erased
+        named = [k for k in keys.values() if k.holder.name]
+        assert len(named) == len(keys) - 1
+        assert all("*" in (k.holder.id_number or "*") for k in named)
+    finally:
+        ledger.close()
