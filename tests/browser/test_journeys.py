@@ -170,7 +170,8 @@ def test_auditor_reads_history_as_of_a_past_moment_and_downloads_a_proof(
     page.goto(f"{served.url}/ui/audit/history?stream=key:{OP}&as_of={moment}")
     table = page.inner_text("table.history")
     assert "KeyIssued" in table
-    assert "PinLocked" not in table and "PinAttemptFailed" not in table
+    assert "PinLocked" not in table
+    assert "PinAttemptFailed" not in table
     served.shot(page, "audit-history-as-of")
     page.goto(f"{served.url}/ui/audit/history?stream=key:{OP}")
     assert "PinLocked" in page.inner_text("table.history")
