@@ -139,6 +139,11 @@ def test_hotline_finds_a_locked_key_by_the_holders_phone(served: Served, chromiu
     assert OPERATOR["id_number"] not in html
     assert f"{OPERATOR['id_number'][:4]}**********{OPERATOR['id_number'][-4:]}" in html
     served.shot(page, "hotline-locked-key")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide on a phone"
+    served.shot(page, "hotline-phone")
+    page.set_viewport_size({"width": 1366, "height": 768})
 
     # by company name, and in English
     page.fill("input[name=q]", "椰风")
