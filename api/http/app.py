@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.http import console
 from api.http.auth import FailedAuthLimiter, TokenCache, TokenStore
+from api.http.console.mount import install as install_console
 from api.http.console.settings import ConsoleSettings
 from api.http.console.web import open_console
 from api.http.deps import VIEWS_POLL_SECONDS, Services
@@ -154,7 +154,7 @@ def create_app(
     for module in (key_lookup, keys, enterprises, window, audit, tokens, health):
         app.include_router(module.router)
     if console_settings.enabled:
-        console.install(app, console_settings)
+        install_console(app, console_settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
