@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "api.cli.serve",
     "api.cli.demo",
     "api.cli.tokens",
+    "api.cli.staff",
     "api.cli.worker",
     "api.cli.replay",
     "api.cli.audit",

@@ -11,6 +11,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.http.auth import FailedAuthLimiter, TokenCache, TokenStore
+from api.http.console.mount import install as install_console
+from api.http.console.settings import ConsoleSettings
+from api.http.console.web import open_console
 from api.http.deps import VIEWS_POLL_SECONDS, Services
 from api.http.errors import install as install_errors
 from api.http.metrics import Metrics
@@ -108,10 +111,16 @@ def close_services(services: Services) -> None:
         services.ledger.close()
 
 
-def create_app(settings: Settings | None = None, api: ApiSettings | None = None) -> FastAPI:
-    """The app for these settings (EPORT_* and EPORT_API_* from the environment by default)."""
+def create_app(
+    settings: Settings | None = None,
+    api: ApiSettings | None = None,
+    console_settings: ConsoleSettings | None = None,
+) -> FastAPI:
+    """The app for these settings (EPORT_*, EPORT_API_* and EPORT_CONSOLE_* from the
+    environment by default)."""
     settings = settings or Settings()
     api = api or ApiSettings()
+    console_settings = console_settings or ConsoleSettings()
     metrics = Metrics()
 
     @asynccontextmanager
@@ -119,6 +128,8 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
         services = open_services(settings, api, metrics)
         await services.ledger.open_async()
         app.state.services = services
+        if console_settings.enabled:  # the staff console's tables (api/http/console/)
+            app.state.console = open_console(services, console_settings)
         database = services.ledger.database
         names = [view.name for view in TRACKED]
         metrics.watch_ledger(
@@ -152,6 +163,8 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
     # (PIN attempts) are the most frequent calls; health's routes have no prefix to skip by.
     for module in (key_lookup, keys, enterprises, window, audit, personal_data, tokens, health):
         app.include_router(module.router)
+    if console_settings.enabled:
+        install_console(app, console_settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -154,6 +154,11 @@ class Ledger:
         """An enterprise by USCC, or NotFoundError."""
         return records.enterprise(self._reader(fresh=True), uscc)
 
+    def revealed_enterprise(self, uscc: str) -> Enterprise:
+        """An enterprise with its filings' personal data revealed (the window's paper forms);
+        erased data stays sealed. Never stored, never cached."""
+        return self.vault.reveal_model(self.enterprise(uscc))
+
     def key(self, card_no: str) -> UKey:
         """A key by card number, or NotFoundError."""
         return records.key(self._reader(fresh=True), card_no)

@@ -31,7 +31,7 @@ from uuid import UUID
 import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from domain.base import DomainEvent
 from domain.identifiers import check_phone
@@ -48,6 +48,7 @@ from ledger_store.privacy.master_keys import (
 )
 
 T = TypeVar("T")
+TModel = TypeVar("TModel", bound=BaseModel)
 
 AAD: Final = b"eport-ledger personal data v1\x00"
 
@@ -246,6 +247,28 @@ class PersonalDataVault:
         typed: T = self.as_type(revealed, cls)
         return typed
 
+    def reveal_model(self, model: TModel) -> TModel:
+        """A model (an aggregate, a filing) with its sealed values revealed in place; an erased
+        one stays sealed (its key is gone). For the window's paper forms, never for storage."""
+        state = model.model_dump(mode="json")
+        sealed = _sealed_json(state)
+        if not sealed:
+            return model
+        with self.database.reading() as cursor:
+            keys = self.keys_for_ids(cursor, {UUID(value["key"]) for value in sealed})
+
+        def reveal(value: Any) -> Any:
+            if is_sealed_json(value):
+                revealed = self.reveal_json(value, keys)
+                return value if isinstance(revealed, Erased) else revealed
+            if isinstance(value, dict):
+                return {name: reveal(item) for name, item in value.items()}
+            if isinstance(value, list):
+                return [reveal(item) for item in value]
+            return value
+
+        return type(model).model_validate(reveal(state), context={STORED: True})
+
     @staticmethod
     def as_type(revealed: Any, cls: Any) -> Any:
         """A revealed JSON value as the plaintext type it was sealed from."""
@@ -273,3 +296,14 @@ def _seal(value: Any, subject: UUID, key_id: UUID, data_key: bytes) -> dict[str,
 def _adapter(cls: Any) -> TypeAdapter[Any]:
     """A cached validator of a plaintext type."""
     return TypeAdapter(cls)
+
+
+def _sealed_json(value: Any) -> list[dict[str, Any]]:
+    """Every sealed value (stored form) inside a JSON value."""
+    if is_sealed_json(value):
+        return [value]
+    if isinstance(value, dict):
+        return [found for item in value.values() for found in _sealed_json(item)]
+    if isinstance(value, list):
+        return [found for item in value for found in _sealed_json(item)]
+    return []

@@ -1,0 +1,337 @@
+"""The console's words in Chinese (the default) and English: page text, the window's stages, the
+rules that refuse a command and the fields they name.
+
+Key statuses, events and the hotline's advice come from `projections.key_status.advice`, the
+table the API shares; form, filing and supplier labels from `domain`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+LANGS: Final = ("zh", "en")
+DEFAULT_LANG: Final = "zh"
+
+TEXT: Final[dict[str, tuple[str, str]]] = {
+    "app": ("电子口岸窗口工作台", "E-Port window console"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "login": ("账号", "Login"),
+    "password": ("密码", "Password"),
+    "or": ("或", "or"),
+    "sso_hint": ("使用单位统一身份认证登录", "Sign in with the organisation's single sign-on"),
+    "bad_login": ("账号或密码不正确，或账号已停用。", "Wrong login or password, or disabled."),
+    "too_many": ("登录失败次数过多，请稍后再试。", "Too many failed sign-ins; try again later."),
+    "signed_out": ("您已退出登录。", "You are signed out."),
+    "expired": ("登录已超时，请重新登录。", "Your session ended; please sign in again."),
+    "csrf": ("页面已过期，请刷新后重试。", "The page expired; reload it and try again."),
+    "forbidden": ("无权访问此页面。", "You may not open this page."),
+    "forbidden_hint": (
+        "此页面不属于您的角色。请返回首页。",
+        "This page is not for your role. Go back to your start page.",
+    ),
+    "home": ("首页", "Home"),
+    "not_found": ("未找到。", "Not found."),
+    "sso_failed": ("统一身份认证登录失败：", "Single sign-on failed: "),
+    "sso_unknown": (
+        "该用户未在本系统开通账号，请联系管理员。",
+        "This person has no account here; ask an administrator.",
+    ),
+    "sso_role": (
+        "统一身份认证中的角色与本系统账号不符。",
+        "The role in the sign-on differs from the account's role.",
+    ),
+    "role_enterprise": ("企业", "Enterprise"),
+    "role_window": ("窗口", "Window"),
+    "role_hotline": ("热线", "Hotline"),
+    "role_auditor": ("审计", "Auditor"),
+    "role_admin": ("管理员", "Administrator"),
+    "nav_queue": ("工作队列", "Queue"),
+    "nav_find": ("查找企业", "Find enterprise"),
+    "nav_hotline": ("热线查询", "Hotline lookup"),
+    "nav_audit": ("账本状态", "Ledger status"),
+    "nav_history": ("历史查询", "History"),
+    "nav_asof": ("视图回溯", "Views as of"),
+    "nav_downloads": ("证据下载", "Evidence"),
+    "nav_enterprise": ("本企业", "My enterprise"),
+    "save": ("保存", "Save"),
+    "search": ("查询", "Search"),
+    "submit": ("提交", "Submit"),
+    "done": ("已完成。", "Done."),
+    "errors_above": ("请更正标红的内容。", "Please correct the fields marked in red."),
+    "none": ("无", "none"),
+    "count": ("件", "items"),
+    "uscc": ("统一社会信用代码", "USCC"),
+    "company": ("企业名称", "Company"),
+    "customs_code": ("海关编码", "Customs code"),
+    "receipt_number": ("备案回执编号", "Receipt number"),
+    "card_no": ("卡号", "Card number"),
+    "since": ("起始时间", "Since"),
+    "age_days": ("等待天数", "Days waiting"),
+    "open": ("打开", "Open"),
+    "review_state": ("审核状态", "Review"),
+    "state_draft": ("填报中", "draft"),
+    "state_awaiting_review": ("待审核", "awaiting review"),
+    "state_approved": ("已通过", "approved"),
+    "state_rejected": ("已退回", "rejected"),
+    "filing_missing": ("未提交", "missing"),
+    "filing_submitted": ("已提交", "submitted"),
+    "filing_approved": ("已通过", "approved"),
+    "filing_rejected": ("已退回", "rejected"),
+    "filings": ("四项备案", "The four filings"),
+    "materials": ("上传材料（类型：其他）", "Uploaded materials (type: other)"),
+    "approve": ("审核通过", "Approve"),
+    "reject": ("退回", "Reject"),
+    "reason": ("原因", "Reason"),
+    "review": ("窗口审核", "Window review"),
+    "last_review": ("上次审核", "Last review"),
+    "issue_pair": ("发放免费Ukey（法人卡 + 操作员卡）", "Issue the free pair"),
+    "issue": ("发卡", "Issue"),
+    "lp_card_no": ("法人卡卡号", "Legal-person card number"),
+    "op_card_no": ("操作员卡卡号", "Operator card number"),
+    "lp_media": ("法人卡介质", "Legal-person key medium"),
+    "lp_cert": ("法人卡证书编号（可选）", "Legal-person certificate number (optional)"),
+    "op_cert": ("操作员卡证书编号（可选）", "Operator certificate number (optional)"),
+    "mail_pair": ("EMS邮寄（一个包裹，两把钥匙）", "EMS mailing (one parcel, both keys)"),
+    "mail": ("交EMS寄出", "Hand to EMS"),
+    "case_number": ("办件编号", "Case number"),
+    "order_number": ("订单号", "Order number"),
+    "ems_tracking_number": ("快递单号", "EMS tracking number"),
+    "sending_dept": ("寄送部门", "Sending department"),
+    "recipient_address": ("收件人地址", "Recipient address"),
+    "postcode": ("邮编", "Postcode"),
+    "recipient_name": ("收件人姓名", "Recipient name"),
+    "recipient_phone": ("收件人联系电话", "Recipient phone"),
+    "approver": ("审批办人员", "Approving clerk"),
+    "express_window_clerk": ("不见面审批快递窗口人员", "Express-window clerk"),
+    "postal_clerk": ("邮政工作人员", "Postal clerk"),
+    "signature_date": ("日期", "Date"),
+    "keys": ("Ukey", "Keys"),
+    "status": ("状态", "Status"),
+    "holder": ("持卡人", "Holder"),
+    "valid_until": ("有效期至", "Valid until"),
+    "attempts_left": ("剩余次数", "Attempts left"),
+    "actions": ("操作", "Actions"),
+    "delivered": ("记录签收", "Record delivery"),
+    "unlock": ("解锁", "Unlock"),
+    "freeze": ("冻结", "Freeze"),
+    "loss": ("挂失", "Report lost"),
+    "void": ("作废", "Void"),
+    "replace": ("补办", "Replace"),
+    "renewal": ("证书更新", "Renewal"),
+    "renewal_request": ("登记证书更新申请", "Record a renewal application"),
+    "pre_approve": ("预审通过", "Pre-approve"),
+    "renew": ("现场办理证书更新", "Renew in person"),
+    "documents": ("材料清单", "Documents"),
+    "new_card_no": ("新卡卡号", "New card number"),
+    "supplier": ("供应商", "Supplier"),
+    "product": ("产品", "Product"),
+    "certificate_number": ("证书编号", "Certificate number"),
+    "application": ("申请编号", "Application"),
+    "key_page": ("Ukey详情", "Key"),
+    "card_holders": ("持卡人", "Card holders"),
+    "permissions": ("业务权限", "Permissions"),
+    "legal_representative": ("法定代表人", "Legal representative"),
+    "business_address": ("经营地址", "Business address"),
+    "hotline_q": (
+        "卡号、统一社会信用代码、企业名称、持卡人姓名、手机号或证件号码",
+        "card number, USCC, company name, holder name, phone or ID number",
+    ),
+    "hotline_none": ("没有找到对应的Ukey。", "No key found."),
+    "searched_by": ("查询方式", "Searched by"),
+    "by_card": ("卡号", "card number"),
+    "by_uscc": ("统一社会信用代码", "USCC"),
+    "by_company": ("企业名称", "company name"),
+    "by_name": ("持卡人姓名", "holder name"),
+    "by_phone": ("手机号/电话", "phone"),
+    "by_id": ("证件号码", "ID number"),
+    "last_event": ("最近一次", "Last event"),
+    "tell_caller": ("告知来电人", "Tell the caller"),
+    "contacts": ("联系电话", "Contacts"),
+    "ledger_size": ("账本条目数", "Ledger entries"),
+    "chain_head": ("哈希链头", "Chain head"),
+    "last_checkpoint": ("最新检查点", "Latest checkpoint"),
+    "checkpoint_age": ("距今", "Age"),
+    "merkle_root": ("Merkle根", "Merkle root"),
+    "no_checkpoint": ("尚未签署检查点。", "No checkpoint signed yet."),
+    "sign_checkpoint": ("立即签署检查点", "Sign a checkpoint now"),
+    "last_verify": ("最近一次完整校验", "Last full verification"),
+    "verify_now": ("立即完整校验", "Verify the whole ledger now"),
+    "intact": ("完好", "intact"),
+    "tampered": ("发现篡改", "TAMPERED"),
+    "never": ("从未执行", "never run"),
+    "stream": ("记录流", "Stream"),
+    "as_of": ("截至", "As of"),
+    "as_of_hint": (
+        "日期时间（北京时间）或账本位置（数字）；留空为当前",
+        "date and time (China time) or a ledger position (digits); empty for now",
+    ),
+    "history": ("历史", "History"),
+    "ledger_index": ("账本位置", "Ledger index"),
+    "event": ("事件", "Event"),
+    "actor": ("操作人", "Actor"),
+    "time": ("时间", "Time"),
+    "covering_checkpoint": ("覆盖的检查点", "Covering checkpoint"),
+    "view": ("视图", "View"),
+    "view_key": ("Ukey状态（按卡号）", "Key status (by card number)"),
+    "view_enterprise": ("企业概况（按统一社会信用代码）", "Enterprise overview (by USCC)"),
+    "view_queue": ("窗口工作队列", "Window queue"),
+    "subject": ("查询对象", "Subject"),
+    "asof_built": ("按截至时刻重建的视图，账本位置", "Views rebuilt as of ledger position"),
+    "downloads": ("下载证据并离线校验", "Download evidence and check it offline"),
+    "dl_checkpoint": ("最新检查点（JSON）", "Latest checkpoint (JSON)"),
+    "dl_public_key": ("签名公钥（PEM）", "Signing public key (PEM)"),
+    "dl_inclusion": ("包含证明", "Inclusion proof"),
+    "dl_consistency": ("一致性证明", "Consistency proof"),
+    "dl_export": ("账本导出（JSON Lines）", "Ledger export (JSON Lines)"),
+    "index": ("账本位置", "Ledger index"),
+    "from_size": ("旧检查点大小", "Older tree size"),
+    "download": ("下载", "Download"),
+    "offline_cmd": ("离线校验命令", "Check offline with"),
+    "my_enterprise": ("本企业", "My enterprise"),
+    "admin_hint": (
+        "员工账号用命令行管理：eport-ledger staff create / list / disable。",
+        "Staff accounts are managed on the command line: eport-ledger staff create / list / "
+        "disable.",
+    ),
+    "staff_accounts": ("员工账号", "Staff accounts"),
+    "lang_other": ("English", "中文"),
+    "stage_awaiting_review": ("待审核", "Awaiting review"),
+    "stage_approved_awaiting_issue": ("待发卡", "Awaiting issue"),
+    "stage_issued_awaiting_mailing": ("待邮寄", "Awaiting mailing"),
+    "stage_locked_keys": ("已锁定", "Locked keys"),
+    "stage_expiring": ("即将到期", "Expiring"),
+    "stage_renewals_awaiting_pre_review": ("待预审", "Renewals to pre-review"),
+    "stage_renewals_awaiting_visit": ("待现场更新", "Renewals awaiting visit"),
+    "done_reject": ("已退回，并记录原因。", "Rejected, with the reason recorded."),
+    "done_approve": ("审核通过。", "Approved."),
+    "done_issue": ("两把免费Ukey已发放。", "The free pair is issued."),
+    "done_mail": ("两把Ukey已交EMS寄出（一个包裹）。", "Both keys handed to EMS (one parcel)."),
+    "done_delivery": ("已记录签收。", "Delivery recorded."),
+    "done_unlock": ("已解锁，密码恢复为88888888。", "Unlocked; the PIN is 88888888 again."),
+    "done_freeze": ("已冻结。", "Frozen."),
+    "done_loss": ("已挂失。", "Reported lost."),
+    "done_void": ("已作废。", "Voided."),
+    "done_replace": ("已补办，新卡已登记。", "Replaced; the new key is recorded."),
+    "done_renewal_request": ("证书更新申请已登记。", "Renewal application recorded."),
+    "done_pre_approve": ("预审通过。", "Pre-approved."),
+    "done_renew": ("证书已更新十年。", "Renewed for ten years."),
+    "done_checkpoint": ("检查点已签署。", "Checkpoint signed."),
+    "done_verify": ("完整校验已完成。", "Full verification finished."),
+}
+
+RULES: Final[dict[str, tuple[str, str]]] = {
+    "already_approved": ("该企业已审核通过。", "Already approved."),
+    "already_delivered": ("该Ukey已签收。", "The key was delivered."),
+    "already_mailed": ("该Ukey已寄出。", "The key was mailed already."),
+    "card_number_mismatch": (
+        "交接单上的卡号与该Ukey不符。",
+        "The form lists another card number for this key.",
+    ),
+    "customs_code_mismatch": ("海关编码与登记的不一致。", "Not the registered customs code."),
+    "customs_receipt_required": ("需要海关备案回执。", "The customs receipt is required."),
+    "duplicate_card_number": ("该卡号已被使用。", "This card number is taken."),
+    "enterprise_not_approved": ("企业尚未审核通过。", "The enterprise is not approved."),
+    "filings_incomplete": ("四项备案尚未提交齐全。", "The four filings are not all in."),
+    "free_pair_already_issued": (
+        "免费Ukey已发放过（每次入网一次）。",
+        "The free pair was issued already (once per enrollment).",
+    ),
+    "key_locked": ("该Ukey已锁定。", "The key is locked."),
+    "key_not_usable": ("该Ukey当前状态不能办理此业务。", "The key's status does not allow this."),
+    "legal_person_key_required": (
+        "需要有效的法人卡授权。",
+        "An active legal-person key is needed.",
+    ),
+    "not_awaiting_review": ("该企业不在待审核状态。", "The enterprise is not awaiting review."),
+    "not_found": ("未找到。", "Not found."),
+    "not_free_issue": (
+        "只有免费发放的Ukey由窗口邮寄。",
+        "Only free keys are mailed by the window.",
+    ),
+    "not_locked": ("该Ukey未锁定。", "The key is not locked."),
+    "not_mailed": ("该Ukey尚未寄出。", "The key was not mailed."),
+    "reason_required": ("请填写原因。", "Give a reason."),
+    "renewal_already_pending": ("已有未完成的证书更新申请。", "A renewal is already open."),
+    "renewal_application_exists": ("该申请已存在。", "That application exists."),
+    "renewal_document_missing": ("材料不齐：", "Documents missing: "),
+    "role_not_allowed": ("您的角色不能办理此业务。", "Your role may not do this."),
+    "same_card_number": ("新卡号不能与原卡号相同。", "The new card number is the old one."),
+    "unknown_renewal_application": ("没有这个证书更新申请。", "No such renewal application."),
+    "version_mismatch": (
+        "记录已被他人更新，请刷新后重试。",
+        "Someone changed this record; reload and try again.",
+    ),
+    "wrong_department_code": ("部门代码不是本地区的。", "Not this region's department code."),
+    "invalid": ("格式不正确。", "Not valid."),
+    "missing": ("必填。", "Required."),
+    "idempotency_key_reused": ("表单已提交过，请刷新页面。", "This form was sent already."),
+}
+
+PYDANTIC: Final[dict[str, tuple[str, str]]] = {
+    "missing": ("必填。", "Required."),
+    "string_too_short": ("必填。", "Required."),
+    "string_too_long": ("内容过长。", "Too long."),
+    "string_pattern_mismatch": ("格式不正确。", "Wrong format."),
+    "date_from_datetime_parsing": ("日期格式不正确。", "Not a date."),
+    "date_parsing": ("日期格式不正确。", "Not a date."),
+    "enum": ("请选择列表中的一项。", "Choose one of the list."),
+    "literal_error": ("请选择列表中的一项。", "Choose one of the list."),
+}
+
+FIELD_HINTS: Final[dict[str, tuple[str, str]]] = {
+    "ems_tracking_number": (
+        "快递单号无效：应为13位国内EMS单号（以1、8或9开头），"
+        "或如 EA123456785CN 的国际单号（校验位须正确）。",
+        "Not an EMS number: 13 domestic digits starting 1, 8 or 9, or an S10 number such as "
+        "EA123456785CN with a correct check digit.",
+    ),
+    "recipient_phone": (
+        "电话号码无效：手机号11位，固定电话需带区号（如 0898-68516652）。",
+        "Not a phone number: an 11-digit mobile, or a landline with its area code.",
+    ),
+    "postcode": ("邮编应为6位数字。", "A postcode is 6 digits."),
+    "legal_person_card_no": (
+        "卡号最多20位，只含数字、字母和“-”。",
+        "Up to 20 digits, letters and '-'.",
+    ),
+    "operator_card_no": (
+        "卡号最多20位，只含数字、字母和“-”。",
+        "Up to 20 digits, letters and '-'.",
+    ),
+    "new_card_no": ("卡号最多20位，只含数字、字母和“-”。", "Up to 20 digits, letters and '-'."),
+    "certificate_number": ("证书编号为16位十六进制字符。", "16 hex characters."),
+    "legal_person_certificate_number": ("证书编号为16位十六进制字符。", "16 hex characters."),
+    "operator_certificate_number": ("证书编号为16位十六进制字符。", "16 hex characters."),
+    "case_number": ("只能包含字母、数字和“-”。", "Letters, digits and '-' only."),
+    "order_number": ("只能包含字母、数字和“-”。", "Letters, digits and '-' only."),
+}
+
+
+def text(key: str, lang: str) -> str:
+    """The page text `key` in `lang` (the key itself when unknown)."""
+    pair = TEXT.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]
+
+
+def rule_message(rule: str, detail: str, lang: str) -> str:
+    """A refusal in words: the rule's sentence (with the detail where it adds the specifics)."""
+    pair = RULES.get(rule)
+    if pair is None:
+        return detail
+    said = pair[1] if lang == "en" else pair[0]
+    if rule in ("renewal_document_missing", "wrong_department_code", "key_not_usable"):
+        return f"{said}{detail}" if rule == "renewal_document_missing" else f"{said}（{detail}）"
+    return said
+
+
+def field_message(field: str, error_type: str, detail: str, lang: str) -> str:
+    """A field's validation error in words: the field's own hint, or the error type's."""
+    pair = FIELD_HINTS.get(field.rsplit(".", 1)[-1])
+    if pair is None or error_type in ("missing", "string_too_short"):
+        pair = PYDANTIC.get(error_type)
+    if pair is None:
+        return detail if lang == "en" else f"格式不正确（{detail}）"
+    return pair[1] if lang == "en" else pair[0]

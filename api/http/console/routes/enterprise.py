@@ -1,0 +1,111 @@
+"""The enterprise's own page (企业): its enrollment, filings, keys and their status, and the key
+business it does itself (delivery, renewal application, loss report); and the admin's page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from api.http.command_requests import check_key_owner
+from api.http.console.web import (
+    REFUSED,
+    ForbiddenError,
+    Staff,
+    allow,
+    console_of,
+    execute,
+    fields,
+    form_key,
+    lang_of,
+    posted,
+    redirect,
+    refusal,
+    render,
+    services_of,
+)
+from api.http.errors import ProblemError
+from api.http.schemas.keys import Incident
+from domain.base import Role
+from domain.filings import FILING_KIND_LABELS
+from ledger_store.application import deciders
+from projections.enterprise_overview.queries import get_enterprise
+from projections.key_status.advice import advise
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+EnterpriseStaff = Annotated[Staff, Depends(allow(Role.ENTERPRISE))]
+AdminStaff = Annotated[Staff, Depends(allow(Role.ADMIN))]
+ACTIONS = ("delivery", "renewal_request", "loss")
+
+
+async def _page(
+    request: Request, staff: Staff, message: str | None = None, status: int = 200
+) -> Response:
+    services = services_of(request)
+    at = request.query_params.get("at", "")
+    overview = await run_in_threadpool(
+        lambda: get_enterprise(
+            services.ledger.database,
+            services.ledger.vault,
+            staff.account.uscc or "",
+            mask=False,
+            min_position=int(at) if at.isdigit() and len(at) < 19 else None,
+            timeout=services.api.query_wait_seconds,
+        )
+    )
+    return render(
+        request,
+        "enterprise.html",
+        {
+            "e": overview,
+            "cards": [] if overview is None else [(k, advise(k)) for k in overview.keys],
+            "filing_labels": {k.value: v for k, v in FILING_KIND_LABELS.items()},
+            "message": message,
+            "key": form_key(),
+        },
+        staff=staff,
+        status=status,
+    )
+
+
+@router.get("/enterprise")
+async def own_enterprise(request: Request, staff: EnterpriseStaff) -> Response:
+    """The enterprise's enrollment, filings and keys."""
+    return await _page(request, staff)
+
+
+@router.post("/enterprise/keys/{card_no}/{action}")
+async def key_action(
+    request: Request, card_no: str, action: str, staff: EnterpriseStaff
+) -> Response:
+    """Record a delivery, apply for a renewal or report a key lost (own keys only)."""
+    form = await posted(request, staff)
+    card_no = card_no.upper()
+    services = services_of(request)
+    if action not in ACTIONS:
+        return render(request, "not_found.html", {}, staff=staff, status=404)
+    try:
+        owner = await run_in_threadpool(services.key_owner, card_no)
+        try:
+            check_key_owner(staff.principal, card_no, owner)
+        except ProblemError:  # another enterprise's key
+            raise ForbiddenError() from None
+        if action == "delivery":
+            result = await execute(request, staff, deciders.deliver_key, card_no)
+        elif action == "renewal_request":
+            result = await execute(request, staff, deciders.request_renewal, card_no)
+        else:
+            reason = Incident(reason=fields(form, "reason")["reason"]).reason
+            result = await execute(request, staff, deciders.report_key_lost, card_no, reason=reason)
+    except REFUSED as error:
+        return await _page(request, staff, refusal(error, lang_of(request)).message, 422)
+    return redirect(f"/ui/enterprise?at={result.position}&done={action}")
+
+
+@router.get("/admin")
+async def admin(request: Request, staff: AdminStaff) -> Response:
+    """The staff accounts (managed with `eport-ledger staff`)."""
+    accounts = await run_in_threadpool(console_of(request).staff.accounts)
+    return render(request, "admin.html", {"accounts": accounts}, staff=staff)
