@@ -26,7 +26,8 @@ from domain.catalog import project
 from ledger_store.eventstore.database import LedgerDatabase, TransactionWrite
 from ledger_store.eventstore.mapping import OrjsonTranscoder, PydanticMapper
 from ledger_store.eventstore.postgres_recorder import ChainedPostgresRecorder
-from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.opening import check_reachable, prepare, require_ledger
+from ledger_store.eventstore.settings import Settings, load_settings
 from ledger_store.eventstore.sqlite_recorder import ChainedSQLiteRecorder
 
 TAgg = TypeVar("TAgg", bound=Aggregate)
@@ -49,12 +50,24 @@ class EventStore(Application[UUID]):
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     }
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings()
+    def __init__(self, settings: Settings | None = None, *, create: bool = True) -> None:
+        """Open the ledger's database. With `create` (commands that write) the schema is
+        brought up to date, creating the ledger if there is none; without it (commands that
+        only read) a missing ledger is refused and nothing is created or changed."""
+        self.settings = settings or load_settings()
+        check_reachable(self.settings, create=create)
         super().__init__(env=self.settings.library_env())
         recorder = self.recorder
         assert isinstance(recorder, ChainedSQLiteRecorder | ChainedPostgresRecorder)
         self.database: LedgerDatabase = recorder
+        try:
+            if create:
+                prepare(recorder, self.settings)
+            else:
+                require_ledger(recorder, self.settings)
+        except BaseException:
+            self.close()
+            raise
 
     def construct_mapper(self) -> Mapper[UUID]:
         """Pydantic events stored as orjson, under their explicit type names."""

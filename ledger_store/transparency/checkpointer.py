@@ -38,7 +38,6 @@ from ledger_store.transparency.tree_store import (
     STATE,
     MerkleStoreError,
     SigningKeyRecord,
-    ensure_tables,
     fetch_nodes,
     insert_nodes,
     public_keyring,
@@ -147,7 +146,6 @@ def create_checkpoint(
     database: LedgerDatabase, signing_key: Ed25519PrivateKey, now: datetime | None = None
 ) -> Checkpoint:
     """Sign the ledger's current head incrementally; returns the latest if nothing is new."""
-    ensure_tables(database)
     when = now or _utcnow()
     with database.transaction() as cursor:
         state = read_state(cursor, database, lock=True)
@@ -198,7 +196,6 @@ def create_checkpoint(
 
 def latest_checkpoint(database: LedgerDatabase) -> Checkpoint | None:
     """The checkpoint with the largest size, or None before the first one."""
-    ensure_tables(database)
     with database.transaction() as cursor:
         row = cursor.execute(
             f"SELECT {_COLUMNS} FROM {database.table(CHECKPOINTS)} ORDER BY size DESC LIMIT 1"
@@ -208,14 +205,12 @@ def latest_checkpoint(database: LedgerDatabase) -> Checkpoint | None:
 
 def checkpoint_at(database: LedgerDatabase, size: int) -> Checkpoint | None:
     """The checkpoint signed at exactly ``size`` entries, if any."""
-    ensure_tables(database)
     with database.transaction() as cursor:
         return _select_checkpoint(cursor, database, size)
 
 
 def covering_checkpoint(database: LedgerDatabase, index: int) -> Checkpoint | None:
     """The earliest checkpoint whose size covers ledger ``index`` (size >= index), if any."""
-    ensure_tables(database)
     with database.transaction() as cursor:
         row = cursor.execute(
             f"SELECT {_COLUMNS} FROM {database.table(CHECKPOINTS)} WHERE size >= ? "
@@ -229,7 +224,6 @@ def list_checkpoints(
     database: LedgerDatabase, after_size: int = -1, limit: int = 100
 ) -> list[Checkpoint]:
     """Up to ``limit`` checkpoints with size > ``after_size``, smallest first."""
-    ensure_tables(database)
     with database.transaction() as cursor:
         rows = cursor.execute(
             f"SELECT {_COLUMNS} FROM {database.table(CHECKPOINTS)} WHERE size > ? "
