@@ -6,7 +6,7 @@ import argparse
 import threading
 from typing import Any
 
-from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.settings import load_settings
 from ledger_store.eventstore.store import EventStore
 from ledger_store.transparency.checkpointer import Checkpointer
 from projections.engine.worker import run_worker
@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Follow the ledger and sign periodic checkpoints until SIGTERM, SIGINT or `stop`."""
-    settings = Settings()
+    settings = load_settings()
     ledger = EventStore(settings)
     checkpointer = Checkpointer.from_settings(ledger.database, settings)
     checkpointer.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,15 +19,25 @@ from api.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.http.routes import audit, enterprises, health, key_lookup, keys, tokens, window
 from api.http.settings import ApiSettings
 from ledger_store.application.ledger import Ledger
-from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.probe import DatabaseProbe
+from ledger_store.eventstore.settings import Settings, load_settings
 from ledger_store.transparency.checkpointer import Checkpointer
-from ledger_store.transparency.signing_key import load_or_create_signing_key
+from ledger_store.transparency.signer import open_signing_key
 from projections.engine.inprocess import InProcessProjector
 from projections.engine.positions import read_positions
 from projections.engine.runner import Runner
 from projections.registry import TRACKED
 
 log = logging.getLogger("eport.api")
+
+
+def release() -> str:
+    """This installation's version (package metadata)."""
+    try:
+        return metadata.version("eport-ledger")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a bare checkout
+        return "0.0.0"
+
 
 DESCRIPTION = """\
 The China E-Port enrollment filings and UKEY lifecycle as one tamper-evident, event-sourced
@@ -66,7 +77,7 @@ def open_services(settings: Settings, api: ApiSettings, metrics: Metrics) -> Ser
             token_cache=TokenCache(store, api.token_cache_seconds),
             limiter=FailedAuthLimiter(api.auth_failures_per_minute),
             metrics=metrics,
-            signing_key=load_or_create_signing_key(settings.key_path()),
+            signing_key=open_signing_key(settings.key_path(), ledger.database),
         )
         if api.views == "inprocess":
             services.projector = InProcessProjector(ledger.database, interval=VIEWS_POLL_SECONDS)
@@ -98,9 +109,21 @@ def close_services(services: Services) -> None:
         services.ledger.close()
 
 
+READY_TIMEOUT = 1.5
+"""How long `/readyz` and a metrics scrape wait for the database at most."""
+
+
+def _reading(probe: DatabaseProbe) -> tuple[int, dict[str, int]]:
+    """The probe's size and positions, or an error when the database did not answer."""
+    result = probe.check()
+    if not result.up or result.ledger_size is None:
+        raise ConnectionError(result.error or "the database did not answer")
+    return result.ledger_size, result.positions
+
+
 def create_app(settings: Settings | None = None, api: ApiSettings | None = None) -> FastAPI:
     """The app for these settings (EPORT_* and EPORT_API_* from the environment by default)."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     api = api or ApiSettings()
     metrics = Metrics()
 
@@ -111,9 +134,11 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
         app.state.services = services
         database = services.ledger.database
         names = [view.name for view in TRACKED]
-        metrics.watch_ledger(
-            lambda: services.ledger.position(), lambda: read_positions(database, names)
+        services.probe = probe = DatabaseProbe(
+            lambda: (services.ledger.position(), read_positions(database, names)),
+            timeout=READY_TIMEOUT,
         )
+        metrics.watch_ledger(lambda: _reading(probe)[0], lambda: _reading(probe)[1])
         log.info(
             "serving the ledger",
             extra={
@@ -129,7 +154,7 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
 
     app = FastAPI(
         title="eport-ledger",
-        version="0.1.0",
+        version=release(),
         summary="China E-Port enrollment filings and the UKEY lifecycle, as a hash-chained ledger",
         description=DESCRIPTION,
         openapi_tags=OPENAPI_TAGS,

@@ -22,7 +22,7 @@ from ledger_store.eventstore.failures import (
     LedgerStateError,
 )
 from ledger_store.eventstore.settings import Settings
-from ledger_store.migrations.runner import migrate, refuse_if_too_new, schema_status
+from ledger_store.migrations.runner import Migration, migrate, refuse_if_too_new, schema_status
 
 log = logging.getLogger("eport.database")
 
@@ -53,7 +53,9 @@ def _check_sqlite_file(path: Path) -> None:
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as error:
-        raise LedgerStateError(f"{path.resolve()} is not a usable SQLite database: {error}") from None
+        raise LedgerStateError(
+            f"{path.resolve()} is not a usable SQLite database: {error}"
+        ) from None
     finally:
         conn.close()
 
@@ -83,31 +85,29 @@ def connect_failure(settings: Settings, error: BaseException) -> str:
     if re.search(r'database "[^"]*" does not exist', text):
         hint = " (create it: CREATE DATABASE, or fix the URL's path)"
     return (
-        f'cannot connect to PostgreSQL at {kwargs["host"]}:{kwargs["port"]} '
+        f"cannot connect to PostgreSQL at {kwargs['host']}:{kwargs['port']} "
         f'(database "{kwargs["dbname"]}", user "{kwargs["user"]}"): {text}{hint}'
     )
 
 
-def prepare(database: LedgerDatabase, settings: Settings) -> None:
-    """Bring the schema up to date (or, with EPORT_AUTO_MIGRATE=false, require it to be)."""
+def prepare(database: LedgerDatabase, settings: Settings) -> list[Migration]:
+    """Bring the schema up to date (or, with EPORT_AUTO_MIGRATE=false, require it to be); the
+    migrations this process applied."""
     where = settings.where()
     status = schema_status(database)
     refuse_if_too_new(status, where)
     if not status.pending:
-        return
+        return []
     if not settings.auto_migrate:
         raise LedgerStateError(
             f"the database ({where}) is at schema version {status.current} and this release "
             f"needs {status.latest}; EPORT_AUTO_MIGRATE is false: run `eport-ledger migrate`"
         )
-    for step in migrate(database, where=where, on_apply=_announce):
-        log.debug("applied migration %s", step.version)
+    return migrate(database, where=where, on_apply=_announce)
 
 
-def _announce(step: object) -> None:
-    version = getattr(step, "version", "?")
-    name = getattr(step, "name", "?")
-    log.info("applying migration %s (%s)", version, name)
+def _announce(step: Migration) -> None:
+    log.info("applying migration %s (%s)", step.version, step.name)
 
 
 def require_ledger(database: LedgerDatabase, settings: Settings) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +22,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from ledger_store.eventstore.async_pool import AsyncPool
+from ledger_store.eventstore.liveness import alive
 from ledger_store.eventstore.database import (
     Dialect,
     SqlCursor,
@@ -245,17 +246,30 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         ):
             yield SqlCursor(curs, "postgres")
 
-    def _connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
-        """A pooled connection, straight from the pool once the library has opened it.
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A live pooled connection, straight from the pool once the library has opened it.
 
         The library's `get_connection` reopens the pool and registers its composite types on
         every use (a lock and a loop per statement on the hottest paths); our statements use
-        neither.
+        neither. Connections that died while the database was away are dropped here (the pool
+        replaces them at once) rather than failing the statement (`liveness.alive`).
         """
         pool = self.datastore.pool
         if pool.closed:  # the library opens its pool on first use
-            return self.datastore.get_connection()
-        return pool.connection()
+            with self.datastore.get_connection():
+                pass
+        for _ in range(pool.max_size):
+            conn = pool.getconn()
+            if alive(conn):
+                break
+            pool.putconn(conn)  # closed: the pool forgets it and connects a new one
+        else:
+            conn = pool.getconn()
+        try:
+            yield conn
+        finally:
+            pool.putconn(conn)
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def committed_indexes(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:

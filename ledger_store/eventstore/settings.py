@@ -186,7 +186,7 @@ class Settings(BaseSettings):
                 "APPLICATION_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
                 "EPORT_CREATE_TABLE": "n",
             }
-        from ledger_store.eventstore.postgres_factory import (  # noqa: PLC0415 - import cycle
+        from ledger_store.eventstore.postgres_factory import (
             EportPostgresFactory,
             encode_parameters,
         )
@@ -206,9 +206,7 @@ class Settings(BaseSettings):
             "POSTGRES_CONNECT_TIMEOUT": str(kwargs["connect_timeout"]),
             "POSTGRES_PRE_PING": "y" if self.postgres_pre_ping else "n",
             "CREATE_TABLE": "n",
-            LIBPQ_EXTRA_ENV: encode_parameters(
-                {k: v for k, v in kwargs.items() if k not in core}
-            ),
+            LIBPQ_EXTRA_ENV: encode_parameters({k: v for k, v in kwargs.items() if k not in core}),
             "APPLICATION_RECORDER_TOPIC": get_topic(ChainedPostgresRecorder),
         }
         # The library looks up `EPORT_<KEY>` (the application's name first) before `<KEY>`,
@@ -246,7 +244,9 @@ def settings_error(error: ValidationError, settings: type[BaseSettings]) -> Conf
         value = problem.get("input")
         shown = redact(value) if isinstance(value, str) else value
         reason = str(problem["msg"]).removeprefix("Value error, ")
-        parts.append(f"{variable}={shown}: {reason}" if shown is not None else f"{variable}: {reason}")
+        parts.append(
+            f"{variable}={shown}: {reason}" if shown is not None else f"{variable}: {reason}"
+        )
     return ConfigurationError("; ".join(parts))
 
 

@@ -74,7 +74,7 @@ class Migration:
 
 
 def _discover() -> tuple[Migration, ...]:
-    from ledger_store.migrations import versions  # noqa: PLC0415 - the package of steps
+    from ledger_store.migrations import versions
 
     found = []
     for info in pkgutil.iter_modules(versions.__path__):
@@ -147,7 +147,9 @@ def _read_status(cursor: SqlCursor, database: LedgerDatabase) -> SchemaStatus:
     has_ledger = _exists(cursor, database, _events_table_name(database))
     current = 0
     if _exists(cursor, database, MIGRATIONS_TABLE):
-        row = cursor.execute(f"SELECT MAX(version) FROM {database.table(MIGRATIONS_TABLE)}").fetchone()
+        row = cursor.execute(
+            f"SELECT MAX(version) FROM {database.table(MIGRATIONS_TABLE)}"
+        ).fetchone()
         current = int(row[0]) if row and row[0] is not None else 0
     return SchemaStatus(current, latest_version(), has_ledger)
 
@@ -173,7 +175,9 @@ def _lock(cursor: SqlCursor, database: LedgerDatabase) -> None:
         return
     schema = getattr(getattr(database, "datastore", None), "schema", "public")
     digest = hashlib.sha256(f"eport-ledger migrations {schema}".encode()).digest()
-    cursor.execute("SELECT pg_advisory_xact_lock(?)", (int.from_bytes(digest[:8], "big", signed=True),))
+    cursor.execute(
+        "SELECT pg_advisory_xact_lock(?)", (int.from_bytes(digest[:8], "big", signed=True),)
+    )
     row = cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = ?", (schema,)).fetchone()
     if row is None:  # created only when missing: CREATE needs a privilege USAGE does not
         cursor.raw.execute(f'CREATE SCHEMA "{schema}"')

@@ -22,16 +22,17 @@ from uuid import UUID
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
+from ledger_store.eventstore.failures import SigningKeyError
 from ledger_store.eventstore.settings import Settings
 from ledger_store.proofs import merkle
 from ledger_store.proofs.chain import ChainFault, ChainReport, LedgerEntry, verify_chain
 from ledger_store.proofs.checkpoint import (
     Checkpoint,
+    key_id,
     public_key_pem,
     sign_checkpoint,
 )
 from ledger_store.proofs.merkle_verify import leaf_hash
-from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
     KEYS,
@@ -143,12 +144,28 @@ def _extend(
 
 
 def create_checkpoint(
-    database: LedgerDatabase, signing_key: Ed25519PrivateKey, now: datetime | None = None
+    database: LedgerDatabase,
+    signing_key: Ed25519PrivateKey,
+    now: datetime | None = None,
+    *,
+    rotate: bool = False,
 ) -> Checkpoint:
-    """Sign the ledger's current head incrementally; returns the latest if nothing is new."""
+    """Sign the ledger's current head incrementally; returns the latest if nothing is new.
+
+    A key other than the last checkpoint's signer is refused (SigningKeyError) unless `rotate`
+    says it is to take over: checked under the checkpointers' lock, so a process still holding
+    the previous key after a rotation refuses instead of signing with it.
+    """
     when = now or _utcnow()
     with database.transaction() as cursor:
         state = read_state(cursor, database, lock=True)
+        signer = current_signer(cursor, database)
+        if signer is not None and signer != key_id(signing_key) and not rotate:
+            raise SigningKeyError(
+                f"this process's signing key (key id {key_id(signing_key)}) is not the ledger's "
+                f"signing key (key id {signer}): restart it with that key, or rotate with "
+                "`eport-ledger checkpoint --rotate-key`"
+            )
         row = cursor.execute(
             f"SELECT ledger_index FROM {database.events_table} ORDER BY ledger_index DESC LIMIT 1"
         ).fetchone()
@@ -192,6 +209,37 @@ def create_checkpoint(
             (acc.size, head),
         )
     return checkpoint
+
+
+def current_signer(cursor: SqlCursor, database: LedgerDatabase) -> str | None:
+    """The key id that signs this ledger now: the last one enrolled in `signing_keys` (a key is
+    enrolled by the first checkpoint it signs, or by a rotation); None before any."""
+    row = cursor.execute(
+        f"SELECT key_id FROM {database.table(KEYS)} ORDER BY first_used DESC, key_id LIMIT 1"
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def signing_key_of_record(database: LedgerDatabase) -> str | None:
+    """`current_signer` in a transaction of its own."""
+    with database.reading() as cursor:
+        return current_signer(cursor, database)
+
+
+def enroll_key(
+    database: LedgerDatabase, signing_key: Ed25519PrivateKey, now: datetime | None = None
+) -> None:
+    """Make `signing_key` the ledger's signing key (a rotation), before it signs anything."""
+    with database.transaction() as cursor:
+        read_state(cursor, database, lock=True)  # the checkpointers' lock
+        cursor.execute(
+            f"DELETE FROM {database.table(KEYS)} WHERE key_id = ?", (key_id(signing_key),)
+        )
+        cursor.execute(
+            f"INSERT INTO {database.table(KEYS)} (key_id, public_key_pem, first_used) "
+            "VALUES (?, ?, ?)",
+            (key_id(signing_key), public_key_pem(signing_key), (now or _utcnow()).isoformat()),
+        )
 
 
 def latest_checkpoint(database: LedgerDatabase) -> Checkpoint | None:
@@ -268,10 +316,12 @@ class Checkpointer:
 
     @classmethod
     def from_settings(cls, database: LedgerDatabase, settings: Settings) -> Checkpointer:
-        """One configured from Settings (key file created on first use)."""
+        """One configured from Settings, with the ledger's signing key (`signer.open_signing_key`)."""
+        from ledger_store.transparency.signer import open_signing_key
+
         return cls(
             database,
-            load_or_create_signing_key(settings.key_path()),
+            open_signing_key(settings.key_path(), database),
             every_events=settings.checkpoint_every_events,
             every_seconds=settings.checkpoint_every_seconds,
         )
@@ -291,6 +341,10 @@ class Checkpointer:
         while not self._stop.wait(self.poll_seconds):
             try:
                 self.tick()
+            except SigningKeyError as error:  # the operator's to fix: no traceback
+                if str(error) != str(self.last_error):
+                    log.error("checkpoint refused: %s", error)
+                self.last_error = error
             except Exception as error:  # keep serving; the next tick retries
                 self.last_error = error
                 log.exception("checkpoint failed")

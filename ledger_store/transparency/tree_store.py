@@ -33,6 +33,7 @@ STATE = "merkle_state"
 CHECKPOINTS = "checkpoints"
 KEYS = "signing_keys"
 
+
 class ProofRequestError(ValueError):
     """A proof was asked for an index or sizes the stored tree does not cover."""
 

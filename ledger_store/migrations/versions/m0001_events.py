@@ -33,7 +33,9 @@ def up(ctx: MigrationContext) -> None:
             f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}_notification_id_idx" '
             f"ON {table} (notification_id ASC)"
         )
-        ctx.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}_ledger_index_idx" ON {table} (ledger_index)')
+        ctx.execute(
+            f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}_ledger_index_idx" ON {table} (ledger_index)'
+        )
         ctx.execute(getattr(database, "appends").create_function())  # noqa: B009
         return
     ctx.execute(

@@ -1,0 +1,59 @@
+"""Is a pooled connection still alive? Asked of every connection a pool hands out.
+
+After the database went away and came back, the pool still holds connections to the server
+that is gone; the first statement on each would fail. The library's pre-ping (psycopg_pool's
+`check_connection`) sends a round trip before every use. This asks the kernel instead: a
+connection the server (or anything between) closed or reset has its socket readable — EOF,
+RST, or the server's "terminating connection" notice — while an idle live connection has
+nothing to read. Only then is it pinged, and dropped when the ping fails. The cost is one
+`poll()` per checkout (measured in docs/performance.md, "Pool checks"); a server that vanished
+without a word (no FIN, no RST: a cable, a black hole) is not seen, which TCP keepalives and
+the statements' own timeouts cover.
+"""
+
+from __future__ import annotations
+
+import select
+from typing import Any
+
+import psycopg
+
+
+def looks_dead(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+    """Whether the connection is closed, broken, or has unexpected bytes waiting (EOF/RST)."""
+    if conn.closed or conn.broken:
+        return True
+    try:
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, psycopg.Error):
+        return True
+
+
+def alive(conn: psycopg.Connection[Any]) -> bool:
+    """False for a connection that looks dead and fails a ping (it is closed then)."""
+    if not looks_dead(conn):
+        return True
+    try:
+        if not conn.closed:
+            conn.execute("SELECT 1")
+            return True
+    except psycopg.Error:
+        pass
+    conn.close()
+    return False
+
+
+async def alive_async(conn: psycopg.AsyncConnection[Any]) -> bool:
+    """`alive` for a connection of an async pool."""
+    if not looks_dead(conn):
+        return True
+    try:
+        if not conn.closed:
+            await conn.execute("SELECT 1")
+            return True
+    except psycopg.Error:
+        pass
+    await conn.close()
+    return False
