@@ -54,9 +54,10 @@ def preflight(settings: Settings) -> None:
     cause): the database answers, its schema is this release's (migrated if allowed), and
     the signing key is the ledger's. Inside uvicorn's start-up the same failures would be a
     traceback and exit code 3 whatever the cause."""
+    key_path = settings.key_path()  # configuration first: refused before the database is touched
     ledger = EventStore(settings)
     try:
-        open_signing_key(settings.key_path(), ledger.database)
+        open_signing_key(key_path, ledger.database)
     finally:
         ledger.close()
 

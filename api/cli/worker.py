@@ -24,6 +24,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Follow the ledger and sign periodic checkpoints until SIGTERM, SIGINT or `stop`."""
     settings = load_settings()
+    settings.key_path()  # it signs checkpoints: refused before the database is touched
     ledger = EventStore(settings)
     checkpointer = Checkpointer.from_settings(ledger.database, settings)
     checkpointer.start()

@@ -23,6 +23,10 @@ from psycopg_pool import AsyncConnectionPool
 from ledger_store.eventstore.liveness import alive_async
 
 
+RECONNECT_WAIT = 1.0
+"""As `postgres_recorder.RECONNECT_WAIT`: after a dead connection, wait at most this long."""
+
+
 class AsyncPool:
     """Autocommitted single statements (each its own transaction), returning tuples."""
 
@@ -58,13 +62,15 @@ class AsyncPool:
         """A live connection: ones that died while the database was away are dropped (the
         pool replaces them) instead of failing the statement (`liveness.alive_async`)."""
         pool = self._pool
+        timeout = pool.timeout
         for _ in range(pool.max_size):
-            conn = await pool.getconn()
+            conn = await pool.getconn(timeout)
             if await alive_async(conn):
                 break
             await pool.putconn(conn)
+            timeout = min(timeout, RECONNECT_WAIT)
         else:
-            conn = await pool.getconn()
+            conn = await pool.getconn(timeout)
         try:
             yield conn
         finally:

@@ -17,6 +17,9 @@ import select
 from typing import Any
 
 import psycopg
+import psycopg_pool.pool
+import psycopg_pool.pool_async
+from psycopg_pool.base import AttemptWithBackoff
 
 
 def looks_dead(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
@@ -57,3 +60,32 @@ async def alive_async(conn: psycopg.AsyncConnection[Any]) -> bool:
         pass
     await conn.close()
     return False
+
+
+MAX_RECONNECT_DELAY = 0.5
+"""The longest a pool waits between attempts to replace a lost connection."""
+
+
+class CappedBackoff(AttemptWithBackoff):
+    """psycopg_pool's reconnection backoff, capped at MAX_RECONNECT_DELAY.
+
+    Its own doubles without limit (1, 2, 4 … 128 s within its five minutes): after a database
+    outage of a minute, a pool could wait another minute before it tried again, and every
+    request meanwhile would time out waiting for a connection to a database that is back.
+    Capped, the pools reconnect within half a second of the database's return; refused
+    connection attempts to a database that is down cost next to nothing.
+    """
+
+    def update_delay(self, now: float) -> None:
+        """The next delay, never more than MAX_RECONNECT_DELAY."""
+        super().update_delay(now)
+        self.delay = min(self.delay, MAX_RECONNECT_DELAY)
+
+
+def cap_reconnect_backoff() -> None:
+    """Make every psycopg pool of this process reconnect with `CappedBackoff` (idempotent).
+
+    psycopg_pool takes the class from its modules' globals and offers no setting for it.
+    """
+    psycopg_pool.pool.AttemptWithBackoff = CappedBackoff  # type: ignore[misc]
+    psycopg_pool.pool_async.AttemptWithBackoff = CappedBackoff  # type: ignore[misc]

@@ -18,6 +18,7 @@ import orjson
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 
+from ledger_store.eventstore.liveness import cap_reconnect_backoff
 from ledger_store.eventstore.settings import LIBPQ_EXTRA_ENV
 
 
@@ -35,3 +36,4 @@ class EportPostgresFactory(PostgresFactory):
         pool_kwargs = self.datastore.pool.kwargs
         assert isinstance(pool_kwargs, dict), "the library builds its pool's keywords as a dict"
         pool_kwargs.update(extra)
+        cap_reconnect_backoff()

@@ -38,6 +38,12 @@ SCHEMA_LOCK = SQL("SELECT pg_advisory_xact_lock(hashtext('eport-ledger schema'))
 start together do not race on CREATE ... IF NOT EXISTS and CREATE OR REPLACE FUNCTION."""
 
 
+RECONNECT_WAIT = 1.0
+"""Seconds a statement waits for a new connection once a pooled one was found dead: the
+database just went away, so if it is still away the request fails fast (503, Retry-After)
+rather than holding a worker for the whole connect timeout."""
+
+
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
     """Stores events with a dense ledger index, an entry hash and a chain hash.
 
@@ -259,13 +265,15 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         if pool.closed:  # the library opens its pool on first use
             with self.datastore.get_connection():
                 pass
+        timeout = pool.timeout
         for _ in range(pool.max_size):
-            conn = pool.getconn()
+            conn = pool.getconn(timeout)
             if alive(conn):
                 break
             pool.putconn(conn)  # closed: the pool forgets it and connects a new one
+            timeout = min(timeout, RECONNECT_WAIT)  # the server went away: fail fast if still
         else:
-            conn = pool.getconn()
+            conn = pool.getconn(timeout)
         try:
             yield conn
         finally:
