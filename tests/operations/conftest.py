@@ -14,7 +14,8 @@ from urllib.parse import urlparse, urlunparse
 import psycopg
 import pytest
 
-from tests.conftest import POSTGRES_URL
+from ledger_store.eventstore.settings import Settings
+from tests.conftest import POSTGRES_URL, postgres_url_for
 
 SCRIPT = Path(sys.executable).parent / "eport-ledger"
 """The console script the README's install put beside this interpreter."""
@@ -69,3 +70,13 @@ def fresh_database(postgres_available: None) -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_settings(postgres_schema: str, tmp_path: Path) -> Settings:
+    """Settings for a fresh ledger in a PostgreSQL schema of its own."""
+    return Settings(
+        database_url=postgres_url_for(postgres_schema),
+        signing_key_path=tmp_path / "ledger.key",
+        postgres_pool_size=4,
+    )
