@@ -22,7 +22,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from ledger_store.eventstore.liveness import alive_async
 
-
 RECONNECT_WAIT = 1.0
 """As `postgres_recorder.RECONNECT_WAIT`: after a dead connection, wait at most this long."""
 

@@ -87,5 +87,6 @@ def cap_reconnect_backoff() -> None:
 
     psycopg_pool takes the class from its modules' globals and offers no setting for it.
     """
-    psycopg_pool.pool.AttemptWithBackoff = CappedBackoff  # type: ignore[misc]
-    psycopg_pool.pool_async.AttemptWithBackoff = CappedBackoff  # type: ignore[misc]
+    for module in (psycopg_pool.pool, psycopg_pool.pool_async):
+        assert module.__dict__.get("AttemptWithBackoff") in (AttemptWithBackoff, CappedBackoff)
+        setattr(module, "AttemptWithBackoff", CappedBackoff)  # noqa: B010

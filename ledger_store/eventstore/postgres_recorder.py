@@ -22,7 +22,6 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from ledger_store.eventstore.async_pool import AsyncPool
-from ledger_store.eventstore.liveness import alive
 from ledger_store.eventstore.database import (
     Dialect,
     SqlCursor,
@@ -30,6 +29,7 @@ from ledger_store.eventstore.database import (
     committed_indexes as _committed,
     iter_pages,
 )
+from ledger_store.eventstore.liveness import alive
 from ledger_store.eventstore.postgres_append import AppendStatements
 from ledger_store.proofs.chain import GENESIS, LedgerEntry
 

@@ -115,7 +115,7 @@ class Settings(BaseSettings):
         return _sqlite_path(self.database_url)
 
     @property
-    def schema(self) -> str:
+    def postgres_schema(self) -> str:
         """The PostgreSQL schema holding the ledger (`public` unless the URL says)."""
         return _query(self.database_url).get("schema", "public")
 
@@ -167,7 +167,7 @@ class Settings(BaseSettings):
         kwargs = self.connect_kwargs()
         return (
             f'PostgreSQL {kwargs["host"]}:{kwargs["port"]}, database "{kwargs["dbname"]}", '
-            f'schema "{self.schema}"'
+            f'schema "{self.postgres_schema}"'
         )
 
     def library_env(self) -> dict[str, str]:
@@ -200,7 +200,7 @@ class Settings(BaseSettings):
             "POSTGRES_PORT": str(kwargs["port"]),
             "POSTGRES_USER": str(kwargs["user"]),
             "POSTGRES_PASSWORD": str(kwargs.get("password", "")),
-            "POSTGRES_SCHEMA": self.schema,
+            "POSTGRES_SCHEMA": self.postgres_schema,
             "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
             "POSTGRES_MAX_OVERFLOW": str(self.postgres_pool_size),
             "POSTGRES_CONNECT_TIMEOUT": str(kwargs["connect_timeout"]),

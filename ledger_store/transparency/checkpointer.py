@@ -316,7 +316,7 @@ class Checkpointer:
 
     @classmethod
     def from_settings(cls, database: LedgerDatabase, settings: Settings) -> Checkpointer:
-        """One configured from Settings, with the ledger's signing key (`signer.open_signing_key`)."""
+        """One configured from Settings, with the ledger's key (`signer.open_signing_key`)."""
         from ledger_store.transparency.signer import open_signing_key
 
         return cls(

@@ -39,7 +39,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def eport(*args: str, cwd: Path, timeout: float = 60, **env: str) -> Run:
     """Run `eport-ledger ARGS` as an operator would (stdin closed, no TTY)."""
-    done = subprocess.run(  # noqa: S603 - our own console script
+    done = subprocess.run(
         [str(SCRIPT), *args],
         cwd=cwd,
         env=clean_env(**env),

@@ -25,7 +25,7 @@ KNOWN = {f"EPORT_{name.upper()}" for name in Settings.model_fields} | {
 
 def _commands() -> set[str]:
     parser = build_parser()
-    action = next(a for a in parser._actions if a.dest == "command")  # noqa: SLF001
+    action = next(a for a in parser._actions if a.dest == "command")
     return set(getattr(action, "choices", {}))
 
 
@@ -52,15 +52,15 @@ def test_compose_services_run_commands_the_cli_has() -> None:
     for name in ("migrate", "api", "worker"):
         assert services[name]["command"][0] in commands, name
         env = services[name]["environment"]
-        assert "EPORT_SIGNING_KEY_PATH" in env and env["EPORT_DATABASE_URL"].startswith(
-            "postgresql://"
-        )
+        assert "EPORT_SIGNING_KEY_PATH" in env
+        assert env["EPORT_DATABASE_URL"].startswith("postgresql://")
 
 
 def test_the_image_is_non_root_with_a_health_check_and_installs_from_the_lock() -> None:
     text = (DEPLOY / "Dockerfile").read_text()
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
-    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert users
+    assert users[-1].split(":")[0] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*\n.*?/healthz", text, re.M)
     assert "--require-hashes -r requirements.lock" in text
     assert "pip install --no-deps ." in text

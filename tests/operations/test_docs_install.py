@@ -37,8 +37,8 @@ def block_after(document: Path, marker: str) -> str:
 
 def run_block(script: str, cwd: Path, env: dict[str, str], ready_url: str) -> str:
     """Run the block with bash (its servers in the background); wait for /readyz; stop all."""
-    process = subprocess.Popen(  # noqa: S603
-        ["/bin/bash", "-euo", "pipefail", "-c", script],  # noqa: S607
+    process = subprocess.Popen(
+        ["/bin/bash", "-euo", "pipefail", "-c", script],
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -85,7 +85,8 @@ def test_operations_md_fresh_install_brings_the_service_up(
         .replace("/var/lib/eport-ledger", str(tmp_path / "state"))
         .replace("8000", str(port))
     )
-    assert fresh_database in script and str(port) in script, script
+    assert fresh_database in script, script
+    assert str(port) in script, script
     env = clean_env(PATH=f"{BIN}:{os.environ['PATH']}", HOME=str(tmp_path))
     output = run_block(script, tmp_path, env, f"http://127.0.0.1:{port}/readyz")
     assert "First start: an admin token" in output
@@ -104,7 +105,9 @@ def test_readme_postgresql_section_brings_api_and_worker_up(
     lines = []
     for line in script.splitlines():  # the two long-running processes go to the background
         command = line.split("#")[0].rstrip()
-        lines.append(f"{command} &" if re.search(r"eport-ledger (serve|worker)\b", command) else line)
+        lines.append(
+            f"{command} &" if re.search(r"eport-ledger (serve|worker)\b", command) else line
+        )
     script = "\n".join(lines).replace(".venv/bin/", f"{BIN}/") + "\nwait\n"
     env = clean_env(PATH=os.environ["PATH"], HOME=str(tmp_path))
     output = run_block(script, tmp_path, env, f"http://127.0.0.1:{port}/readyz")

@@ -38,7 +38,8 @@ def test_the_append_function_never_changes_without_a_migration_that_replaces_it(
     recorded = {getattr(m.module, "APPEND_FUNCTION_SHA256", None) for m in MIGRATIONS}
     assert hashlib.sha256(APPEND_FUNCTION.encode()).hexdigest() in recorded, (
         "postgres_append.APPEND_FUNCTION changed: add a migration that runs "
-        "`ctx.execute(database.appends.create_function())` and records the new APPEND_FUNCTION_SHA256"
+        "`ctx.execute(database.appends.create_function())` and records the new "
+        "APPEND_FUNCTION_SHA256"
     )
 
 
@@ -53,11 +54,13 @@ def test_a_fresh_database_and_schema_are_prepared_by_the_program(
     assert first.code == 0, first.stderr
     assert f'"current":{latest_version()}' in first.stdout
     again = eport("migrate", cwd=tmp_path, **env)
-    assert again.code == 0 and "nothing to do" in again.stdout, again.stdout
+    assert again.code == 0, again.stdout
+    assert "nothing to do" in again.stdout, again.stdout
     demo = eport("demo", "--enterprises", "2", "--seed", "3", "--json", cwd=tmp_path, **env)
     assert demo.code == 0, demo.stderr
     checked = eport("verify", "--json", cwd=tmp_path, **env)
-    assert checked.code == 0 and '"intact":true' in checked.stdout, checked.stdout
+    assert checked.code == 0, checked.stdout
+    assert '"intact":true' in checked.stdout, checked.stdout
     with psycopg.connect(url_for_database(fresh_database), autocommit=True) as conn:
         tables = {
             row[0]
@@ -80,7 +83,7 @@ def test_processes_that_start_together_migrate_once(postgres_schema: str, tmp_pa
             store = EventStore(settings)
             applied.extend(m.version for m in store.migrations_applied)
             store.close()
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=start) for _ in range(4)]
@@ -141,7 +144,7 @@ def test_a_0_1_0_ledger_upgrades_then_verifies_serves_replays_and_takes_commands
             left = conn.execute(
                 "SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
                 "WHERE proname = 'es_insert_events_uuid' AND nspname = %s",
-                (settings.schema,),
+                (settings.postgres_schema,),
             ).fetchall()
         assert not left
 
@@ -149,7 +152,8 @@ def test_a_0_1_0_ledger_upgrades_then_verifies_serves_replays_and_takes_commands
     assert verified.code == 0, verified.stdout + verified.stderr
     assert f"intact: {SIZE} entries, chain head {CHAIN_HEAD}" in verified.stdout
     replayed = eport("replay", "--json", cwd=tmp_path, **env)
-    assert replayed.code == 0 and f'"position":{SIZE}' in replayed.stdout, replayed.stderr
+    assert replayed.code == 0, replayed.stderr
+    assert f'"position":{SIZE}' in replayed.stdout, replayed.stderr
     commands = eport("demo", "--enterprises", "1", "--seed", "99", cwd=tmp_path, **env)
     assert commands.code == 0, commands.stderr
     signed = eport("checkpoint", "--json", cwd=tmp_path, **env)  # the 0.1.0 key signs on
@@ -167,7 +171,8 @@ def test_a_0_1_0_ledger_upgrades_then_verifies_serves_replays_and_takes_commands
     assert ready.status_code == 200, ready.text
     assert ready.json()["ledger_size"] > SIZE
     after = eport("verify", "--json", cwd=tmp_path, **env)
-    assert after.code == 0 and '"intact":true' in after.stdout, after.stdout
+    assert after.code == 0, after.stdout
+    assert '"intact":true' in after.stdout, after.stdout
 
 
 def test_another_key_than_the_ledgers_is_refused_until_rotated(
@@ -183,6 +188,7 @@ def test_another_key_than_the_ledgers_is_refused_until_rotated(
     assert rotated.code == 0, rotated.stderr
     assert "created a new checkpoint signing key" in rotated.stderr
     old_key = eport("checkpoint", cwd=tmp_path, **release_0_1_0)
-    assert old_key.code == 6 and "is not the key that signs" in old_key.stderr, old_key.stderr
+    assert old_key.code == 6, old_key.stderr
+    assert "is not the key that signs" in old_key.stderr, old_key.stderr
     verified = eport("verify", cwd=tmp_path, **env)
     assert verified.code == 0, verified.stdout
