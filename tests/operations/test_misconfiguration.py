@@ -34,7 +34,10 @@ def _mistakes(tmp: Path) -> dict[str, Mistake]:
     return {
         "unreachable server": Mistake(
             ("serve",),
-            {"EPORT_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{unused}/test?schema=e"},
+            {
+                "EPORT_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{unused}/test?schema=e",
+                "EPORT_SIGNING_KEY_PATH": str(tmp / "signing.key"),
+            },
             4,
             (f"127.0.0.1:{unused}", "Connection refused"),
         ),
