@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import BinaryIO
 
@@ -44,11 +45,15 @@ def export_ledger(
     out: BinaryIO,
     signing_key: Ed25519PrivateKey | None = None,
     now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Checkpoint:
-    """Stream entries 1..checkpoint.size to ``out``, then the checkpoint line; flat memory."""
+    """Stream entries 1..checkpoint.size to ``out``, then the checkpoint line; flat memory.
+    ``progress`` is told the ledger index of every entry written."""
     checkpoint = checkpoint_for_export(database, signing_key, now)
     for entry in database.iter_entries(0, checkpoint.size):
         out.write(orjson.dumps(encode_entry(entry)) + b"\n")
+        if progress is not None:
+            progress(entry.ledger_index)
     pem = key_pems(database, checkpoint).get(checkpoint.key_id)
     final = {"checkpoint": checkpoint.to_json(), "public_key_pem": pem}
     out.write(orjson.dumps(final) + b"\n")

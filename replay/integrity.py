@@ -29,7 +29,6 @@ from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
     MerkleStoreError,
     consistency_proof,
-    ensure_tables,
     fetch_node_ranges,
     read_state,
 )
@@ -267,7 +266,6 @@ def audit_ledger(
     progress: Callable[[int], None] | None = None,
 ) -> LedgerReport:
     """Audit everything stored (see module docstring); never raises on tampering."""
-    ensure_tables(database)
     with database.transaction() as cursor:
         stored = read_state(cursor, database)
     ring = {**public_keyring(database), **keyring(trusted_keys)}

@@ -12,7 +12,14 @@ from typing import Any, BinaryIO
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from ledger_store.eventstore.store import EventStore
 from ledger_store.proofs.checkpoint import (
@@ -23,13 +30,16 @@ from ledger_store.transparency.checkpointer import (
     CheckpointError,
     create_checkpoint,
     iter_checkpoints,
+    latest_checkpoint,
 )
-from ledger_store.transparency.signing_key import load_or_create_signing_key
+from ledger_store.transparency.signer import open_signing_key
 from ledger_store.transparency.tree_store import MerkleStoreError, ProofRequestError
 from replay.export import export_ledger
 from replay.integrity import audit_ledger
-from replay.offline import Verdict, check_bundle, check_export_file
+from replay.offline import Verdict, check_bundle, check_export
 from replay.proof_bundles import consistency_bundle, inclusion_bundle
+
+JSON_HELP = "print one machine-readable JSON document on stdout"
 
 
 def register(subparsers: Any) -> None:
@@ -42,6 +52,7 @@ def register(subparsers: Any) -> None:
         "--checkpoint", type=Path, help="a checkpoint JSON you kept: prove the ledger extends it"
     )
     verify.add_argument("--public-key", type=Path, action="append", default=[], help=keys_help)
+    verify.add_argument("--json", action="store_true", help=JSON_HELP)
     verify.set_defaults(run=run_verify)
 
     checkpoint = subparsers.add_parser(
@@ -50,6 +61,13 @@ def register(subparsers: Any) -> None:
     checkpoint.add_argument(
         "--list", action="store_true", help="print every stored checkpoint instead"
     )
+    checkpoint.add_argument(
+        "--rotate-key",
+        action="store_true",
+        help="make the key at EPORT_SIGNING_KEY_PATH (created if missing) the ledger's signing "
+        "key; older checkpoints stay verifiable with the keys that signed them",
+    )
+    checkpoint.add_argument("--json", action="store_true", help=JSON_HELP + " (compact)")
     checkpoint.set_defaults(run=run_checkpoint)
 
     export = subparsers.add_parser(
@@ -85,23 +103,46 @@ def register(subparsers: Any) -> None:
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
+def _progress(total: int, what: str = "verifying") -> Iterator[Callable[[int], None]]:
     """A rich progress bar on a terminal's stderr; nothing otherwise."""
     with Progress(
-        TextColumn("verifying"),
+        TextColumn(what),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         transient=True,
         disable=not sys.stderr.isatty(),
     ) as progress:
-        task = progress.add_task("verify", total=total)
+        task = progress.add_task(what, total=total)
 
         def advance(done: int) -> None:
             if done % 1000 == 0 or done == total:
                 progress.update(task, completed=done)
 
         yield advance
+
+
+def _reading(path: Path) -> Iterator[bytes]:
+    """The file's lines, with a progress bar by bytes read on a terminal's stderr."""
+    with (
+        path.open("rb") as handle,
+        Progress(
+            TextColumn("checking"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        ) as progress,
+    ):
+        task = progress.add_task("check", total=path.stat().st_size)
+        done = 0
+        for number, line in enumerate(handle, 1):
+            done += len(line)
+            if number % 1000 == 0:
+                progress.update(task, completed=done)
+            yield line
+        progress.update(task, completed=done)
 
 
 def _keys(paths: list[Path]) -> list[Ed25519PublicKey]:
@@ -124,6 +165,11 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
+def _print_compact(value: Any) -> None:
+    """One JSON document on one line (`--json`)."""
+    sys.stdout.write(orjson.dumps(value).decode() + "\n")
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(f"eport-ledger: {message}", file=sys.stderr)
     return code
@@ -136,7 +182,7 @@ def run_verify(args: argparse.Namespace) -> int:
         trusted = _keys(args.public_key)
     except (OSError, ValueError) as error:
         return _fail(f"cannot read --checkpoint/--public-key: {error}")
-    ledger = EventStore()
+    ledger = EventStore(mode="read")
     try:
         with _progress(ledger.position()) as progress:
             report = audit_ledger(
@@ -144,6 +190,26 @@ def run_verify(args: argparse.Namespace) -> int:
             )
     finally:
         ledger.close()
+    code = 0 if report.intact else 1
+    if args.json:
+        _print_compact(
+            {
+                "ok": report.intact,
+                "intact": report.intact,
+                "size": report.size,
+                "chain_head": report.chain_head.hex(),
+                "root": report.root.hex(),
+                "checkpoints_checked": report.checkpoints_checked,
+                "nodes_checked": report.nodes_checked,
+                "extends_checkpoint": None if old is None else old.size,
+                "first_bad_index": report.first_bad_index,
+                "findings": [
+                    {"ledger_index": f.ledger_index, "problem": f.problem} for f in report.ordered()
+                ],
+                "exit_code": code,
+            }
+        )
+        return code
     if report.intact:
         extends = f"; extends your checkpoint at size {old.size}" if old else ""
         print(
@@ -151,42 +217,48 @@ def run_verify(args: argparse.Namespace) -> int:
             f"Merkle root {report.root.hex()}; {report.checkpoints_checked} checkpoints and "
             f"{report.nodes_checked} stored nodes verified{extends}"
         )
-        return 0
+        return code
     first, *rest = report.ordered()
     where = f" at ledger index {first.ledger_index}" if first.ledger_index else ""
     print(f"TAMPERED{where}: {first.problem}")
     for finding in rest:
         print(f"  also, {finding}")
-    return 1
+    return code
 
 
 def run_checkpoint(args: argparse.Namespace) -> int:
     """Sign and store a checkpoint of the current head (or list them) and print JSON."""
-    ledger = EventStore()
+    ledger = EventStore(mode="read" if args.list else "existing")
     try:
         if args.list:
-            _print_json([cp.to_json() for cp in iter_checkpoints(ledger.database)])
+            listed = [cp.to_json() for cp in iter_checkpoints(ledger.database)]
+            _print_compact(listed) if args.json else _print_json(listed)
             return 0
-        key = load_or_create_signing_key(ledger.settings.key_path())
-        checkpoint = create_checkpoint(ledger.database, key)
+        database = ledger.database
+        key = open_signing_key(ledger.settings.key_path(), database, rotate=args.rotate_key)
+        checkpoint = create_checkpoint(database, key, rotate=args.rotate_key)
     except (CheckpointError, MerkleStoreError) as error:
         return _fail(f"cannot checkpoint: {error}", 1)
     finally:
         ledger.close()
-    _print_json(checkpoint.to_json())
+    _print_compact(checkpoint.to_json()) if args.json else _print_json(checkpoint.to_json())
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Write the export (checkpointing the head first when needed)."""
-    ledger = EventStore()
+    """Write the export (checkpointing the head first when needed, which needs the key)."""
+    ledger = EventStore(mode="existing")
     try:
-        key = load_or_create_signing_key(ledger.settings.key_path())
-        if args.out is None:
-            checkpoint = export_ledger(ledger.database, sys.stdout.buffer, key)
-        else:
-            with private_file(args.out) as out:
-                checkpoint = export_ledger(ledger.database, out, key)
+        database = ledger.database
+        latest = latest_checkpoint(database)
+        current = latest is not None and latest.size >= database.head()[0]
+        key = None if current else open_signing_key(ledger.settings.key_path(), database)
+        with _progress(database.head()[0], "exporting") as progress:
+            if args.out is None:
+                checkpoint = export_ledger(database, sys.stdout.buffer, key, progress=progress)
+            else:
+                with private_file(args.out) as out:
+                    checkpoint = export_ledger(database, out, key, progress=progress)
     except (CheckpointError, MerkleStoreError) as error:
         return _fail(f"cannot export: {error}", 1)
     finally:
@@ -199,7 +271,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _run_bundle(make: Callable[[EventStore], dict[str, Any]]) -> int:
-    ledger = EventStore()
+    ledger = EventStore(mode="read")
     try:
         bundle = make(ledger)
     except (ProofRequestError, MerkleStoreError) as error:
@@ -247,7 +319,9 @@ def run_verify_export(args: argparse.Namespace) -> int:
         keys = _trusted_keys(args.public_key)
     except (OSError, ValueError) as error:
         return _fail(f"cannot read --public-key: {error}")
-    return _report(check_export_file(args.file, keys or None), keys)
+    if not args.file.is_file():
+        return _fail(f"cannot read {args.file}: no such file")
+    return _report(check_export(_reading(args.file), keys or None), keys)
 
 
 def run_verify_proof(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+import orjson
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -21,6 +22,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--enterprises", type=int, default=20, metavar="N")
     parser.add_argument("--seed", type=int, default=1, metavar="S")
+    parser.add_argument(
+        "--json", action="store_true", help="print one machine-readable JSON document on stdout"
+    )
     parser.set_defaults(run=run)
 
 
@@ -49,6 +53,19 @@ def run(args: argparse.Namespace) -> int:
         head = ledger.database.head()[1].hex()
     finally:
         ledger.close()
+    if args.json:
+        document = {
+            "ok": True,
+            "enterprises": stats.enterprises,
+            "commands": stats.total,
+            "by_command": dict(sorted(stats.commands.items())),
+            "seconds": round(elapsed, 3),
+            "ledger_size": position,
+            "chain_head": head,
+            "seed": args.seed,
+        }
+        sys.stdout.write(orjson.dumps(document).decode() + "\n")
+        return 0
     print(
         f"demo: {stats.enterprises} enterprises, {stats.total} commands in {elapsed:.1f} s "
         f"({stats.total / elapsed:.0f}/s); ledger size {position}, chain head {head}"

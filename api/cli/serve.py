@@ -8,13 +8,15 @@ import sys
 from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 
 from api.http.app import create_app
 from api.http.auth import TokenStore
 from api.http.settings import ApiSettings
 from api.logging import configure_logging
-from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.settings import Settings, load_settings, settings_error
 from ledger_store.eventstore.store import EventStore
+from ledger_store.transparency.signer import open_signing_key
 
 log = logging.getLogger("eport.serve")
 
@@ -39,7 +41,6 @@ def first_admin_token(settings: Settings) -> str | None:
     ledger = EventStore(settings)
     try:
         store = TokenStore(ledger.database)
-        store.create_table()
         if store.count() > 0:
             return None
         return store.issue("admin", name="first-admin").token
@@ -47,11 +48,28 @@ def first_admin_token(settings: Settings) -> str | None:
         ledger.close()
 
 
+def preflight(settings: Settings) -> None:
+    """What must hold before the server listens, each refused in one line (exit code by
+    cause): the database answers, its schema is this release's (migrated if allowed), and
+    the signing key is the ledger's. Inside uvicorn's start-up the same failures would be a
+    traceback and exit code 3 whatever the cause."""
+    key_path = settings.key_path()  # configuration first: refused before the database is touched
+    ledger = EventStore(settings)
+    try:
+        open_signing_key(key_path, ledger.database)
+    finally:
+        ledger.close()
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
-    settings = Settings()
-    api = ApiSettings()
+    settings = load_settings()
+    try:
+        api = ApiSettings()
+    except ValidationError as error:
+        raise settings_error(error, ApiSettings) from None
     configure_logging(api.log_level, api.log_json)
+    preflight(settings)
     if not args.no_first_token:
         token = first_admin_token(settings)
         if token is not None:

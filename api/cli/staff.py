@@ -47,7 +47,6 @@ def register(subparsers: Any) -> None:
 def _store() -> tuple[EventStore, StaffStore]:
     ledger = EventStore(Settings())
     store = StaffStore(ledger.database)
-    store.create_table()
     return ledger, store
 
 
@@ -116,7 +115,6 @@ def run_disable(args: argparse.Namespace) -> int:
             return 2
         hour = timedelta(hours=1)
         sessions = SessionStore(ledger.database, idle=hour, lifetime=hour)
-        sessions.create_tables()
         sessions.end_all(account.staff_id)
     finally:
         ledger.close()

@@ -29,7 +29,6 @@ def run_create(args: argparse.Namespace) -> int:
     ledger = EventStore(Settings())
     try:
         store = TokenStore(ledger.database)
-        store.create_table()
         issued = store.issue(args.role, uscc=args.enterprise, name=args.name)
     except TokenError as error:
         print(f"eport-ledger: {error}", file=sys.stderr)

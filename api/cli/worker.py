@@ -6,9 +6,10 @@ import argparse
 import threading
 from typing import Any
 
-from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.settings import load_settings
 from ledger_store.eventstore.store import EventStore
 from ledger_store.transparency.checkpointer import Checkpointer
+from ledger_store.transparency.signer import open_signing_key
 from projections.engine.worker import run_worker
 
 
@@ -23,9 +24,15 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Follow the ledger and sign periodic checkpoints until SIGTERM, SIGINT or `stop`."""
-    settings = Settings()
+    settings = load_settings()
+    settings.key_path()  # it signs checkpoints: refused before the database is touched
     ledger = EventStore(settings)
-    checkpointer = Checkpointer.from_settings(ledger.database, settings)
+    checkpointer = Checkpointer(
+        ledger.database,
+        open_signing_key(settings.key_path(), ledger.database),
+        every_events=settings.checkpoint_every_events,
+        every_seconds=settings.checkpoint_every_seconds,
+    )
     checkpointer.start()
     try:
         run_worker(settings, stop or threading.Event())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from typing import Any
 
 from fastapi import FastAPI
@@ -30,15 +31,25 @@ from api.http.routes import (
 )
 from api.http.settings import ApiSettings
 from ledger_store.application.ledger import Ledger
-from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.probe import DatabaseProbe
+from ledger_store.eventstore.settings import Settings, load_settings
 from ledger_store.transparency.checkpointer import Checkpointer
-from ledger_store.transparency.signing_key import load_or_create_signing_key
+from ledger_store.transparency.signer import open_signing_key
 from projections.engine.inprocess import InProcessProjector
 from projections.engine.positions import read_positions
 from projections.engine.runner import Runner
 from projections.registry import TRACKED
 
 log = logging.getLogger("eport.api")
+
+
+def release() -> str:
+    """This installation's version (package metadata)."""
+    try:
+        return metadata.version("eport-ledger")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a bare checkout
+        return "0.0.0"
+
 
 DESCRIPTION = """\
 The China E-Port enrollment filings and UKEY lifecycle as one tamper-evident, event-sourced
@@ -70,7 +81,6 @@ def open_services(settings: Settings, api: ApiSettings, metrics: Metrics) -> Ser
     ledger = Ledger(settings)
     try:
         store = TokenStore(ledger.database)
-        store.create_table()
         services = Services(
             settings=settings,
             api=api,
@@ -79,7 +89,7 @@ def open_services(settings: Settings, api: ApiSettings, metrics: Metrics) -> Ser
             token_cache=TokenCache(store, api.token_cache_seconds),
             limiter=FailedAuthLimiter(api.auth_failures_per_minute),
             metrics=metrics,
-            signing_key=load_or_create_signing_key(settings.key_path()),
+            signing_key=open_signing_key(settings.key_path(), ledger.database),
         )
         if api.views == "inprocess":
             services.projector = InProcessProjector(ledger.database, interval=VIEWS_POLL_SECONDS)
@@ -111,6 +121,18 @@ def close_services(services: Services) -> None:
         services.ledger.close()
 
 
+READY_TIMEOUT = 1.5
+"""How long `/readyz` and a metrics scrape wait for the database at most."""
+
+
+def _reading(probe: DatabaseProbe) -> tuple[int, dict[str, int]]:
+    """The probe's size and positions, or an error when the database did not answer."""
+    result = probe.check()
+    if not result.up or result.ledger_size is None:
+        raise ConnectionError(result.error or "the database did not answer")
+    return result.ledger_size, result.positions
+
+
 def create_app(
     settings: Settings | None = None,
     api: ApiSettings | None = None,
@@ -118,7 +140,7 @@ def create_app(
 ) -> FastAPI:
     """The app for these settings (EPORT_*, EPORT_API_* and EPORT_CONSOLE_* from the
     environment by default)."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     api = api or ApiSettings()
     console_settings = console_settings or ConsoleSettings()
     metrics = Metrics()
@@ -132,9 +154,11 @@ def create_app(
             app.state.console = open_console(services, console_settings)
         database = services.ledger.database
         names = [view.name for view in TRACKED]
-        metrics.watch_ledger(
-            lambda: services.ledger.position(), lambda: read_positions(database, names)
+        services.probe = probe = DatabaseProbe(
+            lambda: (services.ledger.position(), read_positions(database, names)),
+            timeout=READY_TIMEOUT,
         )
+        metrics.watch_ledger(lambda: _reading(probe)[0], lambda: _reading(probe)[1])
         log.info(
             "serving the ledger",
             extra={
@@ -150,7 +174,7 @@ def create_app(
 
     app = FastAPI(
         title="eport-ledger",
-        version="0.1.0",
+        version=release(),
         summary="China E-Port enrollment filings and the UKEY lifecycle, as a hash-chained ledger",
         description=DESCRIPTION,
         openapi_tags=OPENAPI_TAGS,

@@ -78,16 +78,6 @@ class TokenStore:
         self.database = database
         self.table = database.table(TABLE)
 
-    def create_table(self) -> None:
-        """Create the table when it is missing (idempotent, safe on every start)."""
-        with self.database.transaction() as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table} ("
-                "token_hash TEXT NOT NULL PRIMARY KEY, token_id TEXT NOT NULL UNIQUE, "
-                "principal TEXT NOT NULL, role TEXT NOT NULL, uscc TEXT, name TEXT NOT NULL, "
-                "created_at TEXT NOT NULL, revoked_at TEXT)"
-            )
-
     def issue(
         self, role: Role | str, *, uscc: str | None = None, name: str | None = None
     ) -> IssuedToken:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ApiSettings(BaseSettings):
@@ -32,5 +34,12 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="larger request bodies are refused with 413"
     )
-    log_level: str = Field(default="INFO")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
     log_json: bool = Field(default=True, description="structured JSON logs on stderr")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        if level.upper() not in LOG_LEVELS:
+            raise ValueError(f"not a log level; use one of {', '.join(LOG_LEVELS)}")
+        return level.upper()

@@ -26,18 +26,6 @@ class IdempotencyMismatchError(Exception):
     """The key was used before for a different request."""
 
 
-def create_table(database: LedgerDatabase) -> None:
-    """Create the idempotency table when it is missing."""
-    blob = "BYTEA" if database.dialect == "postgres" else "BLOB"
-    with database.transaction() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {database.table(TABLE)} ("
-            "scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
-            f"status INTEGER NOT NULL, body {blob} NOT NULL, position BIGINT NOT NULL, "
-            "PRIMARY KEY (scope, key))"
-        )
-
-
 class IdempotencyWrite:
     """Writes the command's result under the key in the same transaction as its events."""
 

@@ -43,14 +43,13 @@ from ledger_store.application.idempotency import (
     IdempotencyWrite,
     answer_from_row,
     answer_query,
-    create_table,
     find_answer,
 )
 from ledger_store.application.reader import NeedsReadError, Reader
 from ledger_store.application.results import CommandResult, Decision
 from ledger_store.eventstore.async_pool import AsyncPool
 from ledger_store.eventstore.database import LedgerDatabase, TransactionWrite
-from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.settings import Settings, load_settings
 from ledger_store.eventstore.store import LOST_CONNECTION, EventStore, remember
 from ledger_store.privacy.master_keys import master_keys_for
 from ledger_store.privacy.vault import PersonalDataVault
@@ -65,7 +64,7 @@ class Ledger:
     """The eport ledger: every enterprise, card holder and key, one hash-chained history."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings()
+        self.settings = settings or load_settings()
         self.store = EventStore(self.settings)
         self.database: LedgerDatabase = self.store.database
         self.region: RegionConfig = get_region(self.settings.region)
@@ -73,7 +72,6 @@ class Ledger:
         """Seals, reveals, finds and erases personal data (`ledger_store/privacy`)."""
         self.async_pool: AsyncPool | None = None
         """Statements on the event loop (PostgreSQL), while `open_async` has it open."""
-        create_table(self.database)
 
     # -- commands ----------------------------------------------------------------------------
 

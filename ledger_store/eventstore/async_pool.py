@@ -12,11 +12,15 @@ out as psycopg's `OperationalError` (a pool timeout is one too), which the API a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
+from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from ledger_store.eventstore.liveness import OUTAGE_WAIT, OutageGate, alive_async
 
 
 class AsyncPool:
@@ -29,7 +33,9 @@ class AsyncPool:
         size: int,
         timeout: float,
         pre_ping: bool = False,
+        outage: OutageGate | None = None,
     ) -> None:
+        self.outage = outage or OutageGate()
         self._pool = AsyncConnectionPool(
             kwargs={**connect, "autocommit": True},
             min_size=size,
@@ -49,9 +55,34 @@ class AsyncPool:
         """Close every connection."""
         await self._pool.close()
 
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
+        """A live connection: ones that died while the database was away are dropped (the
+        pool replaces them) instead of failing the statement (`liveness.alive_async`)."""
+        pool = self._pool
+        gate = self.outage
+        timeout = gate.timeout(pool.timeout)
+        try:
+            for _ in range(pool.max_size):
+                conn = await pool.getconn(timeout)
+                if await alive_async(conn):
+                    break
+                await pool.putconn(conn)
+                timeout = min(timeout, OUTAGE_WAIT)
+            else:
+                conn = await pool.getconn(timeout)
+        except PoolTimeout:
+            gate.found_away()
+            raise
+        gate.found_back()
+        try:
+            yield conn
+        finally:
+            await pool.putconn(conn)
+
     async def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Every row of one read statement with `?` placeholders."""
-        async with self._pool.connection() as conn:
+        async with self.connection() as conn:
             cursor = conn.cursor(row_factory=tuple_row)
             await cursor.execute(statement.replace("?", "%s"), tuple(params))
             return await cursor.fetchall()
@@ -60,7 +91,7 @@ class AsyncPool:
         self, statement: str, params: Sequence[Any]
     ) -> tuple[Any, ...] | None:
         """The first row of one statement in psycopg's own `%s` style, prepared on the server."""
-        async with self._pool.connection() as conn:
+        async with self.connection() as conn:
             cursor = conn.cursor(row_factory=tuple_row)
             await cursor.execute(statement, params, prepare=True)
             return await cursor.fetchone()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +20,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import PoolTimeout
 
 from ledger_store.eventstore.async_pool import AsyncPool
 from ledger_store.eventstore.database import (
@@ -29,6 +30,7 @@ from ledger_store.eventstore.database import (
     committed_indexes as _committed,
     iter_pages,
 )
+from ledger_store.eventstore.liveness import OUTAGE_WAIT, OutageGate, alive
 from ledger_store.eventstore.postgres_append import AppendStatements
 from ledger_store.proofs.chain import GENESIS, LedgerEntry
 
@@ -48,6 +50,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
+        self.outage = OutageGate()
+        """Shared with `async_pool()`: an outage found by either side makes both fail fast."""
         schema, table = Identifier(self.datastore.schema), Identifier(self.events_table_name)
         self.sql_create_statements[self.create_table_statement_index] = SQL(
             "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
@@ -105,6 +109,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             size=pool.min_size,
             timeout=pool.timeout,
             pre_ping=self.datastore.pre_ping,
+            outage=self.outage,
         )
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
@@ -245,17 +250,38 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         ):
             yield SqlCursor(curs, "postgres")
 
-    def _connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
-        """A pooled connection, straight from the pool once the library has opened it.
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A live pooled connection, straight from the pool once the library has opened it.
 
         The library's `get_connection` reopens the pool and registers its composite types on
         every use (a lock and a loop per statement on the hottest paths); our statements use
-        neither.
+        neither. Connections that died while the database was away are dropped here (the pool
+        replaces them at once) rather than failing the statement (`liveness.alive`).
         """
         pool = self.datastore.pool
         if pool.closed:  # the library opens its pool on first use
-            return self.datastore.get_connection()
-        return pool.connection()
+            with self.datastore.get_connection():
+                pass
+        gate = self.outage
+        timeout = gate.timeout(pool.timeout)
+        try:
+            for _ in range(pool.max_size):
+                conn = pool.getconn(timeout)
+                if alive(conn):
+                    break
+                pool.putconn(conn)  # closed: the pool forgets it and connects a new one
+                timeout = min(timeout, OUTAGE_WAIT)  # the server went away: fail fast if still
+            else:
+                conn = pool.getconn(timeout)
+        except PoolTimeout:
+            gate.found_away()
+            raise
+        gate.found_back()
+        try:
+            yield conn
+        finally:
+            pool.putconn(conn)
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def committed_indexes(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
@@ -288,9 +314,15 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
 
 @contextmanager
 def _library_errors() -> Iterator[None]:
-    """psycopg's errors as the eventsourcing library's persistence errors."""
+    """psycopg's errors as the eventsourcing library's persistence errors.
+
+    A pool timeout stays what it is: no connection came within the wait, nothing was sent, and
+    retrying (the library's `retry` takes its OperationalError) would only multiply the wait.
+    """
     try:
         yield
+    except PoolTimeout:
+        raise
     except psycopg.IntegrityError as error:
         raise IntegrityError(str(error)) from error
     except (psycopg.OperationalError, psycopg.InterfaceError) as error:

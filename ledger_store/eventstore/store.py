@@ -8,7 +8,7 @@ writes, and answers whether an append whose acknowledgement was lost did commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -25,11 +25,14 @@ from domain.base import Aggregate, ConflictError, DomainEvent, NotFoundError
 from domain.catalog import project
 from ledger_store.eventstore.database import LedgerDatabase, TransactionWrite
 from ledger_store.eventstore.mapping import OrjsonTranscoder, PydanticMapper
+from ledger_store.eventstore.opening import check_reachable, prepare, require_ledger
 from ledger_store.eventstore.postgres_recorder import ChainedPostgresRecorder
-from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.settings import Settings, load_settings
 from ledger_store.eventstore.sqlite_recorder import ChainedSQLiteRecorder
+from ledger_store.migrations.runner import Migration
 
 TAgg = TypeVar("TAgg", bound=Aggregate)
+OpenMode = Literal["create", "existing", "read"]
 
 LOST_CONNECTION = (OperationalError, InterfaceError)
 """What an append raises when the connection broke: it may or may not have committed."""
@@ -49,12 +52,32 @@ class EventStore(Application[UUID]):
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     }
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings()
+    def __init__(self, settings: Settings | None = None, *, mode: OpenMode = "create") -> None:
+        """Open the ledger's database.
+
+        - `create` (commands that write): bring the schema up to date, creating the ledger
+          when there is none;
+        - `existing` (commands that write into a ledger, never make one): refuse a missing
+          ledger, then bring its schema up to date;
+        - `read` (commands that only read): refuse a missing ledger; nothing is created or
+          changed (a database of an earlier release is read as it is).
+        """
+        self.settings = settings or load_settings()
+        check_reachable(self.settings, create=mode == "create")
         super().__init__(env=self.settings.library_env())
         recorder = self.recorder
         assert isinstance(recorder, ChainedSQLiteRecorder | ChainedPostgresRecorder)
         self.database: LedgerDatabase = recorder
+        self.migrations_applied: list[Migration] = []
+        """The migrations this store applied when it opened (usually none)."""
+        try:
+            if mode != "create":
+                require_ledger(recorder, self.settings)
+            if mode != "read":
+                self.migrations_applied = prepare(recorder, self.settings)
+        except BaseException:
+            self.close()
+            raise
 
     def construct_mapper(self) -> Mapper[UUID]:
         """Pydantic events stored as orjson, under their explicit type names."""

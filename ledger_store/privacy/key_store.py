@@ -34,24 +34,6 @@ class KeyRow:
     wrapped: bytes
 
 
-def create_tables(database: LedgerDatabase) -> None:
-    """Create the key store's tables when they are missing (idempotent)."""
-    blob = "BYTEA" if database.dialect == "postgres" else "BLOB"
-    with database.transaction() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {database.table(KEYS)} (key_id TEXT PRIMARY KEY, "
-            "subject_id TEXT NOT NULL UNIQUE, master_key_id TEXT NOT NULL, "
-            f"wrapped {blob} NOT NULL, created_at TEXT NOT NULL)"
-        )
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {database.table(INDEX)} (digest TEXT NOT NULL, "
-            "subject_id TEXT NOT NULL, PRIMARY KEY (digest, subject_id))"
-        )
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {INDEX}_subject ON {database.table(INDEX)} (subject_id)"
-        )
-
-
 def _row(values: Sequence[Any]) -> KeyRow:
     key_id, subject, master_key_id, wrapped = values
     return KeyRow(UUID(str(key_id)), UUID(str(subject)), str(master_key_id), bytes(wrapped))

@@ -35,6 +35,7 @@ import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.eventstore.failures import OperatorError
 from ledger_store.eventstore.settings import Settings
 from ledger_store.privacy import key_store
 
@@ -45,8 +46,10 @@ KEY_BYTES: Final = 32
 NONCE_BYTES: Final = 12
 
 
-class MasterKeyError(ValueError):
-    """The master keys cannot be read or do not fit (names what and where)."""
+class MasterKeyError(OperatorError, ValueError):
+    """The master keys cannot be read or do not fit (names what and where); exit code 7."""
+
+    exit_code = 7
 
 
 class KeyProvider(Protocol):

@@ -104,7 +104,6 @@ class PersonalDataVault:
     def __init__(self, database: LedgerDatabase, master_keys: KeyProvider) -> None:
         self.database = database
         self.master_keys = master_keys
-        key_store.create_tables(database)
         self._unwrap = lru_cache(maxsize=20_000)(self._unwrap_uncached)
 
     # -- ids and the blind index ------------------------------------------------------------

@@ -22,23 +22,22 @@ from uuid import UUID
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
-from ledger_store.eventstore.settings import Settings
+from ledger_store.eventstore.failures import SigningKeyError
 from ledger_store.proofs import merkle
 from ledger_store.proofs.chain import ChainFault, ChainReport, LedgerEntry, verify_chain
 from ledger_store.proofs.checkpoint import (
     Checkpoint,
+    key_id,
     public_key_pem,
     sign_checkpoint,
 )
 from ledger_store.proofs.merkle_verify import leaf_hash
-from ledger_store.transparency.signing_key import load_or_create_signing_key
 from ledger_store.transparency.tree_store import (
     CHECKPOINTS,
     KEYS,
     STATE,
     MerkleStoreError,
     SigningKeyRecord,
-    ensure_tables,
     fetch_nodes,
     insert_nodes,
     public_keyring,
@@ -144,13 +143,28 @@ def _extend(
 
 
 def create_checkpoint(
-    database: LedgerDatabase, signing_key: Ed25519PrivateKey, now: datetime | None = None
+    database: LedgerDatabase,
+    signing_key: Ed25519PrivateKey,
+    now: datetime | None = None,
+    *,
+    rotate: bool = False,
 ) -> Checkpoint:
-    """Sign the ledger's current head incrementally; returns the latest if nothing is new."""
-    ensure_tables(database)
+    """Sign the ledger's current head incrementally; returns the latest if nothing is new.
+
+    A key other than the last checkpoint's signer is refused (SigningKeyError) unless `rotate`
+    says it is to take over: checked under the checkpointers' lock, so a process still holding
+    the previous key after a rotation refuses instead of signing with it.
+    """
     when = now or _utcnow()
     with database.transaction() as cursor:
         state = read_state(cursor, database, lock=True)
+        signer = current_signer(cursor, database)
+        if signer is not None and signer != key_id(signing_key) and not rotate:
+            raise SigningKeyError(
+                f"this process's signing key (key id {key_id(signing_key)}) is not the ledger's "
+                f"signing key (key id {signer}): restart it with that key, or rotate with "
+                "`eport-ledger checkpoint --rotate-key`"
+            )
         row = cursor.execute(
             f"SELECT ledger_index FROM {database.events_table} ORDER BY ledger_index DESC LIMIT 1"
         ).fetchone()
@@ -196,9 +210,39 @@ def create_checkpoint(
     return checkpoint
 
 
+def current_signer(cursor: SqlCursor, database: LedgerDatabase) -> str | None:
+    """The key id that signs this ledger now: the last one enrolled in `signing_keys` (a key is
+    enrolled by the first checkpoint it signs, or by a rotation); None before any."""
+    row = cursor.execute(
+        f"SELECT key_id FROM {database.table(KEYS)} ORDER BY first_used DESC, key_id LIMIT 1"
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def signing_key_of_record(database: LedgerDatabase) -> str | None:
+    """`current_signer` in a transaction of its own."""
+    with database.reading() as cursor:
+        return current_signer(cursor, database)
+
+
+def enroll_key(
+    database: LedgerDatabase, signing_key: Ed25519PrivateKey, now: datetime | None = None
+) -> None:
+    """Make `signing_key` the ledger's signing key (a rotation), before it signs anything."""
+    with database.transaction() as cursor:
+        read_state(cursor, database, lock=True)  # the checkpointers' lock
+        cursor.execute(
+            f"DELETE FROM {database.table(KEYS)} WHERE key_id = ?", (key_id(signing_key),)
+        )
+        cursor.execute(
+            f"INSERT INTO {database.table(KEYS)} (key_id, public_key_pem, first_used) "
+            "VALUES (?, ?, ?)",
+            (key_id(signing_key), public_key_pem(signing_key), (now or _utcnow()).isoformat()),
+        )
+
+
 def latest_checkpoint(database: LedgerDatabase) -> Checkpoint | None:
     """The checkpoint with the largest size, or None before the first one."""
-    ensure_tables(database)
     with database.transaction() as cursor:
         row = cursor.execute(
             f"SELECT {_COLUMNS} FROM {database.table(CHECKPOINTS)} ORDER BY size DESC LIMIT 1"
@@ -208,14 +252,12 @@ def latest_checkpoint(database: LedgerDatabase) -> Checkpoint | None:
 
 def checkpoint_at(database: LedgerDatabase, size: int) -> Checkpoint | None:
     """The checkpoint signed at exactly ``size`` entries, if any."""
-    ensure_tables(database)
     with database.transaction() as cursor:
         return _select_checkpoint(cursor, database, size)
 
 
 def covering_checkpoint(database: LedgerDatabase, index: int) -> Checkpoint | None:
     """The earliest checkpoint whose size covers ledger ``index`` (size >= index), if any."""
-    ensure_tables(database)
     with database.transaction() as cursor:
         row = cursor.execute(
             f"SELECT {_COLUMNS} FROM {database.table(CHECKPOINTS)} WHERE size >= ? "
@@ -229,7 +271,6 @@ def list_checkpoints(
     database: LedgerDatabase, after_size: int = -1, limit: int = 100
 ) -> list[Checkpoint]:
     """Up to ``limit`` checkpoints with size > ``after_size``, smallest first."""
-    ensure_tables(database)
     with database.transaction() as cursor:
         rows = cursor.execute(
             f"SELECT {_COLUMNS} FROM {database.table(CHECKPOINTS)} WHERE size > ? "
@@ -272,16 +313,6 @@ class Checkpointer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @classmethod
-    def from_settings(cls, database: LedgerDatabase, settings: Settings) -> Checkpointer:
-        """One configured from Settings (key file created on first use)."""
-        return cls(
-            database,
-            load_or_create_signing_key(settings.key_path()),
-            every_events=settings.checkpoint_every_events,
-            every_seconds=settings.checkpoint_every_seconds,
-        )
-
     def tick(self, *, force: bool = False) -> Checkpoint | None:
         """Checkpoint now if due (or forced and anything is new); the new checkpoint or None."""
         pending = self.database.head()[0] - tree_size(self.database)
@@ -297,6 +328,10 @@ class Checkpointer:
         while not self._stop.wait(self.poll_seconds):
             try:
                 self.tick()
+            except SigningKeyError as error:  # the operator's to fix: no traceback
+                if str(error) != str(self.last_error):
+                    log.error("checkpoint refused: %s", error)
+                self.last_error = error
             except Exception as error:  # keep serving; the next tick retries
                 self.last_error = error
                 log.exception("checkpoint failed")

@@ -1,6 +1,6 @@
 """The Merkle tables of the ledger's database, and inclusion/consistency proofs served from them.
 
-Tables (created idempotently, same schema as the events):
+Tables (made by migration m0005, same schema as the events):
 
 - ``merkle_nodes(level, idx, hash)``: every *perfect* subtree hash, PK ``(level, idx)``;
   level 0 holds the leaves ``SHA-256(0x00 || entry_hash)``.
@@ -16,14 +16,12 @@ index ``i`` is leaf number ``i - 1``. A tree of ``size`` leaves covers ledger in
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from eventsourcing.persistence import PersistenceError
 
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
 from ledger_store.proofs import merkle
@@ -35,8 +33,6 @@ STATE = "merkle_state"
 CHECKPOINTS = "checkpoints"
 KEYS = "signing_keys"
 
-_prepared: weakref.WeakSet[Any] = weakref.WeakSet()
-
 
 class ProofRequestError(ValueError):
     """A proof was asked for an index or sizes the stored tree does not cover."""
@@ -44,45 +40,6 @@ class ProofRequestError(ValueError):
 
 class MerkleStoreError(RuntimeError):
     """The stored tree is missing nodes it should hold (run `eport-ledger verify`)."""
-
-
-def _ddl(database: LedgerDatabase) -> list[str]:
-    """The CREATE statements for the four tables in the backend's dialect."""
-    postgres = database.dialect == "postgres"
-    blob = "BYTEA" if postgres else "BLOB"
-    compact = "" if postgres else " WITHOUT ROWID"
-    return [
-        f"CREATE TABLE IF NOT EXISTS {database.table(NODES)} (level INTEGER NOT NULL, "
-        f"idx BIGINT NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (level, idx)){compact}",
-        f"CREATE TABLE IF NOT EXISTS {database.table(STATE)} (id INTEGER PRIMARY KEY "
-        f"CHECK (id = 1), size BIGINT NOT NULL, chain_head {blob} NOT NULL)",
-        f"CREATE TABLE IF NOT EXISTS {database.table(CHECKPOINTS)} (size BIGINT PRIMARY KEY, "
-        "root_hash TEXT NOT NULL, chain_head TEXT NOT NULL, timestamp TEXT NOT NULL, "
-        "key_id TEXT NOT NULL, signature TEXT NOT NULL)",
-        f"CREATE TABLE IF NOT EXISTS {database.table(KEYS)} (key_id TEXT PRIMARY KEY, "
-        "public_key_pem TEXT NOT NULL, first_used TEXT NOT NULL)",
-    ]
-
-
-def ensure_tables(database: LedgerDatabase) -> None:
-    """Create the Merkle and checkpoint tables once per database object (idempotent)."""
-    if database in _prepared:
-        return
-    for attempt in (1, 2):
-        try:
-            with database.transaction() as cursor:
-                for statement in _ddl(database):
-                    cursor.execute(statement)
-                cursor.execute(
-                    f"INSERT INTO {database.table(STATE)} (id, size, chain_head) VALUES (1, 0, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    (GENESIS,),
-                )
-            break
-        except PersistenceError:  # two processes creating the same table on PostgreSQL
-            if attempt == 2:
-                raise
-    _prepared.add(database)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +63,6 @@ def read_state(cursor: SqlCursor, database: LedgerDatabase, *, lock: bool = Fals
 
 def tree_size(database: LedgerDatabase) -> int:
     """The number of leaves the stored nodes cover (the latest checkpoint's size)."""
-    ensure_tables(database)
     with database.transaction() as cursor:
         return read_state(cursor, database).size
 
@@ -141,7 +97,6 @@ def _read_for_proof(
     database: LedgerDatabase, wanted: Sequence[tuple[int, int]], size: int
 ) -> dict[tuple[int, int], bytes]:
     """The tree size and the wanted nodes in ONE round trip; refuse sizes beyond the tree."""
-    ensure_tables(database)
     statement, params = _nodes_query(database, wanted)
     statement += f" UNION ALL SELECT -1, size, chain_head FROM {database.table(STATE)} WHERE id = 1"
     with database.transaction() as cursor:
@@ -278,7 +233,6 @@ class SigningKeyRecord:
 
 def public_keys(database: LedgerDatabase) -> list[SigningKeyRecord]:
     """Every key that ever signed a checkpoint here, oldest first."""
-    ensure_tables(database)
     with database.transaction() as cursor:
         rows = cursor.execute(
             f"SELECT key_id, public_key_pem, first_used FROM {database.table(KEYS)} "

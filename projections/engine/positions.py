@@ -18,15 +18,6 @@ def positions_table(database: LedgerDatabase) -> str:
     return database.table(POSITIONS)
 
 
-def create_positions_table(cursor: SqlCursor, database: LedgerDatabase) -> None:
-    """Create the positions table when it does not exist."""
-    cursor.execute(
-        f"CREATE TABLE IF NOT EXISTS {positions_table(database)} ("
-        "view_name TEXT NOT NULL PRIMARY KEY, position BIGINT NOT NULL, "
-        "version INTEGER NOT NULL, updated_at TEXT)"
-    )
-
-
 def setup_lock(cursor: SqlCursor, database: LedgerDatabase) -> None:
     """Serialise schema changes of the views between processes (BEGIN IMMEDIATE does on SQLite)."""
     if cursor.dialect == "postgres":

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from ledger_store.eventstore.database import LedgerDatabase
 from projections.engine.entries import gc_paused, read_items
 from projections.engine.positions import (
-    create_positions_table,
     lock_positions,
     relax_durability,
     reset_position,
@@ -36,14 +35,16 @@ class BatchReport:
 
 
 def setup_views(database: LedgerDatabase, views: Sequence[View]) -> None:
-    """Create the positions table and each view's tables; reset a view whose version changed.
+    """Create each view's tables; reset (rebuild from the start) a view whose version changed.
+
+    The positions table is made by migration m0004; the views' own tables are derived data,
+    versioned per view in it, and rebuilt from the ledger rather than migrated.
 
     Safe to call from several processes at once (serialised by a lock) and on every start.
     """
     names = live_names(database)
     with database.transaction() as cursor:
         setup_lock(cursor, database)
-        create_positions_table(cursor, database)
         known = lock_positions(cursor, database, [v.name for v in views], skip_locked=False)
         for view in views:
             stored = known.get(view.name)

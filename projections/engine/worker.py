@@ -32,16 +32,9 @@ def _stderr(message: str) -> None:
 
 
 def postgres_conninfo(settings: Settings) -> str:
-    """A libpq connection string for the settings' PostgreSQL (without the schema parameter)."""
-    env = settings.library_env()
-    return psycopg.conninfo.make_conninfo(
-        host=env["POSTGRES_HOST"],
-        port=env["POSTGRES_PORT"],
-        dbname=env["POSTGRES_DBNAME"],
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"] or None,
-        connect_timeout=env["POSTGRES_CONNECT_TIMEOUT"],
-    )
+    """A libpq connection string for the settings' PostgreSQL: every libpq parameter of the
+    URL (TLS, application_name, …), without our `schema` parameter."""
+    return settings.postgres_conninfo()
 
 
 class Worker:

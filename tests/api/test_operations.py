@@ -65,6 +65,7 @@ def test_with_views_kept_by_a_worker_reads_wait_for_the_worker(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EPORT_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("EPORT_SIGNING_KEY_PATH", str(settings.key_path()))
     with opened(settings, views="worker", query_wait_seconds=0.3) as api:
         api.register()
         position = api.services.ledger.position()

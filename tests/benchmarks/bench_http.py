@@ -258,7 +258,6 @@ def seed(settings: Settings, enterprises: int) -> tuple[list[tuple[str, str]], s
     """Enterprises with their free pair, keys in use: [(card_no, enterprise token)], hotline."""
     ledger = Ledger(settings)
     tokens = TokenStore(ledger.database)
-    tokens.create_table()
     keys: list[tuple[str, str]] = []
     rng = random.Random(7)
     clerk = Actor(principal_id="bench-window", role=Role.WINDOW)

@@ -48,7 +48,6 @@ from ledger_store.transparency.tree_store import (
     NODES,
     STATE,
     consistency_proof,
-    ensure_tables,
     inclusion_proof,
 )
 
@@ -149,7 +148,6 @@ def bench(n: int) -> dict[str, float]:
     key = Ed25519PrivateKey.generate()
     rng = random.Random(n)
     try:
-        ensure_tables(db)
         began = time.perf_counter()
         head = synthetic_tree(db, schema, n, key)
         build = time.perf_counter() - began

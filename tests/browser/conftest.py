@@ -157,7 +157,6 @@ def served(settings: Settings, backend: str, tmp_path: Path) -> Iterator[Served]
     ledger = EventStore(settings)
     try:
         store = StaffStore(ledger.database)
-        store.create_table()
         staff_ids = {
             role: store.create(
                 login=login, role=role, display_name=name, password=PASSWORD

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger_store.eventstore.failures import SigningKeyError
 from ledger_store.eventstore.settings import Settings
 from ledger_store.eventstore.store import EventStore
 from ledger_store.proofs.chain import GENESIS, UnchainedEvent, extend_chain, verify_chain
@@ -144,7 +145,11 @@ def test_a_rotated_key_keeps_old_checkpoints_verifiable(
     old = create_checkpoint(ledger.database, key, WHEN)
     new_key = load_or_create_signing_key(tmp_path / "rotated.key")
     grow(ledger, 11)
-    new = create_checkpoint(ledger.database, new_key, WHEN + timedelta(days=30))
+    with pytest.raises(SigningKeyError, match=f"key id {old.key_id}"):  # not without saying so
+        create_checkpoint(ledger.database, new_key, WHEN + timedelta(days=30))
+    new = create_checkpoint(ledger.database, new_key, WHEN + timedelta(days=30), rotate=True)
+    with pytest.raises(SigningKeyError, match=f"key id {new.key_id}"):  # the old key is retired
+        create_checkpoint(ledger.database, key, WHEN + timedelta(days=31))
     listed = public_keys(ledger.database)
     assert [k.key_id for k in listed] == [old.key_id, new.key_id]
     pems = [k.public_key_pem for k in listed]
@@ -177,7 +182,7 @@ def rewrite_history(ledger: EventStore, index: int, new_key: Ed25519PrivateKey) 
         for table in (NODES, CHECKPOINTS, KEYS):
             cursor.execute(f"DELETE FROM {db.table(table)}")
         cursor.execute(f"UPDATE {db.table(STATE)} SET size = 0, chain_head = ?", (GENESIS,))
-    create_checkpoint(db, new_key, WHEN)
+    create_checkpoint(db, new_key, WHEN, rotate=True)  # the attacker says so
 
 
 def test_a_rewrite_that_recomputes_every_hash_is_found_by_an_old_checkpoint(

@@ -4,7 +4,7 @@
 library subclasses it once per backend). We subclass it the same way for `ChainedSQLiteRecorder`
 (on a real SQLite file) and `ChainedPostgresRecorder` (in a fresh PostgreSQL schema per test),
 built exactly as the application builds them: from `Settings.library_env()` through the library's
-infrastructure factory, under the application's name.
+infrastructure factory, under the application's name, their tables made by the migrations.
 
 Where our design deliberately departs from an assumption of a library test, that one test is
 overridden with a skip whose reason names the decision; nothing else is skipped.
@@ -32,6 +32,7 @@ from ledger_store.eventstore.postgres_recorder import ChainedPostgresRecorder
 from ledger_store.eventstore.settings import Settings
 from ledger_store.eventstore.sqlite_recorder import ChainedSQLiteRecorder
 from ledger_store.eventstore.store import EventStore
+from ledger_store.migrations.runner import migrate
 from tests.conftest import postgres_url_for
 
 ChainedRecorder = ChainedSQLiteRecorder | ChainedPostgresRecorder
@@ -51,6 +52,7 @@ class _Backend:
         self.factories.append(factory)
         recorder = factory.application_recorder()
         assert isinstance(recorder, ChainedRecorder)
+        migrate(recorder)
         return recorder
 
     def _close_factories(self) -> None:

@@ -37,7 +37,6 @@ def issue_tokens(settings: Settings, *roles: tuple[str, str | None]) -> list[str
     ledger = EventStore(settings)
     try:
         store = TokenStore(ledger.database)
-        store.create_table()
         return [store.issue(role, uscc=uscc).token for role, uscc in roles]
     finally:
         ledger.close()

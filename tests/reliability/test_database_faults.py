@@ -41,7 +41,7 @@ from tests.reliability.support import (
 
 CLIENTS = 8
 REQUEST_TIMEOUT = 30.0  # the bound: an answer that takes longer fails the test
-OUTAGE_SECONDS = 2.0
+OUTAGE_SECONDS = 4.0  # twice the connect timeout: every client feels the outage
 RECOVERY_DEADLINE = 60.0
 SHAPES = {
     "pin_fail": (("PinAttemptFailed",), ("PinAttemptFailed", "PinLocked")),

@@ -81,16 +81,6 @@ class StaffStore:
         self.database = database
         self.table = database.table(TABLE)
 
-    def create_table(self) -> None:
-        """Create the table when it is missing (idempotent, safe on every start)."""
-        with self.database.transaction() as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table} ("
-                "staff_id TEXT NOT NULL PRIMARY KEY, login TEXT NOT NULL UNIQUE, "
-                "display_name TEXT NOT NULL, role TEXT NOT NULL, uscc TEXT, password_hash TEXT, "
-                "oidc_issuer TEXT, oidc_subject TEXT, created_at TEXT NOT NULL, disabled_at TEXT)"
-            )
-
     def create(
         self,
         *,

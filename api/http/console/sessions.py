@@ -72,22 +72,6 @@ class SessionStore:
         self.sessions = database.table(SESSIONS)
         self.pending = database.table(PENDING)
 
-    def create_tables(self) -> None:
-        """Create the tables when missing (idempotent)."""
-        with self.database.transaction() as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.sessions} ("
-                "session_hash TEXT NOT NULL PRIMARY KEY, staff_id TEXT NOT NULL, "
-                "csrf TEXT NOT NULL, method TEXT NOT NULL, created_at TEXT NOT NULL, "
-                "last_seen TEXT NOT NULL)"
-            )
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.pending} ("
-                "pending_hash TEXT NOT NULL PRIMARY KEY, state TEXT NOT NULL, "
-                "nonce TEXT NOT NULL, verifier TEXT NOT NULL, next_path TEXT NOT NULL, "
-                "created_at TEXT NOT NULL)"
-            )
-
     def start(self, staff_id: str, method: str, *, replacing: str | None = None) -> str:
         """A new session for the person (the one `replacing` names ends); its secret id."""
         session_id = new_secret()

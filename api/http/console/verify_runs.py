@@ -22,15 +22,6 @@ class VerifyRun:
     problem: str | None
 
 
-def create_runs_table(database: LedgerDatabase) -> None:
-    """The table of verification runs (idempotent)."""
-    with database.transaction() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {database.table(RUNS)} (at TEXT NOT NULL, "
-            "staff_id TEXT NOT NULL, intact INTEGER NOT NULL, size BIGINT NOT NULL, problem TEXT)"
-        )
-
-
 def last_run(database: LedgerDatabase) -> VerifyRun | None:
     """The latest verification run, or None."""
     with database.transaction() as cursor:

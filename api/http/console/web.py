@@ -25,7 +25,6 @@ from api.http.console.accounts import StaffAccount, StaffStore
 from api.http.console.oidc import OidcClient
 from api.http.console.sessions import Session, SessionStore, same
 from api.http.console.settings import ConsoleSettings
-from api.http.console.verify_runs import create_runs_table
 from api.http.deps import Services
 from domain.base import DomainError, Role
 from ledger_store.application.idempotency import IdempotencyMismatchError
@@ -99,18 +98,15 @@ class Console:
 
 
 def open_console(services: Services, settings: ConsoleSettings) -> Console:
-    """The console on the app's ledger database: its tables created when missing."""
+    """The console on the app's ledger database (its tables: migration m0008)."""
     database = services.ledger.database
     staff = StaffStore(database)
-    staff.create_table()
     sessions = SessionStore(
         database,
         idle=timedelta(minutes=settings.idle_minutes),
         lifetime=timedelta(hours=settings.max_hours),
     )
-    sessions.create_tables()
     oidc = OidcClient(settings) if settings.oidc_enabled else None
-    create_runs_table(database)
     return Console(settings, staff, sessions, oidc)
 
 
