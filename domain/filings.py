@@ -7,12 +7,14 @@ from enum import StrEnum
 from typing import Annotated, Final, Literal, Protocol, Self
 from uuid import UUID
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.base import DomainError, Immutable
 from domain.forms import (
     Address,
     Code,
+    CompanyName,
     ExpressHandoverForm,
     HandoverPart,
     IcCardRegistrationForm,
@@ -20,7 +22,6 @@ from domain.forms import (
     Name,
     OperatorHolder,
     OperatorPart,
-    Text,
     form_parts,
     holder_found_by,
 )
@@ -49,6 +50,21 @@ DeptCode6 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[
 DeptCode4 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{4}$")]
 
 
+def field_error(loc: str | tuple[str | int, ...], message: str) -> ValidationError:
+    """A model rule's error reported at the field it is about (not at the model)."""
+    where = (loc,) if isinstance(loc, str) else loc
+    error = PydanticCustomError("value_error", "Value error, {reason}", {"reason": message})
+    return ValidationError.from_exception_data(
+        "filing", [InitErrorDetails(type=error, loc=where, input=None)]
+    )
+
+
+def _at_least_one(operators: tuple[OperatorPart, ...]) -> tuple[OperatorPart, ...]:
+    if not operators:
+        raise ValueError("give at least one operator")
+    return operators
+
+
 class ThreeInOneMaterials(Immutable):
     """The two scanned forms uploaded with the three-in-one filing, as material type 其他."""
 
@@ -61,7 +77,7 @@ class ThreeInOneFiling(Immutable):
     """三证合一信息管理: the business-registration data and the two uploaded forms."""
 
     kind: Literal[FilingKind.THREE_IN_ONE] = FilingKind.THREE_IN_ONE
-    company_name: Text
+    company_name: CompanyName
     legal_representative: Annotated[str | Sealed, personal(Name)]
     business_address: Address
     business_registration_dept_code: DeptCode6
@@ -74,14 +90,16 @@ class CustomsFiling(Immutable):
 
     kind: Literal[FilingKind.CUSTOMS] = FilingKind.CUSTOMS
     customs_code: CustomsCode
-    company_name: Text
+    company_name: CompanyName
     receipt_number: Code | None = None
     receipt_date: date | None = None
 
     @model_validator(mode="after")
     def _receipt_is_identified(self) -> Self:
         if self.receipt_number is None and self.receipt_date is None:
-            raise ValueError("give the registration receipt's number or its date (备案回执)")
+            raise field_error(
+                "receipt_number", "give the registration receipt's number or its date (备案回执)"
+            )
         return self
 
 
@@ -90,20 +108,30 @@ class ForexFiling(Immutable):
 
     kind: Literal[FilingKind.FOREX] = FilingKind.FOREX
     forex_bureau_code: DeptCode6
-    company_name: Text
+    company_name: CompanyName
 
 
 class OperatorPreentryFiling(Immutable):
     """企业操作员预录入: the operators to be enrolled."""
 
     kind: Literal[FilingKind.OPERATOR_PREENTRY] = FilingKind.OPERATOR_PREENTRY
-    operators: Annotated[tuple[OperatorPart, ...], Field(min_length=1)]
+    operators: Annotated[
+        tuple[OperatorPart, ...],
+        AfterValidator(_at_least_one),  # after the items: a bad one is its only error
+        Field(json_schema_extra={"minItems": 1}),
+    ]
 
     @model_validator(mode="after")
     def _each_person_once(self) -> Self:
-        numbers = [o.id_number for o in self.operators if isinstance(o, OperatorHolder)]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError("an operator appears twice (same ID number)")
+        seen: set[str] = set()
+        for number, operator in enumerate(self.operators):
+            if isinstance(operator, OperatorHolder):
+                if operator.id_number in seen:
+                    raise field_error(
+                        ("operators", number, "id_number"),
+                        "an operator appears twice (same ID number)",
+                    )
+                seen.add(operator.id_number)
         return self
 
 

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Final, Self
+from typing import Annotated, Final
 from uuid import UUID
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from domain.base import Immutable
 from domain.identifiers import (
@@ -30,7 +37,7 @@ from domain.permissions import (
     PermissionSet as PermissionSet,
     sorted_values,
 )
-from domain.personal import PersonalPart, Sealed, person_key, personal
+from domain.personal import STORED, PersonalPart, Sealed, person_key, personal
 
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _FOREIGN_ID: Final = re.compile(r"[A-Z0-9]{1,30}")
@@ -44,10 +51,33 @@ def _no_control(value: str) -> str:
     return value
 
 
-def _email(value: str) -> str:
+def _sent(info: ValidationInfo) -> bool:
+    """Whether the value comes from a client (checked), not from the ledger (read as stored:
+    a rule added later must not make what was stored before it unreadable)."""
+    return not (info.context or {}).get(STORED)
+
+
+def _no_control_sent(value: str, info: ValidationInfo) -> str:
+    return _no_control(value) if _sent(info) else value
+
+
+def _visible(value: str, info: ValidationInfo) -> str:
+    """Refuse format characters in a name: bidirectional controls (U+202E …) and zero-width
+    characters (U+200B …) make a name read other than it is, or two names look alike."""
+    if _sent(info):
+        for position, char in enumerate(value, start=1):
+            if unicodedata.category(char) == "Cf":
+                raise ValueError(
+                    f"a name must not contain invisible or bidirectional characters "
+                    f"(U+{ord(char):04X} at position {position})"
+                )
+    return value
+
+
+def _email(value: str, info: ValidationInfo) -> str:
     if not _EMAIL.fullmatch(value):
         raise ValueError(f"{value!r} is not an e-mail address")
-    return value
+    return _no_control_sent(value, info)
 
 
 def _code(value: str) -> str:
@@ -61,12 +91,20 @@ def _strip(max_length: int, min_length: int = 1) -> StringConstraints:
 
 
 _clean = AfterValidator(_no_control)
-Name = Annotated[str, _strip(50), _clean]
+NO_CONTROL: Final = _clean
+"""Refuses control characters and line breaks (for text types made elsewhere)."""
+_seen = AfterValidator(_visible)
+Name = Annotated[str, _strip(50), _clean, _seen]
+"""A person's name (or a signatory's): no control, bidirectional or zero-width characters."""
 Text = Annotated[str, _strip(100), _clean]
+CompanyName = Annotated[str, _strip(100), _clean, _seen]
+"""An enterprise's name (企业名称), held to the rules of a person's name."""
+SearchText = Annotated[str, _strip(100, 2), _clean]
+"""A part of a name to search by (at least two characters)."""
 Address = Annotated[str, _strip(200), _clean]
 Remarks = Annotated[str, _strip(500), _clean]
 Code = Annotated[str, _strip(30), AfterValidator(_code)]
-IdNumber = Annotated[str, _strip(30), AfterValidator(str.upper)]
+IdNumber = Annotated[str, _strip(30), _clean, AfterValidator(str.upper)]
 Email = Annotated[str, _strip(254, 3), AfterValidator(_email)]
 
 
@@ -124,6 +162,24 @@ MEDIA_LABELS: Final = {Media.IC_CARD: "IC卡", Media.IKEY: "IKEY"}
 KEY_KIND_LABELS: Final = {KeyKind.LEGAL_PERSON: "法人卡", KeyKind.OPERATOR: "操作员卡"}
 
 
+def _id_number_of_its_type(value: str, info: ValidationInfo) -> str:
+    """The ID number checked for the ID type given before it (at the id_number field's own
+    path; when the type itself is wrong, only the type is reported)."""
+    id_type = info.data.get("id_type")
+    return value if id_type is None else check_id_number(id_type, value)
+
+
+def _birth_date_of_the_id(value: date, info: ValidationInfo) -> date:
+    """A resident ID encodes the birth date: the form's must be the same (at birth_date)."""
+    id_type, id_number = info.data.get("id_type"), info.data.get("id_number")
+    if id_type is IdType.RESIDENT_ID and id_number and birth_date_of(id_number) != value:
+        raise ValueError(
+            f"birth_date differs from the birth date in the resident ID number "
+            f"({birth_date_of(id_number).isoformat()})"
+        )
+    return value
+
+
 class LegalPersonHolder(Immutable):
     """法人卡持卡人基本信息 (attachment 2)."""
 
@@ -135,10 +191,7 @@ class LegalPersonHolder(Immutable):
     id_type: IdType
     id_number: IdNumber
 
-    @model_validator(mode="after")
-    def _id_number_fits_its_type(self) -> Self:
-        check_id_number(self.id_type, self.id_number)
-        return self
+    _id_number_fits_its_type = field_validator("id_number")(_id_number_of_its_type)
 
 
 class OperatorHolder(Immutable):
@@ -160,12 +213,8 @@ class OperatorHolder(Immutable):
     phone: PhoneNumber
     fax: PhoneNumber | None = None
 
-    @model_validator(mode="after")
-    def _id_number_and_birth_date_agree(self) -> Self:
-        check_id_number(self.id_type, self.id_number)
-        if self.id_type is IdType.RESIDENT_ID and birth_date_of(self.id_number) != self.birth_date:
-            raise ValueError("birth_date differs from the birth date in the resident ID number")
-        return self
+    _id_number_fits_its_type = field_validator("id_number")(_id_number_of_its_type)
+    _birth_date_agrees = field_validator("birth_date")(_birth_date_of_the_id)
 
 
 class CustomsDeclarer(Immutable):
@@ -179,12 +228,13 @@ class CustomsDeclarer(Immutable):
     registration_valid_until: date | None = None
     remarks: Remarks | None = None
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> Self:
-        until, issued = self.registration_valid_until, self.issue_date
+    @field_validator("registration_valid_until")
+    @classmethod
+    def _dates_in_order(cls, until: date | None, info: ValidationInfo) -> date | None:
+        issued = info.data.get("issue_date")
         if until is not None and issued is not None and until < issued:
             raise ValueError("registration_valid_until is before issue_date")
-        return self
+        return until
 
 
 class VerificationOfficer(Immutable):
@@ -215,19 +265,27 @@ class IcCardRegistrationForm(Immutable):
     forex_permissions: PermissionSet = frozenset()
     seal_date: date
 
-    @model_validator(mode="after")
-    def _permissions_asked_of_the_right_authority(self) -> Self:
-        if wrong := self.customs_permissions - CUSTOMS_PERMISSIONS:
+    @field_validator("customs_permissions")
+    @classmethod
+    def _asked_of_customs(cls, permissions: frozenset[Permission]) -> frozenset[Permission]:
+        if wrong := permissions - CUSTOMS_PERMISSIONS:
             raise ValueError(f"not asked of customs: {', '.join(sorted_values(wrong))}")
-        if wrong := self.forex_permissions - FOREX_PERMISSIONS:
+        return permissions
+
+    @field_validator("forex_permissions")
+    @classmethod
+    def _asked_of_the_forex_bureau(
+        cls, permissions: frozenset[Permission]
+    ) -> frozenset[Permission]:
+        if wrong := permissions - FOREX_PERMISSIONS:
             raise ValueError(f"not asked of the forex bureau: {', '.join(sorted_values(wrong))}")
-        return self
+        return permissions
 
 
 class ExpressHandoverForm(Immutable):
     """The applicant's part of the EMS handover form (attachment 3, 以下由申请人填写)."""
 
-    company_name: Text
+    company_name: CompanyName
     recipient_address: Address
     postcode: Postcode
     recipient_name: Name
@@ -255,7 +313,7 @@ class MailingDetails(Immutable):
     ems_tracking_number: EmsTrackingNumber
     legal_person_card_no: CardNumber
     operator_card_no: CardNumber
-    company_name: Text
+    company_name: CompanyName
     recipient_address: Annotated[str | Sealed, personal(Address)]
     postcode: Annotated[str | Sealed, personal(Postcode)]
     recipient_name: Annotated[str | Sealed, personal(Name)]
@@ -264,11 +322,12 @@ class MailingDetails(Immutable):
     express_window_clerk: SignaturePart
     postal_clerk: SignaturePart
 
-    @model_validator(mode="after")
-    def _two_different_cards(self) -> Self:
-        if self.legal_person_card_no == self.operator_card_no:
+    @field_validator("operator_card_no")
+    @classmethod
+    def _two_different_cards(cls, operator_card_no: str, info: ValidationInfo) -> str:
+        if operator_card_no == info.data.get("legal_person_card_no"):
             raise ValueError("the legal-person and operator card numbers are the same")
-        return self
+        return operator_card_no
 
     def card_no_for(self, kind: KeyKind) -> str:
         """The card number the form lists for a key of this kind."""

@@ -61,6 +61,7 @@ from domain.identifier_generators import (
 from domain.identifiers import birth_date_of
 from domain.region import HAINAN, RegionConfig
 from domain.ukey import decisions as ukeys
+from domain.ukey.events import DeliveryChannel
 from domain.ukey.state import UKey
 
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
@@ -273,11 +274,19 @@ def issued_key(
     return key
 
 
+def delivered_key(
+    rng: random.Random, uscc: str, kind: KeyKind = KeyKind.LEGAL_PERSON, at: datetime = T0
+) -> UKey:
+    """A free key in its holder's hands: issued, then handed over at the window."""
+    key = issued_key(rng, uscc, kind, at)
+    return then(key, ukeys.deliver(key, window_ctx(at), DeliveryChannel.WINDOW))
+
+
 def active_key(
     rng: random.Random, uscc: str, kind: KeyKind = KeyKind.LEGAL_PERSON, at: datetime = T0
 ) -> UKey:
-    """A key in use: issued and opened once with the right PIN."""
-    key = issued_key(rng, uscc, kind, at)
+    """A key in use: issued, handed over, and opened once with the right PIN."""
+    key = delivered_key(rng, uscc, kind, at)
     return then(key, ukeys.record_pin_attempt(key, enterprise_ctx(uscc, at), ok=True))
 
 

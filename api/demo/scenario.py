@@ -27,6 +27,7 @@ from domain.identifier_generators import (
     make_customs_code,
     make_uscc,
 )
+from domain.ukey.events import DeliveryChannel
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
 from ledger_store.application.results import CommandResult
@@ -99,6 +100,8 @@ class Demo:
 
     def _story(self, number: int) -> Story:
         rng = random.Random(f"{self.seed}:{number}")
+        # Choices added later draw from a stream of their own: a seed's stories keep the rest.
+        side = random.Random(f"{self.seed}:{number}:side")
         ledger, region = self.ledger, self.ledger.region
         uscc = make_uscc(rng, region_prefix=region.province_prefix + "01")
         customs_code = make_customs_code(rng, province=region.province_prefix)
@@ -181,12 +184,19 @@ class Demo:
         details = samples.mailing(rng, express, lp_card, op_card, t)
         t += timedelta(hours=rng.randint(2, 30))
         yield t
-        for card in (lp_card, op_card):
-            self._run("mail", ledger.run(deciders.mail_key, by(clerk), card, details))
-        t += timedelta(days=rng.randint(1, 4))
-        yield t
-        for card in (lp_card, op_card):
-            self._run("deliver", ledger.run(deciders.deliver_key, by(me), card))
+        delay = timedelta(days=rng.randint(1, 4))
+        if side.random() < 0.1:  # collected at the window instead of mailed
+            for card in (lp_card, op_card):
+                self._run(
+                    "hand_over",
+                    ledger.run(deciders.deliver_key, by(clerk), card, DeliveryChannel.WINDOW),
+                )
+        else:
+            self._run("mail", ledger.run(deciders.mail_free_pair, by(clerk), uscc, details))
+            t += delay
+            yield t
+            for card in (lp_card, op_card):
+                self._run("deliver", ledger.run(deciders.deliver_key, by(me), card))
 
         keys = [lp_card, op_card]
         t += timedelta(hours=rng.randint(1, 48))
@@ -272,6 +282,18 @@ class Demo:
                         deciders.freeze_key, by(clerk), card, reason="冒用嫌疑，数据分中心冻结"
                     ),
                 )
+                if side.random() < 0.5:
+                    t += timedelta(days=side.randint(1, 15))
+                    yield t
+                    self._run(
+                        "unfreeze",
+                        ledger.run(
+                            deciders.unfreeze_key,
+                            by(clerk),
+                            card,
+                            reason="经核实信息真实，解除冻结",
+                        ),
+                    )
             else:
                 self._run("pin_ok", ledger.run(deciders.record_pin_attempt, by(me), card, ok=True))
 

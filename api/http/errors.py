@@ -118,6 +118,8 @@ def _domain_status(error: DomainError) -> int:
         return 404
     if isinstance(error, ConflictError):
         return 409
+    if error.rule == "role_not_allowed":  # the domain's own role rules: as the routes' (403)
+        return 403
     return 422
 
 

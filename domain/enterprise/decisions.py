@@ -25,8 +25,9 @@ from domain.enterprise.events import (
     WindowApproved,
     WindowRejected,
 )
-from domain.enterprise.state import Enterprise, ReviewState
+from domain.enterprise.state import Enterprise, FreePair, ReviewState
 from domain.filings import FILING_KIND_LABELS, Filing, check_codes
+from domain.forms import KEY_KIND_LABELS, KeyKind, MailingDetails
 from domain.identifiers import (
     check_card_number,
     check_customs_code,
@@ -203,3 +204,31 @@ def record_free_pair_issued(
         operator_card_no=op_card_no,
     )
     return [event]
+
+
+def parcel_of(enterprise: Enterprise, ctx: CommandContext, details: MailingDetails) -> FreePair:
+    """The free pair the window mails in one EMS parcel with one handover form (附件3).
+
+    The form's 寄送材料清单 lists the enterprise's own legal-person card and operator card;
+    a card that is not the enterprise's free pair is refused, naming the field that lists it.
+    """
+    require_role(ctx, Role.WINDOW, action="mailing")
+    pair = enterprise.free_pair_issued
+    if pair is None:
+        raise DomainError(
+            "free_pair_not_issued",
+            f"enterprise {enterprise.uscc} has no free pair to mail",
+            field="legal_person_card_no",
+        )
+    for kind, listed, own in (
+        (KeyKind.LEGAL_PERSON, details.legal_person_card_no, pair.legal_person_card_no),
+        (KeyKind.OPERATOR, details.operator_card_no, pair.operator_card_no),
+    ):
+        if listed != own:
+            raise DomainError(
+                "card_number_mismatch",
+                f"the form lists {listed} as the {KEY_KIND_LABELS[kind]}; "
+                f"{enterprise.uscc}'s free {KEY_KIND_LABELS[kind]} is {own}",
+                field=f"{kind.value}_card_no",
+            )
+    return pair

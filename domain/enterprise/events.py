@@ -9,7 +9,7 @@ from pydantic import model_validator
 
 from domain.base import DomainEvent, Immutable, stored_as
 from domain.filings import Filing, FilingKind, filing_parts
-from domain.forms import Address, Name, Text
+from domain.forms import Address, CompanyName, Name, Text
 from domain.identifiers import CardNumber, CustomsCode, Uscc
 from domain.personal import PersonalPart, Sealed, person_key, personal
 
@@ -17,7 +17,7 @@ from domain.personal import PersonalPart, Sealed, person_key, personal
 class EnterpriseChange(Immutable):
     """A change of enterprise information (变更); at least one field."""
 
-    name: Text | None = None
+    name: CompanyName | None = None
     business_address: Address | None = None
     legal_representative: Annotated[str | Sealed, personal(Name)] | None = None
 
@@ -33,7 +33,7 @@ class EnterpriseRegistered(DomainEvent):
     """An enterprise holding a customs registration receipt was registered in the ledger."""
 
     uscc: Uscc
-    name: Text
+    name: CompanyName
     customs_code: CustomsCode
     region: str
     receipt_number: Text

@@ -4,6 +4,7 @@ freeze, void, replacement."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Final
 from uuid import UUID
@@ -34,12 +35,14 @@ from domain.ukey.events import (
     CertificateRenewalPreApproved,
     CertificateRenewalRequested,
     CertificateRenewed,
+    DeliveryChannel,
     KeyDelivered,
     KeyFrozen,
     KeyIssued,
     KeyMailed,
     KeyReplaced,
     KeyReportedLost,
+    KeyUnfrozen,
     KeyVoided,
     PinAttemptFailed,
     PinAttemptSucceeded,
@@ -74,6 +77,20 @@ def _unlocked(key: UKey, at: datetime) -> None:
     """Refuse with `key_locked` (or `key_not_usable`) unless the key is usable and unlocked."""
     if _usable(key, at) is KeyStatus.LOCKED:
         raise DomainError("key_locked", f"key {key.card_no} is locked; unlock it first", "status")
+
+
+def _in_use(key: UKey, at: datetime) -> None:
+    """Refuse unless the holder can use the key: usable, unlocked, and in the holder's hands
+    (`key_not_delivered`: a free key is used once the parcel arrived or the window handed it
+    over, never while the window still holds it or EMS carries it)."""
+    _unlocked(key, at)
+    if not key.in_holders_hands:
+        raise DomainError(
+            "key_not_delivered",
+            f"key {key.card_no} is {key.status(at).value}: it has not reached its holder yet "
+            "(record its delivery first)",
+            "status",
+        )
 
 
 # -- issue and delivery ------------------------------------------------------------------------
@@ -125,14 +142,38 @@ def issue(
     return [event]
 
 
+def check_extra_key(kind: KeyKind, holder_id: UUID, holders_keys: Iterable[UKey]) -> None:
+    """Refuse a bought legal-person key for a holder who has one (`legal_person_key_exists`).
+
+    Extra keys (附件5) are for new operators or to replace faulty keys (更换故障UKEY): while a
+    holder's legal-person key is not void or replaced, a faulty, lost or frozen one is replaced
+    (补办), a locked one unlocked and an expired one renewed — a second one is not bought.
+    """
+    if kind is not KeyKind.LEGAL_PERSON:
+        return
+    for key in holders_keys:
+        if (
+            key.kind is KeyKind.LEGAL_PERSON
+            and key.holder_id == holder_id
+            and not key.voided
+            and key.replaced_by is None
+        ):
+            raise DomainError(
+                "legal_person_key_exists",
+                f"the holder's legal-person key {key.card_no} is not void: extra keys are for "
+                "new operators; replace a faulty, lost or frozen key (补办) instead",
+                field="holder_id",
+            )
+
+
 def mail(key: UKey, ctx: CommandContext, details: MailingDetails) -> list[DomainEvent]:
     """Hand a free key to EMS with the completed handover form; once, before delivery."""
     require_role(ctx, Role.WINDOW, action="mailing")
     _usable(key, ctx.at)
     if key.supplier is not None:
         raise DomainError("not_free_issue", "only free keys are mailed by the window", "supplier")
-    if key.delivered_at is not None:
-        raise DomainError("already_delivered", "the key was delivered", field="delivered_at")
+    if key.in_holders_hands:
+        raise DomainError("already_delivered", "the key reached its holder", field="delivered_at")
     if key.mailing is not None:
         raise DomainError("already_mailed", "the key was mailed", field="mailing")
     if details.card_no_for(key.kind) != key.card_no:
@@ -145,22 +186,50 @@ def mail(key: UKey, ctx: CommandContext, details: MailingDetails) -> list[Domain
     return [KeyMailed(**next_event_fields(key, ctx), details=details)]
 
 
-def deliver(key: UKey, ctx: CommandContext) -> list[DomainEvent]:
-    """Record that the mailed key reached the enterprise."""
+def mail_pair(
+    legal_person: UKey, operator: UKey, ctx: CommandContext, details: MailingDetails
+) -> list[DomainEvent]:
+    """Hand the free pair to EMS in one parcel (附件3: one form, one 快递单号): one KeyMailed on
+    each key, with the same details; refused unless both keys can be mailed."""
+    if legal_person.kind is not KeyKind.LEGAL_PERSON or operator.kind is not KeyKind.OPERATOR:
+        raise DomainError(
+            "card_number_mismatch",
+            "a parcel holds one legal-person key and one operator key",
+            field="operator_card_no",
+        )
+    return [*mail(legal_person, ctx, details), *mail(operator, ctx, details)]
+
+
+def deliver(
+    key: UKey, ctx: CommandContext, channel: DeliveryChannel = DeliveryChannel.EMS
+) -> list[DomainEvent]:
+    """Record that a free key reached its holder: the EMS parcel arrived, or the window handed
+    it over in person (window staff only, and only a key that was not mailed)."""
+    if channel is DeliveryChannel.WINDOW:
+        require_role(ctx, Role.WINDOW, action="a handover at the window")
     _usable(key, ctx.at)
-    if key.mailing is None:
+    if key.supplier is not None:
+        raise DomainError(
+            "not_free_issue", "a bought key is the enterprise's from the start", "supplier"
+        )
+    if key.in_holders_hands:
+        raise DomainError("already_delivered", "the key reached its holder", field="delivered_at")
+    if channel is DeliveryChannel.EMS and key.mailing is None:
         raise DomainError("not_mailed", "the key was not mailed", field="mailing")
-    if key.delivered_at is not None:
-        raise DomainError("already_delivered", "the key was delivered", field="delivered_at")
-    return [KeyDelivered(**next_event_fields(key, ctx))]
+    if channel is DeliveryChannel.WINDOW and key.mailing is not None:
+        raise DomainError(
+            "already_mailed", "the key is in an EMS parcel: record its delivery by EMS", "channel"
+        )
+    return [KeyDelivered(**next_event_fields(key, ctx), channel=channel)]
 
 
 # -- PIN ---------------------------------------------------------------------------------------
 
 
 def record_pin_attempt(key: UKey, ctx: CommandContext, ok: bool) -> list[DomainEvent]:
-    """Record a PIN attempt; the fifth consecutive failure also locks the key."""
-    _unlocked(key, ctx.at)
+    """Record a PIN attempt on a key in its holder's hands; the fifth consecutive failure also
+    locks the key."""
+    _in_use(key, ctx.at)
     if ok:
         return [PinAttemptSucceeded(**next_event_fields(key, ctx))]
     failures = key.consecutive_failures + 1
@@ -173,13 +242,14 @@ def record_pin_attempt(key: UKey, ctx: CommandContext, ok: bool) -> list[DomainE
 
 
 def change_pin(key: UKey, ctx: CommandContext) -> list[DomainEvent]:
-    """Record that the holder changed the PIN."""
-    _unlocked(key, ctx.at)
+    """Record that the holder changed the PIN (a key in its holder's hands)."""
+    _in_use(key, ctx.at)
     return [PinChanged(**next_event_fields(key, ctx))]
 
 
 def unlock(key: UKey, ctx: CommandContext) -> list[DomainEvent]:
-    """Unlock a locked key (解锁); the PIN is the initial one again."""
+    """The window unlocks a locked key (解锁); the PIN is the initial one again."""
+    require_role(ctx, Role.WINDOW, action="unlocking a key")
     if _usable(key, ctx.at) is not KeyStatus.LOCKED:
         raise DomainError("not_locked", f"key {key.card_no} is not locked", field="status")
     return [PinUnlocked(**next_event_fields(key, ctx))]
@@ -280,6 +350,18 @@ def freeze(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent]:
     _usable(key, ctx.at)
     reason = require_text(reason, "reason_required", "reason", "a reason")
     return [KeyFrozen(**next_event_fields(key, ctx), reason=reason)]
+
+
+def unfreeze(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent]:
+    """The window lifts a freeze (解冻), giving the reason; the key is as it was before."""
+    require_role(ctx, Role.WINDOW, action="lifting a freeze")
+    if key.voided or key.replaced_by is not None:
+        status = key.status(ctx.at).value
+        raise DomainError("key_not_usable", f"key {key.card_no} is {status}", field="status")
+    if not key.frozen:
+        raise DomainError("not_frozen", f"key {key.card_no} is not frozen", field="status")
+    reason = require_text(reason, "reason_required", "reason", "a reason")
+    return [KeyUnfrozen(**next_event_fields(key, ctx), reason=reason)]
 
 
 def void(

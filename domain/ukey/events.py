@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from pydantic import StringConstraints
@@ -66,9 +67,25 @@ class KeyMailed(DomainEvent):
         return mailing_parts(self.details, self.originator_id, ("details",))
 
 
+class DeliveryChannel(StrEnum):
+    """How a free key reached its holder: in the EMS parcel, or handed over at the window."""
+
+    EMS = "ems"
+    WINDOW = "window"
+
+
 @stored_as("KeyDelivered")
 class KeyDelivered(DomainEvent):
-    """The mailed key reached the enterprise."""
+    """The key reached its holder: the EMS parcel arrived, or the window handed it over."""
+
+    class_version: ClassVar[int] = 2
+
+    channel: DeliveryChannel
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
+        """Version 1 had no channel: every key then was delivered by EMS."""
+        return {**state, "channel": DeliveryChannel.EMS.value}
 
 
 @stored_as("PinAttemptFailed")
@@ -132,6 +149,13 @@ class KeyReportedLost(DomainEvent):
 @stored_as("KeyFrozen")
 class KeyFrozen(DomainEvent):
     """The data sub-centre froze the key (冻结), e.g. for false information or impersonation."""
+
+    reason: Remarks
+
+
+@stored_as("KeyUnfrozen")
+class KeyUnfrozen(DomainEvent):
+    """The window lifted a freeze (解冻), e.g. once the information was confirmed true."""
 
     reason: Remarks
 

@@ -17,12 +17,14 @@ from domain.ukey.events import (
     CertificateRenewalPreApproved,
     CertificateRenewalRequested,
     CertificateRenewed,
+    DeliveryChannel,
     KeyDelivered,
     KeyFrozen,
     KeyIssued,
     KeyMailed,
     KeyReplaced,
     KeyReportedLost,
+    KeyUnfrozen,
     KeyVoided,
     PinAttemptFailed,
     PinAttemptSucceeded,
@@ -60,6 +62,7 @@ class UKey(Aggregate):
     mailing: MailingDetails | None = None
     mailed_at: datetime | None = None
     delivered_at: datetime | None = None
+    delivered_by: DeliveryChannel | None = None
     first_use_at: datetime | None = None
     renewals: dict[str, RenewalState] = Field(default_factory=dict)
     lost: bool = False
@@ -88,6 +91,15 @@ class UKey(Aggregate):
             in_use=self.first_use_at is not None,
             delivered=self.delivered_at is not None,
             mailed=self.mailed_at is not None,
+        )
+
+    @property
+    def in_holders_hands(self) -> bool:
+        """Whether the key reached its holder (bought, delivered, or already in use)."""
+        return key_status.in_holders_hands(
+            bought=self.supplier is not None,
+            delivered=self.delivered_at is not None,
+            in_use=self.first_use_at is not None,
         )
 
     def is_usable(self, at: datetime) -> bool:
@@ -140,8 +152,8 @@ def _mailed(key: UKey, event: KeyMailed) -> UKey:
 
 @evolves(KeyDelivered)
 def _delivered(key: UKey, event: KeyDelivered) -> UKey:
-    """Note the delivery time."""
-    return key.model_copy(update={"delivered_at": event.timestamp})
+    """Note the delivery time and how the key came."""
+    return key.model_copy(update={"delivered_at": event.timestamp, "delivered_by": event.channel})
 
 
 @evolves(PinAttemptFailed)
@@ -218,6 +230,13 @@ def _reported_lost(key: UKey, event: KeyReportedLost) -> UKey:
 def _frozen(key: UKey, event: KeyFrozen) -> UKey:
     """Mark the key frozen."""
     return key.model_copy(update={"frozen": True, "last_incident_reason": event.reason})
+
+
+@evolves(KeyUnfrozen)
+def _unfrozen(key: UKey, event: KeyUnfrozen) -> UKey:
+    """Lift the freeze; the freeze's reason goes with it (a loss keeps its own)."""
+    reason = key.last_incident_reason if key.lost else None
+    return key.model_copy(update={"frozen": False, "last_incident_reason": reason})
 
 
 @evolves(KeyVoided)

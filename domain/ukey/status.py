@@ -83,6 +83,13 @@ def attempts_left(*, locked: bool, consecutive_failures: int) -> int:
     return 0 if locked else PIN_LOCK_THRESHOLD - consecutive_failures
 
 
+def in_holders_hands(*, bought: bool, delivered: bool, in_use: bool) -> bool:
+    """Whether the key reached its holder: a bought key from the start (the supplier sells it to
+    the enterprise), a free key once delivered (by EMS, or handed over at the window). A key
+    already in use reached its holder (a ledger written before this rule may hold such keys)."""
+    return bought or delivered or in_use
+
+
 def is_usable(status: KeyStatus) -> bool:
     """Whether a key works: not expired, lost, frozen, void, replaced or locked."""
     return status not in UNUSABLE and status is not KeyStatus.LOCKED

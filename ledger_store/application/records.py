@@ -58,6 +58,25 @@ def authorising_key(reader: Reader, card_no: str | None) -> UKey | None:
     return found
 
 
+def legal_person_keys(reader: Reader, enterprise: Enterprise) -> list[UKey]:
+    """The enterprise's free legal-person key and the keys that replaced it, in order (the
+    chain old → new). Legal-person keys bought outside that chain are not among them."""
+    pair = enterprise.free_pair_issued
+    chain: list[UKey] = []
+    card_no = None if pair is None else pair.legal_person_card_no
+    while card_no is not None and len(chain) < MAX_CHAIN:
+        found = reader.find(UKey, key_id(card_no))
+        if found is None:
+            break
+        chain.append(found)
+        card_no = found.replaced_by
+    return chain
+
+
+MAX_CHAIN = 1000
+"""A replacement chain longer than this is not followed further (a guard, never reached)."""
+
+
 def registration_form(reader: Reader, enterprise: Enterprise) -> IcCardRegistrationForm | None:
     """The IC-card registration form (附件2) of the three-in-one filing, revealed (its holders
     in plaintext: the approval and the free pair need their ID numbers and names)."""

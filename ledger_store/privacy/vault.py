@@ -270,8 +270,9 @@ class PersonalDataVault:
 
     @staticmethod
     def as_type(revealed: Any, cls: Any) -> Any:
-        """A revealed JSON value as the plaintext type it was sealed from."""
-        return _adapter(cls).validate_python(revealed)
+        """A revealed JSON value as the plaintext type it was sealed from (read as stored: a
+        rule added later does not make what was sealed before it unreadable)."""
+        return _adapter(cls).validate_python(revealed, context={STORED: True})
 
 
 def _wrap_context(subject: UUID, key_id: UUID) -> bytes:

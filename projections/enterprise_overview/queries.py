@@ -16,7 +16,7 @@ from projections.engine.personal import Revealed
 from projections.engine.query import now_or, snapshot
 from projections.engine.schema import TableNames
 from projections.enterprise_overview.fold import ENTERPRISES, FILING_KINDS, OPERATORS
-from projections.key_status.queries import select_keys
+from projections.key_status.queries import escape_like, select_keys
 from projections.key_status.records import KeyRecord
 
 VIEWS = ("enterprise_overview", "key_status")
@@ -82,6 +82,77 @@ class EnterpriseOverview(_Model):
     registered_at: datetime
     version: int
     last_index: int
+
+
+class EnterpriseSummary(_Model):
+    """One enterprise in a list: who it is and where its enrollment stands (no person's data)."""
+
+    uscc: str
+    name: str
+    customs_code: str
+    region: str
+    review_state: str
+    awaiting_review_since: datetime | None
+    approved_at: datetime | None
+    free_pair: tuple[str, str] | None
+    registered_at: datetime
+    version: int
+    last_index: int
+
+
+SUMMARY_COLUMNS = (
+    "uscc", "name", "customs_code", "region", "review_state", "awaiting_review_since",
+    "approved_at", "free_lp_card_no", "free_op_card_no", "registered_at", "version", "last_index",
+)  # fmt: skip
+LIST_VIEWS = ("enterprise_overview",)
+
+
+def find_enterprises(
+    database: LedgerDatabase,
+    *,
+    name: str | None = None,
+    uscc: str | None = None,
+    review_state: str | None = None,
+    after_uscc: str | None = None,
+    limit: int = 100,
+    min_position: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    names: TableNames | None = None,
+) -> list[EnterpriseSummary]:
+    """Enterprises by a part of their current name (企业名称), USCC and/or review state, in USCC
+    order, `limit` at a time (keyset paging: the next page starts after `after_uscc`)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if name is not None:
+        where.append("name LIKE ? ESCAPE '\\'")
+        params.append(f"%{escape_like(name.strip())}%")
+    for column, value in (("uscc", uscc), ("review_state", review_state)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if after_uscc is not None:
+        where.append("uscc > ?")
+        params.append(after_uscc)
+    sql_where = f" WHERE {' AND '.join(where)}" if where else ""
+    with snapshot(database, LIST_VIEWS, min_position, timeout, names) as (cursor, tables):
+        rows = cursor.execute(
+            f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM {tables(ENTERPRISES.name)}{sql_where} "
+            "ORDER BY uscc LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+    return [_summary(dict(zip(SUMMARY_COLUMNS, row, strict=True))) for row in rows]
+
+
+def _summary(e: dict[str, Any]) -> EnterpriseSummary:
+    pair = None if e["free_lp_card_no"] is None else (e["free_lp_card_no"], e["free_op_card_no"])
+    return EnterpriseSummary(
+        uscc=e["uscc"], name=e["name"], customs_code=e["customs_code"], region=e["region"],
+        review_state=e["review_state"],
+        awaiting_review_since=parse_time(e["awaiting_review_since"]),
+        approved_at=parse_time(e["approved_at"]), free_pair=pair,
+        registered_at=to_time(e["registered_at"]), version=e["version"],
+        last_index=e["last_index"],
+    )  # fmt: skip
 
 
 def get_enterprise(

@@ -1,26 +1,90 @@
-"""What the hotline tells a caller about a key: the status in words, what happened last, the next
-step and whom to call — in Chinese and English, from one table the console and the API share.
+"""The hotline's answer card: for a key's status, what to tell the caller and whom to call.
 
-The contacts are those the Hainan guide (附件4 section 四) hands out, and the suppliers of 附件5;
-they are configuration of the region, kept here beside the words that name them. Nothing here
-holds personal data: the advice is computed from a `KeyRecord` and names no person.
+From the Hainan guide: the contacts of 附件4 section 四 (the card-making and card-issuing window,
+the service centre's social-service window, the China E-Port data centre hotline, the Haikou data
+sub-centre's technical support), the renewal path of 附件4 (4), and the suppliers of 附件5 —
+named as the guide names them; it lists no phone numbers for them, so none is given. Every
+sentence in Chinese (what the hotline says) and English. Computed at query time from the key's
+record: it names no person and holds no personal data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
-from domain.forms import KEY_KIND_LABELS, MEDIA_LABELS, SUPPLIER_LABELS, KeyKind, Media, Supplier
-from domain.ukey.status import PIN_LOCK_THRESHOLD, KeyStatus
-from projections.key_status.records import KeyRecord
+from pydantic import BaseModel, ConfigDict
 
-CHINA_TIME: Final = timezone(timedelta(hours=8), "CST")
-"""Dates are told in China Standard Time (UTC+8), as the caller reads them."""
-RENEW_WITHIN_DAYS: Final = 30
-"""A key this close to its expiry is told to renew."""
+from domain.forms import SUPPLIER_LABELS, KeyKind, Supplier
+from domain.ukey.status import PIN_LOCK_THRESHOLD, KeyStatus
+
 INITIAL_PIN: Final = "88888888"
+RENEW_WITHIN_DAYS: Final = 30
+"""A usable key this close to the end of its validity is told to renew."""
+
+
+class Contact(BaseModel):
+    """Whom the caller is told to call: a number from the guide, or a supplier (no number)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    phone: str | None
+    """None for a supplier: the guide lists their shops, not their phones."""
+    name_zh: str
+    name_en: str
+
+
+class Advice(BaseModel):
+    """What the hotline tells a caller about a key, in Chinese (zh) and English (en)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: str
+    status_zh: str
+    status_en: str
+    tell_zh: tuple[str, ...]
+    tell_en: tuple[str, ...]
+    call: tuple[Contact, ...]
+    """Most relevant first."""
+
+
+CARD_WINDOW: Final = Contact(
+    code="card_window",
+    phone="0898-65203080",
+    name_zh="海南省政务中心制卡发卡办理窗口",
+    name_en="card-making and card-issuing window, Hainan Government Service Centre",
+)
+SERVICE_WINDOW: Final = Contact(
+    code="service_window",
+    phone="0898-65203123",
+    name_zh="海南省政务服务中心二楼社会服务窗口",
+    name_en="social-service window, 2nd floor, Hainan Government Service Centre",
+)
+DATA_CENTRE: Final = Contact(
+    code="data_centre",
+    phone="010-95198",
+    name_zh="中国电子口岸数据中心热线",
+    name_en="China E-Port data centre hotline",
+)
+HAIKOU_SUPPORT: Final = Contact(
+    code="haikou_support",
+    phone="0898-68516652",
+    name_zh="海口数据分中心技术支持热线",
+    name_en="technical support of the Haikou data sub-centre",
+)
+CONTACTS: Final = (CARD_WINDOW, SERVICE_WINDOW, DATA_CENTRE, HAIKOU_SUPPORT)
+"""The numbers the hotline hands out (附件4 section 四)."""
+
+
+def supplier_contact(supplier: Supplier) -> Contact:
+    """The supplier a key was bought from (附件5), by the name the guide gives."""
+    return Contact(
+        code=f"supplier:{supplier.value}",
+        phone=None,
+        name_zh=SUPPLIER_LABELS[supplier],
+        name_en=f"the supplier the key was bought from: {SUPPLIER_LABELS[supplier]}",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,66 +99,26 @@ class Said:
         return self.en if lang == "en" else self.zh
 
 
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """A number the hotline gives out, and who answers it."""
-
-    code: str
-    phone: str
-    who: Said
-
-
-CONTACTS: Final = {
-    "card_window": Contact(
-        "card_window",
-        "0898-65203080",
-        Said(
-            "海南省政务中心制卡发卡办理窗口（审核、发卡、解锁）",
-            "card-making and card-issuing window (review, issue, unlock)",
-        ),
-    ),
-    "service_window": Contact(
-        "service_window",
-        "0898-65203123",
-        Said(
-            "海南省政务服务中心二楼社会服务窗口（证书更新现场办理）",
-            "social-service window, 2nd floor of the service centre (renewals in person)",
-        ),
-    ),
-    "data_centre": Contact(
-        "data_centre",
-        "010-95198",
-        Said("中国电子口岸数据中心热线", "China E-Port data centre hotline"),
-    ),
-    "haikou_support": Contact(
-        "haikou_support",
-        "0898-68516652",
-        Said(
-            "海口数据分中心技术支持热线（登录、控件、浏览器）",
-            "Haikou data sub-centre technical support (login, client control, browser)",
-        ),
-    ),
-}
-"""The hotline's contacts (Hainan, 附件4 section 四)."""
-
 STATUS_WORDS: Final = {
-    KeyStatus.ISSUED: Said("已制卡，待邮寄", "issued, not yet mailed"),
-    KeyStatus.MAILED: Said("已寄出", "mailed"),
-    KeyStatus.DELIVERED: Said("已签收，未启用", "delivered, not yet used"),
-    KeyStatus.ACTIVE: Said("正常使用", "in use"),
-    KeyStatus.LOCKED: Said("已锁定", "locked"),
-    KeyStatus.LOST: Said("已挂失", "reported lost"),
-    KeyStatus.FROZEN: Said("已冻结", "frozen"),
-    KeyStatus.VOID: Said("已作废", "void"),
-    KeyStatus.REPLACED: Said("已补办换卡", "replaced"),
-    KeyStatus.EXPIRED: Said("已过期", "expired"),
+    KeyStatus.ISSUED: Said(
+        "已发放，尚在窗口，未寄出", "issued, still at the window, not mailed yet"
+    ),
+    KeyStatus.MAILED: Said("已交EMS寄出，尚未送达", "handed to EMS, not delivered yet"),
+    KeyStatus.DELIVERED: Said("已送达持卡人，尚未使用", "delivered to its holder, not used yet"),
+    KeyStatus.ACTIVE: Said("正常使用中", "in use"),
+    KeyStatus.LOCKED: Said("已锁定（累计输错5次密码）", "locked (five wrong PINs in a row)"),
+    KeyStatus.LOST: Said("已挂失，不能使用", "reported lost: it works for nothing"),
+    KeyStatus.FROZEN: Said("已被冻结，不能使用", "frozen: it works for nothing"),
+    KeyStatus.VOID: Said("已作废，不能使用", "void: it works for nothing"),
+    KeyStatus.REPLACED: Said("已被新钥匙替换（补办），不能使用", "replaced by a new key"),
+    KeyStatus.EXPIRED: Said("证书已过期，不能使用", "its certificate expired"),
 }
-"""Each key status in words."""
+"""Each status in words."""
 
 EVENT_WORDS: Final = {
     "KeyIssued": Said("发卡", "key issued"),
     "KeyMailed": Said("EMS寄出", "mailed by EMS"),
-    "KeyDelivered": Said("快递签收", "delivered"),
+    "KeyDelivered": Said("送达", "delivered"),
     "PinAttemptFailed": Said("密码输错", "wrong PIN"),
     "PinAttemptSucceeded": Said("密码验证成功", "PIN accepted"),
     "PinLocked": Said("输错5次，已锁定", "locked after 5 wrong PINs"),
@@ -105,30 +129,11 @@ EVENT_WORDS: Final = {
     "CertificateRenewed": Said("证书已更新", "certificate renewed"),
     "KeyReportedLost": Said("挂失", "reported lost"),
     "KeyFrozen": Said("冻结", "frozen"),
+    "KeyUnfrozen": Said("解冻", "freeze lifted"),
     "KeyVoided": Said("作废", "voided"),
     "KeyReplaced": Said("补办换卡", "replaced"),
 }
 """What each key event means to a caller."""
-
-
-@dataclass(frozen=True, slots=True)
-class Advice:
-    """The status card of one key: the line in words, the last event, what to say, whom to call."""
-
-    status: str
-    headline: Said
-    kind: Said
-    last: Said
-    last_at: datetime
-    tell: tuple[Said, ...]
-    contacts: tuple[Contact, ...]
-    supplier: Said | None
-
-
-def china_date(moment: datetime) -> str:
-    """The date of `moment` in China (YYYY-MM-DD)."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(CHINA_TIME).date().isoformat()
 
 
 def status_words(status: str) -> Said:
@@ -144,218 +149,158 @@ def event_words(event: str) -> Said:
     return EVENT_WORDS.get(event, Said(event, event))
 
 
-def headline(record: KeyRecord) -> Said:
-    """`已锁定 · 剩余 0 次 · 2030-10-27 到期`: status, PIN attempts left, expiry date."""
-    words = status_words(record.status)
-    until = china_date(record.valid_until)
-    if record.status in (KeyStatus.VOID, KeyStatus.REPLACED, KeyStatus.LOST, KeyStatus.FROZEN):
-        return Said(f"{words.zh} · {until} 到期", f"{words.en} · valid until {until}")
-    if record.status == KeyStatus.EXPIRED:
-        return Said(f"{words.zh} · {until} 到期", f"{words.en} · expired {until}")
-    left = record.attempts_left
-    return Said(
-        f"{words.zh} · 剩余 {left} 次 · {until} 到期",
-        f"{words.en} · {left} attempts left · valid until {until}",
-    )
+BOUGHT_ISSUED: Final = Said(
+    "已向供应商购买，在持卡人手中，尚未使用",
+    "bought from a supplier, in the holder's hands, not used yet",
+)
 
-
-def _kind(record: KeyRecord) -> Said:
-    try:
-        kind = KEY_KIND_LABELS[KeyKind(record.kind)]
-        media = MEDIA_LABELS[Media(record.media)]
-    except ValueError:
-        return Said(record.kind, record.kind)
-    english = "legal-person key" if record.kind == KeyKind.LEGAL_PERSON else "operator key"
-    return Said(f"{kind}（{media}）", f"{english} ({media})")
-
-
-def _supplier(record: KeyRecord) -> Said | None:
-    if record.supplier is None:
-        return None
-    try:
-        name = SUPPLIER_LABELS[Supplier(record.supplier)]
-    except ValueError:
-        name = record.supplier
-    return Said(name, name)
-
-
-RENEWAL_STEPS: Final = Said(
-    "证书更新：先在海南省政务服务网在线申请，窗口预审通过后，经办人携带《工商营业执照》原件、"
-    "经办人身份证、介绍信和该Ukey，到海南省政务服务中心二楼社会服务窗口现场办理；更新后密码恢复为"
-    f"初始密码 {INITIAL_PIN}。",
-    "Renewal: apply online on the Hainan government service site; once the window has "
-    "pre-reviewed it, the clerk brings the original business licence, their ID card, an "
-    "introduction letter and the key itself to the social-service window (2nd floor); the PIN "
-    f"is then {INITIAL_PIN} again.",
+FIRST_LOGIN: Final = Said(
+    f"初始密码为{INITIAL_PIN}（8个8），首次登录中国电子口岸执法系统时请修改密码。",
+    f"The initial PIN is {INITIAL_PIN} (eight eights); change it at the first login to the "
+    "E-Port enforcement system.",
+)
+LOGIN_HELP: Final = Said(
+    "登录、控件或浏览器问题：执法系统需安装“中国电子口岸浏览器客户端控件”（电子口岸网站下载中心），"
+    "建议使用IE11或谷歌浏览器；请联系海口数据分中心技术支持。",
+    "For login, client-control or browser problems: the enforcement system needs the E-Port "
+    "browser client control (download centre of the E-Port website), with IE11 or Chrome; call "
+    "the Haikou data sub-centre's technical support.",
+)
+RENEWAL_LEGAL_PERSON: Final = Said(
+    "请在海南省政务服务网（wssp.hainan.gov.cn）申请法人Ukey证书更新，预审通过后携带《工商营业执照》"
+    "原件、经办人身份证、介绍信和法人Ukey到海南省政务服务中心二楼社会服务窗口办理；更新后密码恢复为"
+    f"{INITIAL_PIN}。",
+    "Apply online for the certificate renewal on the Hainan government service site "
+    "(wssp.hainan.gov.cn); once pre-approved, bring the original business licence, the clerk's "
+    "ID card, an introduction letter and the legal-person key to the social-service window on the "
+    f"2nd floor of the service centre. The PIN is {INITIAL_PIN} again afterwards.",
+)
+RENEWAL_OPERATOR: Final = Said(
+    "请申请证书更新（年审），预审通过后到海南省政务服务中心二楼社会服务窗口办理。",
+    "Apply for the certificate renewal; once pre-approved, complete it at the social-service "
+    "window on the 2nd floor of the service centre.",
 )
 
 
-def _renewal_tell(record: KeyRecord) -> list[Said]:
-    open_ = [r for r in record.renewals if r.state in ("requested", "pre_approved")]
-    if not open_:
-        return [RENEWAL_STEPS]
-    latest = open_[-1]
-    if latest.state == "requested":
-        return [
-            Said(
-                f"证书更新申请 {latest.application_id} 已提交，等待窗口预审；预审通过后再到社会服务"
-                "窗口现场办理。",
-                f"Renewal application {latest.application_id} is waiting for the window's "
-                "pre-review; then the visit in person.",
-            )
-        ]
-    return [
-        Said(
-            f"证书更新申请 {latest.application_id} 已预审通过：请经办人携带《工商营业执照》原件、"
-            "经办人身份证、介绍信和该Ukey，到二楼社会服务窗口现场办理。",
-            f"Renewal application {latest.application_id} is pre-approved: the clerk brings the "
-            "original business licence, their ID card, an introduction letter and the key to "
-            "the social-service window.",
-        )
-    ]
-
-
-def advise(record: KeyRecord) -> Advice:
-    """The hotline's status card for one key (what to tell the caller, and whom to call)."""
-    c = CONTACTS
-    status = record.status
+def advice_for(
+    *,
+    status: KeyStatus,
+    kind: KeyKind,
+    supplier: Supplier | None,
+    days_left: int,
+    failed_attempts: int,
+    initial_pin: bool,
+    replaced_by: str | None,
+    certificate_update_needed: bool,
+) -> Advice:
+    """The answer card of a key in this state."""
     tell: list[Said] = []
-    contacts: list[Contact] = []
-    supplier = _supplier(record)
-    if status == KeyStatus.ISSUED:
-        if record.supplier is None:
+    call: list[Contact] = []
+    words = STATUS_WORDS[status]
+    renewal = RENEWAL_LEGAL_PERSON if kind is KeyKind.LEGAL_PERSON else RENEWAL_OPERATOR
+    bought = None if supplier is None else supplier_contact(supplier)
+    if status is KeyStatus.ISSUED and bought is not None:
+        words = BOUGHT_ISSUED
+        tell += [FIRST_LOGIN, Said("钥匙故障请联系供应商。", "A faulty key: call its supplier.")]
+        call += [bought, HAIKOU_SUPPORT]
+    elif status is KeyStatus.ISSUED:
+        tell.append(
+            Said(
+                "钥匙尚在窗口，将通过EMS寄出（或到窗口领取）；送达并登记后方可使用。",
+                "The key is still at the window; it goes out by EMS (or is collected at the "
+                "window) and is used once its delivery is recorded.",
+            )
+        )
+        call.append(CARD_WINDOW)
+    elif status is KeyStatus.MAILED:
+        tell.append(
+            Said(
+                "钥匙已寄出（快递单号见邮寄信息），收到后请登记送达，方可使用。",
+                "The key is in the EMS parcel (see the mailing's EMS number); record its "
+                "delivery once it arrives, then it is used.",
+            )
+        )
+        call.append(CARD_WINDOW)
+    elif status in (KeyStatus.DELIVERED, KeyStatus.ACTIVE):
+        if initial_pin:
+            tell.append(FIRST_LOGIN)
+        if failed_attempts:
+            left = PIN_LOCK_THRESHOLD - failed_attempts
             tell.append(
                 Said(
-                    "钥匙已制好，等待窗口交EMS邮寄（两把钥匙一个包裹）。",
-                    "The key is made and waits for the window to hand it to EMS (both keys in "
-                    "one parcel).",
+                    f"已连续输错{failed_attempts}次密码，再输错{left}次将锁定。",
+                    f"{failed_attempts} wrong PIN(s) in a row: {left} more lock the key.",
                 )
             )
-            contacts.append(c["card_window"])
-        else:
-            tell.append(
-                Said(
-                    "该钥匙向供应商购买，由供应商交付；请联系供应商。",
-                    "This key was bought from a supplier, who delivers it.",
-                )
-            )
-    elif status == KeyStatus.MAILED:
-        ems = record.mailing.ems_number if record.mailing else None
+        tell.append(LOGIN_HELP)
+        call += [HAIKOU_SUPPORT, DATA_CENTRE]
+        if bought is not None:
+            call.append(bought)
+    elif status is KeyStatus.LOCKED:
         tell.append(
             Said(
-                f"已交EMS寄出，快递单号 {ems or '—'}；请按单号查询物流，收到后记录签收。",
-                f"Mailed by EMS, tracking number {ems or '—'}; follow the parcel with it.",
+                f"请到制卡发卡窗口办理解锁，解锁后密码恢复为初始密码{INITIAL_PIN}。",
+                f"The card window unlocks it; the PIN is then the initial {INITIAL_PIN} again.",
             )
         )
-        contacts.append(c["card_window"])
-    elif status == KeyStatus.DELIVERED:
+        call.append(CARD_WINDOW)
+    elif status is KeyStatus.LOST:
         tell.append(
             Said(
-                f"钥匙已签收。首次登录请用初始密码 {INITIAL_PIN}，并立即修改密码。",
-                f"Delivered. Log in first with the initial PIN {INITIAL_PIN} and change it at "
-                "once.",
+                "请办理补办：向供应商（附件5）购买新钥匙并申请补办。",
+                "Replace it (补办): buy a new key from a listed supplier (附件5) and apply.",
             )
         )
-        contacts.append(c["haikou_support"])
-    elif status == KeyStatus.ACTIVE:
-        if record.failed_attempts:
-            left = record.attempts_left
-            tell.append(
-                Said(
-                    f"已连续输错 {record.failed_attempts} 次密码，再错 {left} 次将锁定"
-                    f"（累计输错{PIN_LOCK_THRESHOLD}次自动锁定）。请核对密码后再试。",
-                    f"{record.failed_attempts} wrong PINs in a row; {left} more will lock the key.",
-                )
-            )
+        call.append(CARD_WINDOW)
+    elif status is KeyStatus.FROZEN:
         tell.append(
             Said(
-                "钥匙可正常使用。无法登录时：中国电子口岸执法系统需安装电子口岸浏览器客户端控件，使用"
-                "IE11或Chrome并关闭拦截工具栏；单一窗口需安装单一窗口客户端控件，使用Chrome或Firefox。",
-                "The key works. If the caller cannot log in: the E-Port enforcement system needs "
-                "the E-Port client control with IE11 or Chrome (no blocking toolbars); the Single "
-                "Window needs its own client control, with Chrome or Firefox.",
+                "钥匙因信息不实或冒用嫌疑被冻结（原因见记录）；经核实后由窗口解除冻结，或办理补办。",
+                "Frozen for false information or suspected impersonation (see the reason); the "
+                "window lifts the freeze once it is cleared, or the key is replaced.",
             )
         )
-        contacts += [c["haikou_support"], c["data_centre"]]
-    elif status == KeyStatus.LOCKED:
+        call += [HAIKOU_SUPPORT, CARD_WINDOW]
+    elif status is KeyStatus.VOID:
         tell.append(
             Said(
-                f"密码连续输错{PIN_LOCK_THRESHOLD}次，钥匙已锁定。请持卡到制卡发卡窗口办理解锁"
-                f"（或网上申请后邮寄解锁）；解锁后密码恢复为初始密码 {INITIAL_PIN}。",
-                f"{PIN_LOCK_THRESHOLD} wrong PINs locked the key. Bring it to the card window to "
-                f"unlock (or apply online and mail it); the PIN is then {INITIAL_PIN} again.",
+                "钥匙已作废；如需钥匙，请向供应商（附件5）购买。",
+                "The key is void; a new one is bought from a listed supplier (附件5).",
             )
         )
-        contacts.append(c["card_window"])
-    elif status == KeyStatus.EXPIRED:
+        call.append(CARD_WINDOW)
+    elif status is KeyStatus.REPLACED:
+        tell.append(Said(f"请使用新钥匙 {replaced_by}。", f"Use the new key {replaced_by}."))
+        call.append(CARD_WINDOW)
+    else:  # expired
+        tell.append(renewal)
+        call.append(SERVICE_WINDOW)
+    if certificate_update_needed:
         tell.append(
             Said(
-                f"证书已于 {china_date(record.valid_until)} 到期，钥匙不能使用。",
-                f"The certificate expired on {china_date(record.valid_until)}.",
+                "法定代表人已变更，法人卡证书需更新：请申请证书更新（或补办法人卡）。",
+                "The legal representative changed: the legal-person key's certificate must be "
+                "updated (a certificate renewal, or a replacement key).",
             )
         )
-        tell += _renewal_tell(record)
-        contacts += [c["service_window"], c["card_window"]]
-    elif status == KeyStatus.LOST:
-        tell.append(
+        call.append(SERVICE_WINDOW)
+    if status in (KeyStatus.DELIVERED, KeyStatus.ACTIVE, KeyStatus.LOCKED) and (
+        0 <= days_left <= RENEW_WITHIN_DAYS
+    ):
+        tell += [
             Said(
-                "钥匙已挂失，不能再使用。补办：向附件5所列供应商购买新钥匙，到窗口办理补办。",
-                "Reported lost; it cannot be used. Replacement: buy a new key from a listed "
-                "supplier and have the window record the replacement.",
-            )
-        )
-        contacts.append(c["card_window"])
-    elif status == KeyStatus.FROZEN:
-        reason = record.incident_reason or "—"
-        tell.append(
-            Said(
-                f"钥匙已被数据分中心冻结（原因：{reason}），不能使用。",
-                f"Frozen by the data sub-centre (reason: {reason}); it cannot be used.",
-            )
-        )
-        contacts += [c["haikou_support"], c["card_window"]]
-    elif status == KeyStatus.VOID:
-        tell.append(
-            Said(
-                "钥匙已作废。如需新钥匙，请向供应商购买。",
-                "The key is void. A new key is bought from a listed supplier.",
-            )
-        )
-        contacts.append(c["card_window"])
-    elif status == KeyStatus.REPLACED:
-        tell.append(
-            Said(
-                f"钥匙已补办换卡，新卡号 {record.replaced_by or '—'}，请使用新卡。",
-                f"Replaced by card {record.replaced_by or '—'}; use the new key.",
-            )
-        )
-    if status not in (KeyStatus.EXPIRED, KeyStatus.VOID, KeyStatus.REPLACED, KeyStatus.LOST):
-        open_renewal = any(r.state in ("requested", "pre_approved") for r in record.renewals)
-        if open_renewal or 0 <= record.days_left <= RENEW_WITHIN_DAYS:
-            if not open_renewal:
-                tell.append(
-                    Said(
-                        f"证书还有 {record.days_left} 天到期，请尽快办理证书更新。",
-                        f"{record.days_left} days of validity left: renew soon.",
-                    )
-                )
-            tell += _renewal_tell(record)
-            if c["service_window"] not in contacts:
-                contacts.append(c["service_window"])
-    if supplier is not None:
-        tell.append(
-            Said(
-                f"钥匙硬件故障请联系供应商：{supplier.zh}。",
-                f"Hardware faults: the supplier, {supplier.en}.",
-            )
-        )
+                f"证书将在{days_left}天后到期，请尽快申请证书更新。",
+                f"The certificate expires in {days_left} day(s): renew it now.",
+            ),
+            renewal,
+        ]
+        call.append(SERVICE_WINDOW)
+    unique = tuple(dict.fromkeys(call))
     return Advice(
-        status=status,
-        headline=headline(record),
-        kind=_kind(record),
-        last=event_words(record.last_change.event),
-        last_at=record.last_change.at,
-        tell=tuple(tell),
-        contacts=tuple(dict.fromkeys(contacts)),
-        supplier=supplier,
+        status=status.value,
+        status_zh=words.zh,
+        status_en=words.en,
+        tell_zh=tuple(said.zh for said in tell),
+        tell_en=tuple(said.en for said in tell),
+        call=unique,
     )

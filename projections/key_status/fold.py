@@ -30,7 +30,7 @@ KEYS = TableSpec(
         ("pin_is_initial", B), ("consecutive_failures", B),
         ("locked", B), ("lost", B), ("frozen", B), ("voided", B),
         ("issued_at", T), ("issued_index", B), ("first_use_at", T), ("mailed_at", T),
-        ("delivered_at", T), ("locked_at", T),
+        ("delivered_at", T), ("delivery_channel", T), ("locked_at", T),
         ("mail_case_number", T), ("mail_order_number", T), ("mail_ems_number", T),
         ("mail_company_name", T), ("mail_recipient_name", T), ("mail_recipient_phone", T),
         ("mail_recipient_address", T), ("mail_postcode", T),
@@ -59,17 +59,20 @@ RENEWALS = TableSpec(
 )  # fmt: skip
 ENTERPRISES = TableSpec(
     "view_key_enterprises",
-    (("enterprise_id", T), ("uscc", T), ("name", T)),
+    (
+        ("enterprise_id", T), ("uscc", T), ("name", T),
+        ("representative_changed_at", T), ("representative_changed_index", B),
+    ),
     ("enterprise_id",),
     (("uscc",),),
-)
+)  # fmt: skip
 
 KEY_EVENTS = frozenset(
     {
         "KeyMailed", "KeyDelivered", "PinAttemptFailed", "PinAttemptSucceeded", "PinLocked",
         "PinUnlocked", "PinChanged", "CertificateRenewalRequested",
         "CertificateRenewalPreApproved", "CertificateRenewed", "KeyReportedLost", "KeyFrozen",
-        "KeyVoided", "KeyReplaced",
+        "KeyUnfrozen", "KeyVoided", "KeyReplaced",
     }
 )  # fmt: skip
 RENEWAL_EVENTS = frozenset({"CertificateRenewalPreApproved", "CertificateRenewed"})
@@ -156,10 +159,15 @@ class _Fold(Fold):
                 )
             elif name == "EnterpriseInfoChanged":
                 enterprise = self.enterprises.get(item.originator_id)
+                if enterprise is None:  # pragma: no cover - registered before any change
+                    continue
                 new_name = item.data["change"].get("name")
-                if enterprise is not None and new_name is not None:
+                if new_name is not None:
                     enterprise["name"] = new_name
-                    self.enterprises.touch(item.originator_id)
+                if item.data["legal_representative_changed"]:  # the legal-person certificates
+                    enterprise["representative_changed_at"] = item.at
+                    enterprise["representative_changed_index"] = item.index
+                self.enterprises.touch(item.originator_id)
 
     def _erased_holders(self, items: Sequence[Item]) -> set[Any]:
         """The holders whose personal data a void in this batch erases (keys issued in the
@@ -205,11 +213,15 @@ class _Fold(Fold):
                 value = details[field]
                 row[column] = personal_text(value) if field in PERSONAL_MAIL else value
         elif name == "KeyDelivered":
-            row["delivered_at"] = at
+            row["delivered_at"], row["delivery_channel"] = at, data["channel"]
         elif name == "KeyReportedLost":
             row["lost"], row["incident_reason"] = 1, data["reason"]
         elif name == "KeyFrozen":
             row["frozen"], row["incident_reason"] = 1, data["reason"]
+        elif name == "KeyUnfrozen":  # the freeze's reason goes with it (a loss keeps its own)
+            row["frozen"] = 0
+            if not row["lost"]:
+                row["incident_reason"] = None
         elif name == "KeyVoided":
             row["voided"], row["incident_reason"] = 1, data["reason"]
             if data["personal_data_erased"]:
@@ -298,7 +310,7 @@ class KeyStatusView(View):
     """Every key's current status, holder, PIN state, validity, mailing and replacement chain."""
 
     name = "key_status"
-    version = 2  # v2: personal data kept sealed (docs/privacy.md)
+    version = 3  # v3: delivery channel, lifted freezes, legal-representative changes
     tables = (KEYS, HOLDERS, RENEWALS, ENTERPRISES)
 
     def start(self, names: TableNames) -> Fold:

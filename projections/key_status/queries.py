@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.forms import MAILING_RECIPIENT_FIELDS
+from domain.forms import MAILING_RECIPIENT_FIELDS, KeyKind, Supplier
 from domain.ukey.status import KeyStatus, attempts_left, days_left, is_expired, status_at
 from ledger_store.eventstore.async_pool import AsyncPool
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
@@ -24,6 +24,7 @@ from projections.engine.personal import Revealed, key_ids
 from projections.engine.query import masked_id, masked_phone, now_or, snapshot
 from projections.engine.schema import TableNames
 from projections.engine.sqlbulk import select_where_in
+from projections.key_status.advice import advice_for
 from projections.key_status.fold import ENTERPRISES, HOLDERS, KEYS, RENEWALS, TERMINAL
 from projections.key_status.records import Holder, KeyRecord, LastChange, Mailing, Renewal
 
@@ -51,12 +52,16 @@ def _select(names: TableNames, renewal_columns: Sequence[str] = ()) -> str:
     cols = ", ".join(f"k.{c}" for c in KEYS.column_names)
     more = "".join(f", r.{c}" for c in renewal_columns)
     return (
-        f"SELECT {cols}, e.name, h.person{more} FROM {names(KEYS.name)} k "
+        f"SELECT {cols}, e.name, e.representative_changed_at, h.person{more} "
+        f"FROM {names(KEYS.name)} k "
         f"LEFT JOIN {names(ENTERPRISES.name)} e ON e.uscc = k.uscc "
         f"LEFT JOIN {names(HOLDERS.name)} h ON h.holder_id = k.holder_id"
     )
 
 
+EXTRA = 3
+"""The columns `_select` reads after the key's own: the enterprise's name, when it last changed
+its legal representative, and the holder's (sealed) data."""
 PERSONAL_COLUMNS = ("holder_name", *(f"mail_{field}" for field in MAILING_RECIPIENT_FIELDS))
 """The key row's columns that hold a person's data (sealed JSON; see engine/personal.py)."""
 
@@ -64,7 +69,7 @@ PERSONAL_COLUMNS = ("holder_name", *(f"mail_{field}" for field in MAILING_RECIPI
 def personal_texts(rows: Iterable[Sequence[Any]]) -> list[str | None]:
     """The sealed values of key rows (as `_select` reads them) that a query must reveal."""
     positions = [KEYS.column_names.index(c) for c in PERSONAL_COLUMNS]
-    holder = len(KEYS.column_names) + 1  # h.person, after e.name
+    holder = len(KEYS.column_names) + EXTRA - 1  # h.person, the last of the extra columns
     return [row[i] for row in rows for i in (*positions, holder)]
 
 
@@ -99,7 +104,7 @@ def _record(
     mask: bool,
     now: datetime,
 ) -> KeyRecord:
-    enterprise_name, person = extra[0], extra[1]
+    enterprise_name, representative_changed_at, person = extra[:EXTRA]
     erased = bool(k["personal_data_erased"]) or reveal.erased(k["holder_name"])
     valid_until = to_time(k["valid_until"])
     holder = Holder(
@@ -121,6 +126,19 @@ def _record(
             mailed_at=parse_time(k["mailed_at"]), delivered_at=parse_time(k["delivered_at"]),
         )  # fmt: skip
     status = status_at(KeyStatus(k["stored_status"]), expired=is_expired(valid_until, now))
+    certificate_update_needed = certificate_outdated(
+        kind=k["kind"],
+        stored_status=k["stored_status"],
+        valid_from=k["valid_from"],
+        representative_changed_at=representative_changed_at,
+    )
+    left = days_left(valid_until, now)
+    advice = advice_for(
+        status=status, kind=KeyKind(k["kind"]),
+        supplier=None if k["supplier"] is None else Supplier(k["supplier"]), days_left=left,
+        failed_attempts=k["consecutive_failures"], initial_pin=bool(k["pin_is_initial"]),
+        replaced_by=k["replaced_by"], certificate_update_needed=certificate_update_needed,
+    )  # fmt: skip
     return KeyRecord(
         card_no=k["card_no"], status=status.value,
         kind=k["kind"], media=k["media"], supplier=k["supplier"],
@@ -131,16 +149,33 @@ def _record(
             locked=bool(k["locked"]), consecutive_failures=k["consecutive_failures"]
         ),
         initial_pin=bool(k["pin_is_initial"]), valid_from=to_time(k["valid_from"]),
-        valid_until=valid_until, days_left=days_left(valid_until, now),
-        issued_at=to_time(k["issued_at"]), first_use_at=parse_time(k["first_use_at"]),
+        valid_until=valid_until, days_left=left,
+        issued_at=to_time(k["issued_at"]), delivered_at=parse_time(k["delivered_at"]),
+        delivery_channel=k["delivery_channel"], first_use_at=parse_time(k["first_use_at"]),
         locked_at=parse_time(k["locked_at"]), mailing=mailing, replaces=k["replaces"],
         replaced_by=k["replaced_by"], incident_reason=k["incident_reason"],
-        personal_data_erased=erased, renewals=tuple(renewals.get(k["key_id"], ())),
+        certificate_update_needed=certificate_update_needed, personal_data_erased=erased,
+        renewals=tuple(renewals.get(k["key_id"], ())),
         version=k["version"],
         last_change=LastChange(
             ledger_index=k["last_index"], at=to_time(k["last_at"]), event=k["last_event"]
         ),
+        advice=advice,
     )  # fmt: skip
+
+
+def certificate_outdated(
+    *, kind: str, stored_status: str, valid_from: str, representative_changed_at: str | None
+) -> bool:
+    """Whether a legal-person key's certificate predates the last change of its enterprise's
+    legal representative, on a key not lost, frozen, void or replaced (view times are text
+    that sorts)."""
+    return (
+        kind == KeyKind.LEGAL_PERSON.value
+        and representative_changed_at is not None
+        and representative_changed_at > valid_from
+        and stored_status not in TERMINAL
+    )
 
 
 def get_key(
@@ -204,10 +239,10 @@ def _key_from_rows(
 ) -> KeyRecord | None:
     if not rows:
         return None
-    width = len(KEYS.column_names) + 2
+    width = len(KEYS.column_names) + EXTRA
     renewals = {rows[0][0]: _renewals(row[width:] for row in rows if row[width] is not None)}
-    key = dict(zip(KEYS.column_names, rows[0][: width - 2], strict=True))
-    return _record(key, rows[0][width - 2 : width], renewals, reveal, mask, moment)
+    key = dict(zip(KEYS.column_names, rows[0][: width - EXTRA], strict=True))
+    return _record(key, rows[0][width - EXTRA : width], renewals, reveal, mask, moment)
 
 
 def _status_filter(status: str, now_text: str) -> tuple[str, list[Any]]:

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from projections.key_status.advice import Advice
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -73,13 +75,22 @@ class KeyRecord(_Model):
     valid_until: datetime
     days_left: int
     issued_at: datetime
+    delivered_at: datetime | None
+    """When the key reached its holder (None: not yet, or a bought key, in hand from the start)."""
+    delivery_channel: str | None
+    """How: `ems` (the parcel arrived) or `window` (handed over in person)."""
     first_use_at: datetime | None
     locked_at: datetime | None
     mailing: Mailing | None
     replaces: str | None
     replaced_by: str | None
     incident_reason: str | None
+    certificate_update_needed: bool
+    """A legal-person key whose certificate predates a change of the enterprise's legal
+    representative (变更): the certificate is to be updated (renewal) or the key replaced."""
     personal_data_erased: bool
     renewals: tuple[Renewal, ...]
     version: int
     last_change: LastChange
+    advice: Advice
+    """The hotline's answer card: the status in words, what to tell the caller, whom to call."""

@@ -27,6 +27,7 @@ STAGES = (
     "renewals_awaiting_pre_review",
     "renewals_awaiting_visit",
     "locked_keys",
+    "certificates_to_update",
 )
 
 
@@ -71,6 +72,12 @@ def _statements(t: TableNames) -> dict[str, str]:
         f"AND {usable} ORDER BY r.pre_approved_at, k.card_no",
         "locked_keys": "SELECT k.uscc, e.name, k.card_no, NULL, k.locked_at, k.last_index "
         f"{keys} WHERE k.stored_status = 'locked' ORDER BY k.locked_at, k.card_no",
+        # legal-person keys whose certificate predates a change of legal representative (变更):
+        # until the certificate is renewed (valid_from moves) or the key replaced or voided
+        "certificates_to_update": "SELECT k.uscc, e.name, k.card_no, NULL, "
+        f"e.representative_changed_at, e.representative_changed_index {keys} "
+        "WHERE k.kind = 'legal_person' AND e.representative_changed_at > k.valid_from "
+        f"AND {usable} ORDER BY e.representative_changed_at, k.card_no",
     }
 
 

@@ -118,12 +118,29 @@ class Api:
         }
         return self.ok(self.post("window", "/v1/keys", body), 201)
 
-    def enrolled(self) -> None:
-        """Registered, filed, approved, free pair issued; the legal-person key in use."""
+    def hand_over(self) -> None:
+        """The window hands both free keys over in person (instead of mailing them)."""
+        for card in (examples.LP_CARD, examples.OP_CARD):
+            self.ok(self.post("window", f"/v1/keys/{card}/delivery", {"channel": "window"}))
+
+    def mail_and_deliver(self, uscc: str = examples.USCC) -> None:
+        """The free pair mailed in one parcel, and its arrival recorded for both keys."""
+        path = f"/v1/enterprises/{uscc}/free-pair/mailing"
+        self.ok(self.post("window", path, examples.MAILING))
+        for card in (examples.LP_CARD, examples.OP_CARD):
+            self.ok(self.post("enterprise", f"/v1/keys/{card}/delivery"))
+
+    def enrolled(self, *, mailed: bool = False) -> None:
+        """Registered, filed, approved, free pair issued and handed over at the window (or
+        `mailed` by EMS and delivered); the legal-person key in use."""
         self.register()
         self.file_all()
         self.approve()
         self.issue_pair()
+        if mailed:
+            self.mail_and_deliver()
+        else:
+            self.hand_over()
         self.ok(self.post("enterprise", f"/v1/keys/{examples.LP_CARD}/pin-attempts", {"ok": True}))
 
 

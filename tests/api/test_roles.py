@@ -44,6 +44,9 @@ TABLE: list[tuple[str, str, str, Any, set[str], bool]] = [
      f"/v1/enterprises/{USCC}/operators/{{operator}}/permissions",
      {"permissions": ["payment.view"], "authorising_card_no": LP}, PROCESS, True),
     ("GET", "/v1/enterprises/{uscc}", f"/v1/enterprises/{USCC}", None, READ, True),
+    ("GET", "/v1/enterprises", "/v1/enterprises?name=椰风", None, READ, False),
+    ("POST", "/v1/enterprises/{uscc}/free-pair/mailing",
+     f"/v1/enterprises/{USCC}/free-pair/mailing", examples.MAILING, {W}, False),
     ("POST", "/v1/keys", "/v1/keys", {
         "source": "supplier", "uscc": USCC, "card_no": examples.BOUGHT_CARD,
         "holder_id": "{operator}", "supplier": "aisino", "product": "smart_key"}, PROCESS, True),
@@ -62,6 +65,7 @@ TABLE: list[tuple[str, str, str, Any, set[str], bool]] = [
     ("POST", "/v1/keys/{card_no}/loss-report", f"/v1/keys/{LP}/loss-report", INCIDENT,
      PROCESS, True),
     ("POST", "/v1/keys/{card_no}/freeze", f"/v1/keys/{LP}/freeze", INCIDENT, {W}, False),
+    ("POST", "/v1/keys/{card_no}/unfreeze", f"/v1/keys/{LP}/unfreeze", INCIDENT, {W}, False),
     ("POST", "/v1/keys/{card_no}/void", f"/v1/keys/{LP}/void", INCIDENT, PROCESS, True),
     ("POST", "/v1/keys/{card_no}/replacement", f"/v1/keys/{LP}/replacement", {
         "new_card_no": examples.REPLACEMENT_CARD, "reason": "补办", "supplier": "aisino",

@@ -20,6 +20,7 @@ from api.http.app import create_app
 from api.http.schemas import examples
 from domain.base import Actor, CommandContext, Role, utcnow
 from domain.filings import Filing
+from domain.ukey.events import DeliveryChannel
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
@@ -59,6 +60,8 @@ def _enroll(ledger: Ledger) -> None:
         legal_person_card_no=examples.LP_CARD,
         operator_card_no=examples.OP_CARD,
     )
+    for card in (examples.LP_CARD, examples.OP_CARD):  # handed over: the keys are in use
+        ledger.run(deciders.deliver_key, clerk, card, DeliveryChannel.WINDOW)
 
 
 def _fuzz(

@@ -2,7 +2,8 @@
 
 A block is `export NAME=VALUE`, `export NAME=$(eport-ledger token create …)`, one curl (maybe
 captured: `NAME=$(curl … | jq -r .field)`, maybe with a `<<JSON` here-document body, maybe in
-`for i in 1 2 3; do … done`). `# expect NNN` names a status other than 2xx.
+`for i in 1 2 3; do … done`). `# expect NNN` names a status other than 2xx, and
+`# expect NNN rule` also the rule the problem document must name.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 _BLOCK = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
 _VAR = re.compile(r"\$\{?([A-Z_][A-Z0-9_]*)\}?")
 _CAPTURE = re.compile(r"^([A-Z_][A-Z0-9_]*)=\$\((.*)\)$", re.S)
-_JQ = re.compile(r"\|\s*jq -r \.([A-Za-z0-9_.]+)")
+_JQ = re.compile(r"\|\s*jq -r \.([A-Za-z0-9_.\[\]]+)")
 _LOOP = re.compile(r"^for \w+ in ([^;]+); do\n(.*)\ndone$", re.S)
 
 
@@ -41,6 +42,7 @@ class Block:
 
     text: str
     expect: int | None = None
+    rule: str | None = None
     exports: list[tuple[str, str]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
 
@@ -55,8 +57,8 @@ def parse(text: str) -> Block:
     block = Block(text)
     lines = []
     for line in text.strip().splitlines():
-        if expect := re.match(r"^# expect (\d{3})$", line):
-            block.expect = int(expect.group(1))
+        if expect := re.match(r"^# expect (\d{3})(?: ([a-z_]+))?$", line):
+            block.expect, block.rule = int(expect.group(1)), expect.group(2)
         elif not line.startswith("#"):
             lines.append(line)
     body = "\n".join(lines)
@@ -125,9 +127,13 @@ def substitute(text: str, variables: dict[str, str]) -> str:
 
 
 def dig(document: Any, path: str) -> Any:
-    """`jq -r .a.b` on a decoded JSON document."""
+    """`jq -r .a.b` (and `.a[0].b`) on a decoded JSON document."""
     for part in path.split("."):
-        document = document[part]
+        name, *indexes = part.split("[")
+        if name:
+            document = document[name]
+        for index in indexes:
+            document = document[int(index.rstrip("]"))]
     return document
 
 
@@ -161,6 +167,8 @@ class Runner:
                 assert 200 <= response.status_code < 300, (block.text, response.text)
             else:
                 assert response.status_code == block.expect, (block.text, response.text)
+                if block.rule is not None:
+                    assert response.json()["rule"] == block.rule, (block.text, response.text)
             if call.capture is not None:
                 name, json_path = call.capture
                 self.variables[name] = str(dig(response.json(), json_path))

@@ -48,6 +48,7 @@ from api.demo import samples  # noqa: E402
 from api.http.auth import TokenStore  # noqa: E402
 from domain.base import Actor, CommandContext, Role, utcnow  # noqa: E402
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc  # noqa: E402
+from domain.ukey.events import DeliveryChannel  # noqa: E402
 from ledger_store.application import deciders  # noqa: E402
 from ledger_store.application.ledger import Ledger  # noqa: E402
 from ledger_store.eventstore.settings import Settings  # noqa: E402
@@ -293,6 +294,7 @@ def seed(settings: Settings, enterprises: int) -> tuple[list[tuple[str, str]], s
             )
             token = tokens.issue("enterprise", uscc=uscc).token
             for card in pair:
+                ledger.run(deciders.deliver_key, at(clerk), card, DeliveryChannel.WINDOW)
                 ledger.run(deciders.record_pin_attempt, at(me), card, ok=True)
                 keys.append((card, token))
         hotline = tokens.issue("hotline").token

@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from api.http.console.key_card import CHINA_TIME
 from api.http.schemas import examples
-from projections.key_status.advice import CHINA_TIME
 from tests.browser.conftest import Served, verify_proof_command
 from tests.reliability.processes import ROOT
 
@@ -117,7 +117,8 @@ def test_window_clerk_reviews_rejects_approves_issues_mails_and_unlocks(
 
 def test_hotline_finds_a_locked_key_by_the_holders_phone(served: Served, chromium: Any) -> None:
     enrolled_with_pair(served)
-    served.call("window", "POST", f"/v1/keys/{OP}/mailing", examples.MAILING)
+    served.call("window", "POST", f"/v1/enterprises/{USCC}/free-pair/mailing", examples.MAILING)
+    served.call("enterprise", "POST", f"/v1/keys/{OP}/delivery")  # the parcel arrived
     position = served.lock(OP)
     served.call("auditor", "GET", f"/v1/keys/{OP}?min_position={position}")  # views caught up
     page = served.page(chromium)
@@ -162,6 +163,7 @@ def test_auditor_reads_history_as_of_a_past_moment_and_downloads_a_proof(
     time.sleep(1.2)
     moment = datetime.now(CHINA_TIME).strftime("%Y-%m-%dT%H:%M:%S")
     time.sleep(1.2)
+    served.call("window", "POST", f"/v1/keys/{OP}/delivery", {"channel": "window"})
     position = served.lock(OP)
     served.call("auditor", "GET", f"/v1/keys/{OP}?min_position={position}")
     page = served.page(chromium)

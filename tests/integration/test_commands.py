@@ -16,6 +16,7 @@ from api.demo.scenario import Demo
 from domain.base import Actor, CommandContext, ConflictError, DomainError, Role
 from domain.filings import FilingKind
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
+from domain.ukey.events import DeliveryChannel
 from domain.ukey.status import KeyStatus
 from ledger_store.application import deciders
 from ledger_store.application.idempotency import IdempotencyClaim, IdempotencyMismatchError
@@ -72,6 +73,8 @@ def enrolled(ledger: Ledger, seed: int = 1) -> tuple[str, str, str]:
     ledger.run(
         deciders.issue_free_pair, ctx(WINDOW, 3), uscc, legal_person_card_no=lp, operator_card_no=op
     )
+    for card in (lp, op):  # handed over at the window
+        ledger.run(deciders.deliver_key, ctx(WINDOW, 4), card, DeliveryChannel.WINDOW)
     return uscc, lp, op
 
 

@@ -45,7 +45,28 @@ def void_a_key(ledger: Ledger) -> None:
     )
 
 
-NOT_MADE_BY_THE_DEMO: dict[str, Callable[[Ledger], None]] = {"KeyVoided": void_a_key}
+def lift_a_freeze(ledger: Ledger) -> None:
+    """冻结, then 解冻: the demo lifts few freezes."""
+    issued = [
+        MAPPER.to_domain_event(_stored(entry))
+        for entry in ledger.database.iter_entries()
+        if entry.topic == KeyIssued.type_name
+    ]
+    card = next(
+        e.card_no
+        for e in issued
+        if isinstance(e, KeyIssued)
+        and not ledger.key(e.card_no).frozen
+        and ledger.key(e.card_no).is_usable(window_ctx().at)
+    )
+    ledger.run(deciders.freeze_key, window_ctx(), card, reason="冒用嫌疑")
+    ledger.run(deciders.unfreeze_key, window_ctx(), card, reason="核实无误")
+
+
+NOT_MADE_BY_THE_DEMO: dict[str, Callable[[Ledger], None]] = {
+    "KeyVoided": void_a_key,
+    "KeyUnfrozen": lift_a_freeze,
+}
 
 
 def stored_type_names() -> list[str]:
@@ -75,7 +96,7 @@ def stored_examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     try:
         Demo(ledger, seed=7, enterprises=10).run()
         for make in NOT_MADE_BY_THE_DEMO.values():
-            make(ledger)
+            make(ledger)  # (made even when the demo made one: the command path is the same)
         examples: dict[str, StoredEvent] = {}
         for entry in ledger.database.iter_entries():
             examples.setdefault(entry.topic, _stored(entry))

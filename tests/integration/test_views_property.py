@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from domain.enterprise.events import EnterpriseChange
 from domain.forms import KeyKind
 from domain.permissions import Permission
+from domain.ukey.events import DeliveryChannel
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
@@ -96,6 +97,8 @@ def _ops(world: World) -> dict[str, Callable[[Enrolled, int], Any]]:
 
     def change_info(e: Enrolled, n: int) -> Any:
         change = EnterpriseChange(business_address=f"海南省海口市滨海大道{n + 1}号")
+        if n % 2:  # a new legal representative: the legal-person certificates are outdated
+            change = EnterpriseChange(legal_representative=f"林{'海涛明'[n % 3]}")
         return world.attempt(
             bound(deciders.change_enterprise_info),
             enterprise_ctx(e.uscc, world.tick()),
@@ -140,6 +143,18 @@ def _ops(world: World) -> dict[str, Callable[[Enrolled, int], Any]]:
                 bound(deciders.freeze_key), window_ctx(world.tick()), c, reason="冒用"
             )
         ),
+        "unfreeze": lambda e, n: (
+            (c := _card(e, n))
+            and world.attempt(
+                bound(deciders.unfreeze_key), window_ctx(world.tick()), c, reason="核实"
+            )
+        ),
+        "hand_over": lambda e, n: (
+            (c := _card(e, n))
+            and world.attempt(
+                bound(deciders.deliver_key), window_ctx(world.tick()), c, DeliveryChannel.WINDOW
+            )
+        ),
         "void": on_key(bound(deciders.void_key), reason="作废", erase_personal_data=False),
         "void_erasing": on_key(
             bound(deciders.void_key), reason="撤回同意", erase_personal_data=True
@@ -153,8 +168,8 @@ def _ops(world: World) -> dict[str, Callable[[Enrolled, int], Any]]:
 STEP_NAMES = (
     "register", "project", "approve", "reject", "resubmit", "issue_pair", "mail", "buy_key",
     "deliver", "pin_ok", "pin_fail", "pin_fail", "pin_change", "unlock", "request_renewal",
-    "pre_approve", "renew", "lost", "freeze", "void", "void_erasing", "replace", "permissions",
-    "change_info",
+    "pre_approve", "renew", "lost", "freeze", "unfreeze", "void", "void_erasing", "replace",
+    "permissions", "change_info", "hand_over",
 )  # fmt: skip
 STEPS = st.lists(
     st.tuples(st.sampled_from(STEP_NAMES), st.integers(min_value=0, max_value=15)),

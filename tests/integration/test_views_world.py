@@ -130,10 +130,7 @@ class World:
             return []
         details = mailing_details(self.rng, e.lp_card, e.op_card, self.tick())
         e.mailing = details
-        return [
-            self.ledger.run(deciders.mail_key, window_ctx(self.now), c, details)
-            for c in (e.lp_card, e.op_card)
-        ]
+        return [self.ledger.run(deciders.mail_free_pair, window_ctx(self.now), e.uscc, details)]
 
     def enrolled(self, company: str = "海南示例贸易有限公司") -> Enrolled:
         """An approved enterprise whose free pair was issued, mailed, delivered and opened."""

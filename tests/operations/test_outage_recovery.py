@@ -12,7 +12,7 @@ import httpx
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from tests.reliability.processes import ServedApi, TcpProxy, issue_tokens
-from tests.reliability.support import enroll
+from tests.reliability.support import catch_up_views, enroll
 from tests.reliability.test_database_faults import through, upstream
 
 CLIENT_TIMEOUT = 3.0
@@ -25,6 +25,7 @@ def test_after_an_outage_no_request_fails_and_readyz_stays_bounded(
     ledger = Ledger(pg_settings)
     try:
         firm = enroll(ledger, "outage-recovery")
+        catch_up_views(ledger.database)  # reads right after start must find the keys
     finally:
         ledger.close()
     window, enterprise, hotline = issue_tokens(

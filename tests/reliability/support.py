@@ -16,6 +16,7 @@ from domain.base import Actor, CommandContext, DomainEvent, Role
 from domain.filings import FilingKind, ThreeInOneFiling
 from domain.forms import ExpressHandoverForm, IcCardRegistrationForm, MailingDetails
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
+from domain.ukey.events import DeliveryChannel
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.database import LedgerDatabase
@@ -76,8 +77,9 @@ class Enrolled:
         return self.lp, self.op
 
 
-def enroll(ledger: Ledger, seed: int | str, at: datetime = T0) -> Enrolled:
-    """Register, file, approve and issue the free pair of one new enterprise (not yet mailed)."""
+def enroll(ledger: Ledger, seed: int | str, at: datetime = T0, *, deliver: bool = True) -> Enrolled:
+    """Register, file, approve and issue the free pair of one new enterprise; with `deliver`
+    the window hands both keys over (so they are used at once), else they wait to be mailed."""
     rng = random.Random(f"reliability:{seed}")
     region = ledger.region
     uscc = make_uscc(rng, region_prefix=region.province_prefix + "01")
@@ -110,26 +112,29 @@ def enroll(ledger: Ledger, seed: int | str, at: datetime = T0) -> Enrolled:
     express = three_in_one.materials.express_handover_form
     assert isinstance(express, ExpressHandoverForm)
     details = samples.mailing(rng, express, lp, op, at)
+    if deliver:
+        for card in (lp, op):
+            ledger.run(deciders.deliver_key, ctx(WINDOW, at), card, DeliveryChannel.WINDOW)
     return Enrolled(uscc, lp, op, me, details, three_in_one.materials.ic_card_registration_form)
 
 
 # -- the legal history of a key -------------------------------------------------------------------
 
-TERMINAL_EVENTS = {"KeyVoided", "KeyReplaced"}
-BLOCKING_EVENTS = {"KeyReportedLost", "KeyFrozen", *TERMINAL_EVENTS}
-
 
 def key_history_problems(events: Sequence[DomainEvent]) -> list[str]:
     """Why this sequence of a key's events could not have happened, by the rules (empty: legal).
 
-    Independent of the aggregate: versions dense from 1; a failed attempt counts up from the
-    last reset; a lock exactly and only right after the fifth consecutive failure; no attempt
-    while locked; unlock only when locked; one open renewal at a time, requested → pre-approved
-    → completed; mailed at most once and before a delivery; nothing after void or replacement.
+    Independent of the aggregate: versions dense from 1; a free key used (PIN) only once
+    delivered; a failed attempt counts up from the last reset; a lock exactly and only right
+    after the fifth consecutive failure; no attempt while locked; unlock only when locked; one
+    open renewal at a time, requested → pre-approved → completed; mailed at most once and before
+    a delivery, delivered by EMS only once mailed, at the window only if not; nothing after a
+    loss or freeze but its lifting, a void or a replacement; nothing after void or replacement.
     """
     problems: list[str] = []
-    failures, locked, blocked = 0, False, False
-    mailed = delivered = voided = replaced = False
+    failures, locked = 0, False
+    mailed = delivered = voided = replaced = lost = frozen = False
+    in_hand = False
     renewals: dict[str, str] = {}
     for n, event in enumerate(events):
         name = type(event).__name__
@@ -139,9 +144,13 @@ def key_history_problems(events: Sequence[DomainEvent]) -> list[str]:
         if n == 0:
             if name != "KeyIssued":
                 problems.append(f"{where}: a key's history starts with KeyIssued")
+            in_hand = event.model_dump().get("supplier") is not None  # bought: in hand
             continue
-        if blocked and name not in ("KeyVoided", "KeyReplaced"):
+        allowed_while_blocked = ("KeyVoided", "KeyReplaced", *(("KeyUnfrozen",) * frozen))
+        if (lost or frozen or voided or replaced) and name not in allowed_while_blocked:
             problems.append(f"{where}: after a loss, freeze, void or replacement")
+        if name in ("PinAttemptFailed", "PinAttemptSucceeded", "PinChanged") and not in_hand:
+            problems.append(f"{where}: a PIN on a key that has not reached its holder")
         previous = type(events[n - 1]).__name__
         lock_due = previous == "PinAttemptFailed" and failures >= LOCK_AFTER
         if lock_due and name != "PinLocked":
@@ -182,23 +191,30 @@ def key_history_problems(events: Sequence[DomainEvent]) -> list[str]:
             renewals[data["application_id"]] = "completed"
             locked, failures = False, 0
         elif name == "KeyMailed":
-            if mailed or delivered:
+            if mailed or in_hand:
                 problems.append(f"{where}: mailed twice or after delivery")
             mailed = True
         elif name == "KeyDelivered":
-            if not mailed or delivered:
-                problems.append(f"{where}: delivered before mailing or twice")
-            delivered = True
+            by_ems = data["channel"] == "ems"
+            if mailed != by_ems or delivered or in_hand:
+                problems.append(f"{where}: delivered by {data['channel']} after mailed={mailed}")
+            delivered = in_hand = True
         elif name == "KeyVoided":
             if voided:
                 problems.append(f"{where}: voiding a void key")
-            voided = blocked = True
+            voided = True
         elif name == "KeyReplaced":
             if voided or replaced:
                 problems.append(f"{where}: replacing a void or replaced key")
-            replaced = blocked = True
-        elif name in BLOCKING_EVENTS:
-            blocked = True
+            replaced = True
+        elif name == "KeyReportedLost":
+            lost = True
+        elif name == "KeyFrozen":
+            frozen = True
+        elif name == "KeyUnfrozen":
+            if not frozen or voided or replaced:
+                problems.append(f"{where}: lifting a freeze that is not there")
+            frozen = False
     if events and type(events[-1]).__name__ == "PinAttemptFailed" and failures >= LOCK_AFTER:
         problems.append("the history ends with a fifth failure that did not lock")
     return problems

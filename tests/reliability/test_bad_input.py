@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 from hypothesis.errors import Unsatisfiable
+from pydantic import TypeAdapter, ValidationError
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -28,6 +30,9 @@ from schemathesis.checks import (
 
 from api.http.app import create_app
 from api.http.schemas import examples
+from api.http.schemas.enterprises import CardHolder, RegisterEnterprise
+from api.http.schemas.keys import MailKey
+from domain.filings import OperatorPreentryFiling, ThreeInOneFiling
 from domain.identifiers import (
     check_ems_tracking_number,
     check_resident_id,
@@ -202,6 +207,100 @@ def test_the_published_examples_check_as_documented() -> None:
     assert reference_resident_id("11010519491231002X", TODAY)
     assert reference_resident_id("460105198001010016", TODAY)
     assert not reference_uscc("91350100M000100Y4Z")
+
+
+# -- a bad character in any text field is reported at that field, and only there ---------------
+
+FORMS: dict[str, tuple[Any, Any]] = {
+    "three_in_one": (TypeAdapter(ThreeInOneFiling), examples.FILINGS["three_in_one"]),
+    "operator_preentry": (
+        TypeAdapter(OperatorPreentryFiling),
+        examples.FILINGS["operator_preentry"],
+    ),
+    "mailing": (TypeAdapter(MailKey), examples.MAILING),
+    "card_holder": (
+        TypeAdapter(CardHolder),
+        {"holder_kind": "operator", "holder": examples.OPERATOR, "authorising_card_no": "8800"},
+    ),
+    "registration": (
+        TypeAdapter(RegisterEnterprise),
+        {"uscc": examples.USCC, "name": examples.COMPANY, "customs_code": examples.CUSTOMS_CODE,
+         "receipt_number": examples.RECEIPT_NUMBER},
+    ),
+}  # fmt: skip
+NAMES = frozenset({"name", "recipient_name", "company_name", "legal_representative"})
+"""The fields that hold a person's or an enterprise's name (no invisible characters)."""
+CONTROLS = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))] + ["\u2028", "\u2029"]
+INVISIBLES = ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202e",
+              "\u2066", "\u2069", "\u2060", "\ufeff", "\u061c", "\u00ad"]  # fmt: skip
+
+
+def _text_leaves(document: Any, path: tuple[str | int, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path of every string in a JSON document."""
+    if isinstance(document, dict):
+        return [
+            leaf for key, value in document.items() for leaf in _text_leaves(value, (*path, key))
+        ]
+    if isinstance(document, list):
+        return [
+            leaf for n, value in enumerate(document) for leaf in _text_leaves(value, (*path, n))
+        ]
+    return [path] if isinstance(document, str) else []
+
+
+def _replaced(document: Any, path: tuple[Any, ...], value: str) -> Any:
+    copy = orjson.loads(orjson.dumps(document))
+    target = copy
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return copy
+
+
+def _at(document: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        document = document[part]
+    return document
+
+
+@FUZZ
+@given(data=st.data(), form=st.sampled_from(sorted(FORMS)))
+def test_a_bad_character_in_any_text_field_is_refused_at_that_field_and_only_there(
+    data: st.DataObject, form: str
+) -> None:
+    """A control character anywhere (a name: also a bidirectional or zero-width one): refused
+    with one error, at the field's own path — or, at either end of the text, stripped with the
+    whitespace around it. Nothing of it is ever accepted into the value."""
+    count("fuzz.forms.bad_characters")
+    adapter, document = FORMS[form]
+    path = data.draw(st.sampled_from(_text_leaves(document)), label="field")
+    text = _at(document, path)
+    name = path[-1] in NAMES or (len(path) > 1 and path[-2] in NAMES)
+    bad = data.draw(st.sampled_from(CONTROLS + (INVISIBLES if name else [])), label="char")
+    where = data.draw(st.integers(0, len(text)), label="position")
+    sent = _replaced(document, path, text[:where] + bad + text[where:])
+    errors: list[Any] = []
+    accepted = None
+    try:
+        accepted = adapter.validate_python(sent)
+    except ValidationError as error:
+        errors = error.errors()
+    if errors:
+        assert [tuple(e["loc"]) for e in errors] == [path], (form, path, repr(bad), errors)
+        return
+    dumped = TypeAdapter(Any).dump_python(accepted, mode="json")
+    assert not [t for t in _strings(dumped) if bad in t], (form, path, repr(bad))
+    assert where in (0, len(text)), (form, path, repr(bad), "accepted inside the text")
+    assert bad.isspace(), (form, path, repr(bad), "accepted at an end")
+
+
+def _strings(document: Any) -> list[str]:
+    """Every string in a JSON-like document."""
+    if isinstance(document, dict):
+        return [text for value in document.values() for text in _strings(value)]
+    if isinstance(document, list | tuple):
+        return [text for value in document for text in _strings(value)]
+    return [document] if isinstance(document, str) else []
 
 
 # -- schemathesis over the whole OpenAPI, every role ------------------------------------------

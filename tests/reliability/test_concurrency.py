@@ -64,7 +64,7 @@ def _summary(outcomes: list[Outcome], prefix: str) -> Counter[str]:
 def test_many_threads_on_the_ledger_leave_legal_histories_and_equal_views(
     ledger: Ledger, settings: Settings
 ) -> None:
-    firms = [enroll(ledger, f"threads-{n}") for n in range(FIRMS)]
+    firms = [enroll(ledger, f"threads-{n}", deliver=n % 2 == 0) for n in range(FIRMS)]
     owners = {card: firm for firm in firms for card in firm.cards}
     cards = list(owners)
     start = ledger.position()
@@ -134,12 +134,14 @@ class HttpClients:
         elif step.kind == "renewal":
             suffix = "/renewal"
             body = {"application_id": self.applications.latest(card), "documents": DOCUMENTS}
-        else:
-            suffix, body = "/mailing", self.owners[card].mailing.model_dump(mode="json")
+        else:  # the parcel: both keys of the enterprise's free pair
+            firm = self.owners[card]
+            suffix, body = "", firm.mailing.model_dump(mode="json")
+        path = f"/v1/keys/{card}{suffix}"
+        if step.kind == "mailing":
+            path = f"/v1/enterprises/{firm.uscc}/free-pair/mailing"
         count("concurrency.http.commands")
-        response = self.client(step.client).post(
-            f"/v1/keys/{card}{suffix}", json=body, headers=headers
-        )
+        response = self.client(step.client).post(path, json=body, headers=headers)
         if response.status_code in (200, 201):
             answer = response.json()
             if step.kind == "renewal_request":
@@ -156,7 +158,7 @@ def test_64_http_clients_leave_legal_histories_and_equal_views(
 ) -> None:
     ledger = Ledger(settings)
     try:
-        firms = [enroll(ledger, f"http-{n}") for n in range(FIRMS)]
+        firms = [enroll(ledger, f"http-{n}", deliver=n % 2 == 0) for n in range(FIRMS)]
         start = ledger.position()
     finally:
         ledger.close()

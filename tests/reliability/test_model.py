@@ -19,12 +19,14 @@ from api.demo.samples import ALL_DOCUMENTS
 from domain.base import Actor, DomainError
 from domain.forms import (
     KeyKind,
+    LegalPersonHolder,
     OperatorHolder,
     Permission,
     RenewalDocuments,
     Supplier,
     SupplierProduct,
 )
+from domain.ukey.events import DeliveryChannel
 from domain.ukey.status import KeyStatus
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
@@ -55,6 +57,8 @@ class KeyModel:
     kind: KeyKind
     free: bool
     valid_until: datetime
+    in_chain: bool = True
+    """The free legal-person key and its replacements: the keys the extra-key rule sees."""
     failures: int = 0
     locked: bool = False
     initial_pin: bool = True
@@ -104,14 +108,21 @@ class Rules:
     def __init__(self, keys: dict[str, KeyModel], permissions: set[Permission]) -> None:
         self.keys = keys
         self.permissions = permissions
+        self.erased: set[KeyKind] = set()
+        """The holders whose personal data a void erased (every key of a kind is one holder's)."""
 
     def usable(self, key: KeyModel, now: datetime, allow: frozenset[str] = frozenset()) -> str:
         status = key.status(now)
         refuse_if(status in UNUSABLE - allow, "key_not_usable")
         return status
 
-    def pin_attempt(self, key: KeyModel, now: datetime, ok: bool) -> None:
+    def in_use(self, key: KeyModel, now: datetime) -> None:
+        """Usable, unlocked, and in the holder's hands (bought, delivered, or in use)."""
         refuse_if(self.usable(key, now) == "locked", "key_locked")
+        refuse_if(key.free and not (key.delivered or key.used), "key_not_delivered")
+
+    def pin_attempt(self, key: KeyModel, now: datetime, ok: bool) -> None:
+        self.in_use(key, now)
         if ok:
             key.failures, key.used = 0, True
             return
@@ -119,10 +130,11 @@ class Rules:
         key.locked = key.failures >= LOCK_AFTER
 
     def change_pin(self, key: KeyModel, now: datetime) -> None:
-        refuse_if(self.usable(key, now) == "locked", "key_locked")
+        self.in_use(key, now)
         key.initial_pin, key.failures, key.used = False, 0, True
 
-    def unlock(self, key: KeyModel, now: datetime) -> None:
+    def unlock(self, key: KeyModel, now: datetime, window: bool) -> None:
+        refuse_if(not window, "role_not_allowed")
         refuse_if(self.usable(key, now) != "locked", "not_locked")
         key.locked, key.failures, key.initial_pin = False, 0, True
 
@@ -135,14 +147,39 @@ class Rules:
         self.usable(key, now)
         key.frozen = True
 
-    def void(self, key: KeyModel) -> None:
+    def unfreeze(self, key: KeyModel, window: bool) -> None:
+        refuse_if(not window, "role_not_allowed")
+        refuse_if(key.void or key.replaced_by is not None, "key_not_usable")
+        refuse_if(not key.frozen, "not_frozen")
+        key.frozen = False
+
+    def buy_legal_person_key(self, card: str, now: datetime) -> KeyModel:
+        """Extra keys are for new operators or replacements: not a second one for the holder."""
+        alive = [
+            k for k in self.keys.values()
+            if k.kind is KeyKind.LEGAL_PERSON and k.in_chain and not k.void
+            and k.replaced_by is None
+        ]  # fmt: skip
+        refuse_if(bool(alive), "legal_person_key_exists")
+        refuse_if(KeyKind.LEGAL_PERSON in self.erased, "personal_data_erased")  # no name to issue
+        return KeyModel(
+            card, KeyKind.LEGAL_PERSON, free=False, valid_until=ten_years_after(now),
+            in_chain=False,
+        )  # fmt: skip
+
+    def void(self, key: KeyModel, erase: bool) -> None:
         refuse_if(key.void, "key_not_usable")
         key.void = True
+        if erase:
+            self.erased.add(key.kind)
 
     def replace(self, key: KeyModel, now: datetime, new_card: str) -> KeyModel:
         self.usable(key, now, allow=frozenset({"lost", "frozen"}))
         key.replaced_by = new_card
-        return KeyModel(new_card, key.kind, free=False, valid_until=ten_years_after(now))
+        return KeyModel(
+            new_card, key.kind, free=False, valid_until=ten_years_after(now),
+            in_chain=key.in_chain,
+        )  # fmt: skip
 
     def request_renewal(self, key: KeyModel, now: datetime) -> None:
         self.usable(key, now, allow=frozenset({"expired"}))
@@ -169,18 +206,36 @@ class Rules:
         key.valid_until = ten_years_after(now)
         key.initial_pin, key.failures, key.locked = True, 0, False
 
-    def mail(self, key: KeyModel, now: datetime, window: bool) -> None:
+    def mailable(self, key: KeyModel, now: datetime, window: bool) -> None:
         refuse_if(not window, "role_not_allowed")
         self.usable(key, now)
         refuse_if(not key.free, "not_free_issue")
-        refuse_if(key.delivered, "already_delivered")
+        refuse_if(key.delivered or key.used, "already_delivered")
         refuse_if(key.mailed, "already_mailed")
-        key.mailed = True
 
-    def deliver(self, key: KeyModel, now: datetime) -> None:
+    def mail_pair(self, pair: tuple[KeyModel, KeyModel], now: datetime, window: bool) -> None:
+        """One parcel, one form: both keys of the free pair, or neither."""
+        refuse_if(not window, "role_not_allowed")
+        for key in pair:
+            self.mailable(key, now, window)
+        for key in pair:
+            key.mailed = True
+
+    def mail_one(
+        self, key: KeyModel, pair: tuple[KeyModel, KeyModel], now: datetime, window: bool
+    ) -> None:
+        """The deprecated one-key route: this key's rules, then the whole parcel's."""
+        self.mailable(key, now, window)
+        refuse_if(key not in pair, "card_number_mismatch")  # the form lists the free pair
+        self.mail_pair(pair, now, window)
+
+    def deliver(self, key: KeyModel, now: datetime, at_window: bool, window: bool) -> None:
+        refuse_if(at_window and not window, "role_not_allowed")
         self.usable(key, now)
-        refuse_if(not key.mailed, "not_mailed")
-        refuse_if(key.delivered, "already_delivered")
+        refuse_if(not key.free, "not_free_issue")
+        refuse_if(key.delivered or key.used, "already_delivered")
+        refuse_if(not at_window and not key.mailed, "not_mailed")
+        refuse_if(at_window and key.mailed, "already_mailed")
         key.delivered = True
 
     def set_permissions(
@@ -209,7 +264,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         n = next(self.serial)
-        self.firm = enroll(self.ledger, f"model-{os.getpid()}-{n}-{id(self)}", T0)
+        self.firm = enroll(self.ledger, f"model-{os.getpid()}-{n}-{id(self)}", T0, deliver=False)
         self.prefix = f"M{n:05d}{id(self) % 1000:03d}"
         self.now = T0 + timedelta(minutes=1)
         self.keys = {
@@ -218,7 +273,13 @@ class LedgerMachine(RuleBasedStateMachine):
                 self.firm.cards, (KeyKind.LEGAL_PERSON, KeyKind.OPERATOR), strict=True
             )
         }
+        self.pair = (self.keys[self.firm.lp], self.keys[self.firm.op])
         self.operator = self._operator_id()
+        legal_person = self.firm.form.legal_person
+        assert isinstance(legal_person, LegalPersonHolder)
+        self.legal_person = self.ledger.card_holder_id(
+            self.firm.uscc, KeyKind.LEGAL_PERSON, legal_person
+        )
         self.permissions = set(self.ledger.card_holder(self.operator).permissions)
         self.rules = Rules(self.keys, self.permissions)
         self.replacements = 0
@@ -283,18 +344,18 @@ class LedgerMachine(RuleBasedStateMachine):
             lambda: self.ledger.run(deciders.change_pin, ctx(self.firm.me, self.now), card),
         )
 
-    @rule(data=st.data())
-    def unlock(self, data: st.DataObject) -> None:
+    @rule(data=st.data(), window=st.sampled_from([True, True, True, False]))
+    def unlock(self, data: st.DataObject, window: bool) -> None:
         card = self.card(data)
         self.both(
             "unlock",
-            lambda: self.rules.unlock(self.keys[card], self.now),
-            lambda: self.ledger.run(deciders.unlock_key, ctx(WINDOW, self.now), card),
+            lambda: self.rules.unlock(self.keys[card], self.now, window),
+            lambda: self.ledger.run(deciders.unlock_key, self.ctx_at(window), card),
         )
 
     @rule(
         data=st.data(),
-        what=st.sampled_from(["loss", "freeze", "void", "replace", "replace"]),
+        what=st.sampled_from(["loss", "freeze", "unfreeze", "void", "replace", "replace"]),
         window=st.sampled_from([True, True, False]),
     )
     def incident(self, data: st.DataObject, what: str, window: bool) -> None:
@@ -314,11 +375,17 @@ class LedgerMachine(RuleBasedStateMachine):
                 lambda: self.rules.freeze(key, self.now, window),
                 lambda: self.ledger.run(deciders.freeze_key, at(window), card, reason="冒用"),
             )
+        elif what == "unfreeze":
+            self.both(
+                "unfreeze",
+                lambda: self.rules.unfreeze(key, window),
+                lambda: self.ledger.run(deciders.unfreeze_key, at(window), card, reason="核实"),
+            )
         elif what == "void":
             erase = data.draw(st.booleans(), label="erase")
             self.both(
                 "void",
-                lambda: self.rules.void(key),
+                lambda: self.rules.void(key, erase),
                 lambda: self.ledger.run(
                     deciders.void_key, at(False), card, reason="撤回同意", erase_personal_data=erase
                 ),
@@ -398,25 +465,64 @@ class LedgerMachine(RuleBasedStateMachine):
             ),
         )  # fmt: skip
 
-    @rule(data=st.data(), window=st.sampled_from([True, True, True, False]))
-    def mail(self, data: st.DataObject, window: bool) -> None:
-        card = self.card(data)
+    @rule(window=st.sampled_from([True, True, True, False]))
+    def mail_pair(self, window: bool) -> None:
         self.both(
             "mailing",
-            lambda: self.rules.mail(self.keys[card], self.now, window),
+            lambda: self.rules.mail_pair(self.pair, self.now, window),
             lambda: self.ledger.run(
-                deciders.mail_key, ctx(self.actor(window), self.now), card, self.firm.mailing
+                deciders.mail_free_pair, self.ctx_at(window), self.firm.uscc, self.firm.mailing
             ),
         )
 
-    @rule(data=st.data())
-    def deliver(self, data: st.DataObject) -> None:
+    @rule(data=st.data(), window=st.sampled_from([True, True, True, False]))
+    def mail_one(self, data: st.DataObject, window: bool) -> None:
+        """The deprecated one-key mailing."""
         card = self.card(data)
         self.both(
-            "delivery",
-            lambda: self.rules.deliver(self.keys[card], self.now),
-            lambda: self.ledger.run(deciders.deliver_key, ctx(self.firm.me, self.now), card),
+            "mailing_one",
+            lambda: self.rules.mail_one(self.keys[card], self.pair, self.now, window),
+            lambda: self.ledger.run(
+                deciders.mail_key, self.ctx_at(window), card, self.firm.mailing
+            ),
         )
+
+    @rule(
+        data=st.data(),
+        channel=st.sampled_from(DeliveryChannel),
+        window=st.sampled_from([True, False]),
+    )
+    def deliver(self, data: st.DataObject, channel: DeliveryChannel, window: bool) -> None:
+        card = self.card(data)
+        at_window = channel is DeliveryChannel.WINDOW
+        self.both(
+            "delivery",
+            lambda: self.rules.deliver(self.keys[card], self.now, at_window, window),
+            lambda: self.ledger.run(deciders.deliver_key, self.ctx_at(window), card, channel),
+        )
+
+    @rule(
+        supplier=st.sampled_from(Supplier),
+        product=st.sampled_from(SupplierProduct),
+        window=st.booleans(),
+    )
+    def buy_legal_person_key(
+        self, supplier: Supplier, product: SupplierProduct, window: bool
+    ) -> None:
+        """An extra legal-person key for the legal person: refused while theirs is not void."""
+        self.replacements += 1
+        card = f"{self.prefix}B{self.replacements}"
+        created: list[KeyModel] = []
+        self.both(
+            "buy_legal_person_key",
+            lambda: created.append(self.rules.buy_legal_person_key(card, self.now)),
+            lambda: self.ledger.run(
+                deciders.issue_bought_key, self.ctx_at(window), self.firm.uscc, card_no=card,
+                holder_id=self.legal_person, supplier=supplier, product=product,
+            ),
+        )  # fmt: skip
+        for key in created:
+            self.keys[key.card] = key
 
     @rule(
         data=st.data(),

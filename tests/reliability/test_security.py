@@ -60,8 +60,7 @@ def leaks(text: str, secrets: dict[str, str]) -> list[str]:
 def enrolled(settings: Settings) -> Iterator[Api]:
     """The app with the example enterprise enrolled, its keys mailed, an extra operator."""
     with opened(settings) as api:
-        api.enrolled()
-        api.ok(api.post("window", f"/v1/keys/{examples.LP_CARD}/mailing", examples.MAILING))
+        api.enrolled(mailed=True)
         api.ok(
             api.post(
                 "enterprise",

@@ -35,7 +35,7 @@ EXPECTED_EVENTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "renewal_request": (("CertificateRenewalRequested",),),
     "pre_approval": (("CertificateRenewalPreApproved",),),
     "renewal": (("CertificateRenewed",),),
-    "mailing": (("KeyMailed",),),
+    "mailing": (("KeyMailed", "KeyMailed"),),  # the parcel: both keys of the pair
     "delivery": (("KeyDelivered",),),
 }
 """What an accepted command of each kind records, under its idempotency key."""
@@ -45,6 +45,7 @@ ALLOWED_REFUSALS = frozenset(
         "key_locked", "not_locked", "concurrent_change", "renewal_already_pending",
         "renewal_application_exists", "unknown_renewal_application", "renewal_not_requested",
         "renewal_not_pre_approved", "already_mailed", "already_delivered", "not_mailed",
+        "key_not_delivered",
     }
 )  # fmt: skip
 """The rules that may refuse a command of this workload when it races others."""
@@ -158,7 +159,7 @@ def on_ledger(
                 )
             elif step.kind == "mailing":
                 result = execute_with(
-                    ledger, deciders.mail_key, context, card, firm.mailing, **options
+                    ledger, deciders.mail_free_pair, context, firm.uscc, firm.mailing, **options
                 )
             else:
                 result = execute_with(ledger, deciders.deliver_key, context, card, **options)

@@ -127,5 +127,9 @@ def test_a_0_1_0_ledger_s_plaintext_personal_data_still_reads_and_erases_from_vi
         named = [k for k in keys.values() if k.holder.name]
         assert len(named) == len(keys) - 1
         assert all("*" in (k.holder.id_number or "*") for k in named)
+        delivered = [k for k in keys.values() if k.delivered_at is not None]
+        assert delivered  # KeyDelivered of class version 1 (no channel) reads as by EMS
+        assert {k.delivery_channel for k in delivered} == {"ems"}
+        assert ledger.key(delivered[0].card_no).delivered_by == "ems"
     finally:
         ledger.close()

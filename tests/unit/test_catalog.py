@@ -22,7 +22,7 @@ STORED_NAMES = {
     "KeyIssued", "KeyMailed", "KeyDelivered", "PinAttemptFailed", "PinAttemptSucceeded",
     "PinLocked", "PinUnlocked", "PinChanged", "CertificateRenewalRequested",
     "CertificateRenewalPreApproved", "CertificateRenewed", "KeyReportedLost", "KeyFrozen",
-    "KeyVoided", "KeyReplaced",
+    "KeyUnfrozen", "KeyVoided", "KeyReplaced",
 }  # fmt: skip
 
 

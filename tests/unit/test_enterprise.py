@@ -33,6 +33,7 @@ from tests.factories import (
     build,
     enterprise_ctx,
     filed_enterprise,
+    mailing_details,
     refused,
     registered_enterprise,
     then,
@@ -425,6 +426,29 @@ def test_free_pair_card_numbers_are_checked(
     enterprise = approved_enterprise(rng)
     with refused(rule, field):
         enterprises.record_free_pair_issued(enterprise, window_ctx(), lp, op)
+
+
+def test_the_parcel_holds_the_enterprises_own_free_pair(rng: random.Random) -> None:
+    enterprise = approved_enterprise(rng)
+    lp, op = "8000000000000001", "0800000000000002"
+    with refused("free_pair_not_issued", "legal_person_card_no"):
+        enterprises.parcel_of(enterprise, window_ctx(), mailing_details(rng, lp, op))
+    enterprise = then(
+        enterprise, enterprises.record_free_pair_issued(enterprise, window_ctx(), lp, op)
+    )
+    pair = enterprises.parcel_of(enterprise, window_ctx(), mailing_details(rng, lp, op))
+    assert (pair.legal_person_card_no, pair.operator_card_no) == (lp, op)
+    with refused("role_not_allowed", "actor"):
+        enterprises.parcel_of(
+            enterprise, enterprise_ctx(enterprise.uscc), mailing_details(rng, lp, op)
+        )
+    another_enterprises_card = "8800004601000002"
+    with refused("card_number_mismatch", "operator_card_no"):
+        enterprises.parcel_of(
+            enterprise, window_ctx(), mailing_details(rng, lp, another_enterprises_card)
+        )
+    with refused("card_number_mismatch", "legal_person_card_no"):
+        enterprises.parcel_of(enterprise, window_ctx(), mailing_details(rng, op, lp))
 
 
 # -- events --------------------------------------------------------------------------------------

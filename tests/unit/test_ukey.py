@@ -21,10 +21,12 @@ from domain.ukey.events import (
     CertificateRenewalPreApproved,
     CertificateRenewalRequested,
     CertificateRenewed,
+    DeliveryChannel,
     KeyDelivered,
     KeyIssued,
     KeyMailed,
     KeyReplaced,
+    KeyUnfrozen,
     PinAttemptFailed,
     PinAttemptSucceeded,
     PinLocked,
@@ -37,6 +39,7 @@ from tests.factories import (
     active_key,
     all_documents,
     build,
+    delivered_key,
     enterprise_ctx,
     issued_key,
     mailing_details,
@@ -104,6 +107,27 @@ def test_issued_key_starts_with_the_initial_pin_and_no_failures(uscc: str) -> No
     assert key.status(T0) is KeyStatus.ISSUED
     assert key.supplier is None
     assert key.is_usable(T0)
+
+
+def test_a_second_legal_person_key_for_the_same_holder_is_not_bought(
+    rng: random.Random, uscc: str
+) -> None:
+    free = active_key(rng, uscc)
+    holder = free.holder_id
+    with refused("legal_person_key_exists", "holder_id"):
+        ukeys.check_extra_key(KeyKind.LEGAL_PERSON, holder, [free])
+    ukeys.check_extra_key(KeyKind.OPERATOR, holder, [free])  # extra keys for new operators
+    ukeys.check_extra_key(KeyKind.LEGAL_PERSON, key_id("another holder"), [free])
+    for unusable in (
+        then(free, ukeys.report_lost(free, enterprise_ctx(uscc), "遗失")),
+        then(free, ukeys.freeze(free, window_ctx(), "冒用")),
+        _locked(rng, uscc).model_copy(update={"holder_id": holder}),
+    ):  # a lost or frozen key is replaced (补办), a locked one unlocked: not bought again
+        with refused("legal_person_key_exists"):
+            ukeys.check_extra_key(KeyKind.LEGAL_PERSON, holder, [unusable])
+    replaced = then(free, ukeys.replace(free, enterprise_ctx(uscc), "8009", "芯片损坏"))
+    voided = then(free, ukeys.void(free, window_ctx(), "作废", erase_personal_data=False))
+    ukeys.check_extra_key(KeyKind.LEGAL_PERSON, holder, [replaced, voided])
 
 
 def test_key_expires_ten_years_after_issue(rng: random.Random, uscc: str) -> None:
@@ -191,7 +215,44 @@ def test_window_mails_a_free_key_then_it_is_delivered(rng: random.Random, uscc: 
     delivered = then(mailed, ukeys.deliver(mailed, enterprise_ctx(uscc)))
     assert delivered.status(T0) is KeyStatus.DELIVERED
     assert delivered.delivered_at == T0
+    assert delivered.delivered_by is DeliveryChannel.EMS
     assert [type(e) for e in ukeys.deliver(mailed, window_ctx())] == [KeyDelivered]
+
+
+def test_the_window_hands_a_free_key_over_instead_of_mailing_it(
+    rng: random.Random, uscc: str
+) -> None:
+    lp, op = _free_pair(rng, uscc)
+    with refused("role_not_allowed", "actor"):
+        ukeys.deliver(lp, enterprise_ctx(uscc), DeliveryChannel.WINDOW)
+    events = ukeys.deliver(lp, window_ctx(), DeliveryChannel.WINDOW)
+    assert [(type(e), e.channel) for e in events if isinstance(e, KeyDelivered)] == [
+        (KeyDelivered, DeliveryChannel.WINDOW)
+    ]
+    handed = then(lp, events)
+    assert (handed.status(T0), handed.delivered_by) == (KeyStatus.DELIVERED, DeliveryChannel.WINDOW)
+    with refused("already_delivered", "delivered_at"):
+        ukeys.mail(handed, window_ctx(), mailing_details(rng, lp.card_no, op.card_no))
+    with refused("already_delivered"):
+        ukeys.deliver(handed, window_ctx(), DeliveryChannel.WINDOW)
+
+
+def test_a_mailed_key_is_not_handed_over_at_the_window(rng: random.Random, uscc: str) -> None:
+    with refused("already_mailed", "channel"):
+        ukeys.deliver(_mailed(rng, uscc), window_ctx(), DeliveryChannel.WINDOW)
+
+
+def test_a_bought_key_is_not_delivered(rng: random.Random, uscc: str) -> None:
+    bought = issued_key(rng, uscc, KeyKind.OPERATOR, supplier=Supplier.AISINO)
+    for channel in DeliveryChannel:
+        with refused("not_free_issue", "supplier"):
+            ukeys.deliver(bought, window_ctx(), channel)
+
+
+def test_a_delivery_of_the_first_version_reads_as_by_ems() -> None:
+    old = {"originator_id": str(key_id("k")), "originator_version": 3}
+    assert KeyDelivered.upcast_v1_v2(dict(old)) == {**old, "channel": "ems"}
+    assert KeyDelivered.class_version == 2
 
 
 def test_a_key_is_mailed_only_once(rng: random.Random, uscc: str) -> None:
@@ -232,6 +293,23 @@ def test_only_the_window_mails(rng: random.Random, uscc: str) -> None:
         ukeys.mail(lp, enterprise_ctx(uscc), mailing_details(rng, lp.card_no, op.card_no))
 
 
+def test_the_pair_goes_in_one_parcel_with_one_form(rng: random.Random, uscc: str) -> None:
+    lp, op = _free_pair(rng, uscc)
+    details = mailing_details(rng, lp.card_no, op.card_no)
+    events = ukeys.mail_pair(lp, op, window_ctx(), details)
+    assert [(type(e), e.originator_id) for e in events] == [(KeyMailed, lp.id), (KeyMailed, op.id)]
+    assert {e.details for e in events if isinstance(e, KeyMailed)} == {details}
+    with refused("card_number_mismatch", "operator_card_no"):
+        ukeys.mail_pair(op, lp, window_ctx(), details)
+
+
+def test_a_pair_with_a_key_that_cannot_go_is_not_mailed(rng: random.Random, uscc: str) -> None:
+    lp, op = _free_pair(rng, uscc)
+    handed = then(op, ukeys.deliver(op, window_ctx(), DeliveryChannel.WINDOW))
+    with refused("already_delivered"):
+        ukeys.mail_pair(lp, handed, window_ctx(), mailing_details(rng, lp.card_no, op.card_no))
+
+
 def test_delivery_needs_a_mailing(rng: random.Random, uscc: str) -> None:
     with refused("not_mailed", "mailing"):
         ukeys.deliver(issued_key(rng, uscc), window_ctx())
@@ -240,8 +318,28 @@ def test_delivery_needs_a_mailing(rng: random.Random, uscc: str) -> None:
 # -- PIN -----------------------------------------------------------------------------------------
 
 
+def test_a_key_is_not_used_before_it_reached_its_holder(rng: random.Random, uscc: str) -> None:
+    issued = issued_key(rng, uscc)
+    mailed = _mailed(rng, uscc)
+    for key in (issued, mailed):
+        for ok in (True, False):
+            with refused("key_not_delivered", "status"):
+                ukeys.record_pin_attempt(key, enterprise_ctx(uscc), ok=ok)
+        with refused("key_not_delivered", "status"):
+            ukeys.change_pin(key, enterprise_ctx(uscc))
+    delivered = then(mailed, ukeys.deliver(mailed, enterprise_ctx(uscc)))
+    assert ukeys.record_pin_attempt(delivered, enterprise_ctx(uscc), ok=True)
+
+
+def test_a_bought_key_is_in_its_holders_hands_from_the_start(rng: random.Random, uscc: str) -> None:
+    bought = issued_key(rng, uscc, KeyKind.OPERATOR, supplier=Supplier.AISINO)
+    assert bought.status(T0) is KeyStatus.ISSUED
+    used = then(bought, ukeys.change_pin(bought, enterprise_ctx(uscc)))
+    assert used.status(T0) is KeyStatus.ACTIVE
+
+
 def test_a_wrong_pin_is_counted(rng: random.Random, uscc: str) -> None:
-    key = issued_key(rng, uscc)
+    key = delivered_key(rng, uscc)
     events = ukeys.record_pin_attempt(key, enterprise_ctx(uscc), ok=False)
     (event,) = events
     assert isinstance(event, PinAttemptFailed)
@@ -263,7 +361,7 @@ def test_fifth_wrong_pin_locks_the_key(rng: random.Random, uscc: str) -> None:
 
 
 def test_correct_pin_resets_the_failure_count(rng: random.Random, uscc: str) -> None:
-    key = _fail(issued_key(rng, uscc), 4)
+    key = _fail(delivered_key(rng, uscc), 4)
     events = ukeys.record_pin_attempt(key, enterprise_ctx(uscc), ok=True)
     assert [type(e) for e in events] == [PinAttemptSucceeded]
     key = then(key, events)
@@ -274,6 +372,8 @@ def test_correct_pin_resets_the_failure_count(rng: random.Random, uscc: str) -> 
 
 def test_first_correct_pin_makes_the_key_active(rng: random.Random, uscc: str) -> None:
     key = _mailed(rng, uscc)
+    key = then(key, ukeys.deliver(key, enterprise_ctx(uscc, T0 + timedelta(days=2))))
+    assert key.status(T0 + timedelta(days=2)) is KeyStatus.DELIVERED
     key = then(
         key, ukeys.record_pin_attempt(key, enterprise_ctx(uscc, T0 + timedelta(days=3)), ok=True)
     )
@@ -293,7 +393,7 @@ def test_pin_attempts_on_a_locked_key_are_refused(rng: random.Random, uscc: str)
 def test_changing_the_pin_means_it_is_no_longer_the_initial_one(
     rng: random.Random, uscc: str
 ) -> None:
-    key = _fail(issued_key(rng, uscc), 2)
+    key = _fail(delivered_key(rng, uscc), 2)
     key = then(key, ukeys.change_pin(key, enterprise_ctx(uscc)))
     assert not key.pin_is_initial
     assert key.consecutive_failures == 0
@@ -311,6 +411,11 @@ def test_unlocking_restores_the_initial_pin(rng: random.Random, uscc: str) -> No
         True,
     )
     assert unlocked.status(T0) is KeyStatus.ACTIVE
+
+
+def test_only_the_window_unlocks(rng: random.Random, uscc: str) -> None:
+    with refused("role_not_allowed", "actor"):
+        ukeys.unlock(_locked(rng, uscc), enterprise_ctx(uscc))
 
 
 def test_unlocking_a_key_that_is_not_locked_is_refused(rng: random.Random, uscc: str) -> None:
@@ -486,6 +591,36 @@ def test_the_window_freezes_a_key(rng: random.Random, uscc: str) -> None:
         ukeys.mail(frozen, window_ctx(), mailing_details(rng, key.card_no, "8009"))
 
 
+def test_the_window_lifts_a_freeze(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    with refused("not_frozen", "status"):
+        ukeys.unfreeze(key, window_ctx(), "核实无误")
+    frozen = then(key, ukeys.freeze(key, window_ctx(), "冒用嫌疑"))
+    with refused("role_not_allowed", "actor"):
+        ukeys.unfreeze(frozen, enterprise_ctx(uscc), "核实无误")
+    with refused("reason_required", "reason"):
+        ukeys.unfreeze(frozen, window_ctx(), " ")
+    events = ukeys.unfreeze(frozen, window_ctx(), "经核实信息真实，解除冻结")
+    assert [type(e) for e in events] == [KeyUnfrozen]
+    unfrozen = then(frozen, events)
+    assert (unfrozen.status(T0), unfrozen.frozen, unfrozen.last_incident_reason) == (
+        KeyStatus.ACTIVE,
+        False,
+        None,
+    )
+    assert ukeys.record_pin_attempt(unfrozen, enterprise_ctx(uscc), ok=True)
+
+
+def test_a_void_or_replaced_key_stays_so(rng: random.Random, uscc: str) -> None:
+    key = active_key(rng, uscc)
+    frozen = then(key, ukeys.freeze(key, window_ctx(), "冒用嫌疑"))
+    replaced = then(frozen, ukeys.replace(frozen, window_ctx(), "8009", "冻结后补办"))
+    voided = then(frozen, ukeys.void(frozen, window_ctx(), "作废", erase_personal_data=False))
+    for ended in (replaced, voided):
+        with refused("key_not_usable", "status"):
+            ukeys.unfreeze(ended, window_ctx(), "核实无误")
+
+
 @pytest.mark.parametrize("command", ["report_lost", "freeze", "void", "replace"])
 def test_incidents_need_a_reason(rng: random.Random, uscc: str, command: str) -> None:
     key = active_key(rng, uscc)
@@ -613,6 +748,8 @@ def _lifecycle(seed: int) -> list[DomainEvent]:
         lambda k: ukeys.deliver(k, window_ctx()),
         lambda k: ukeys.record_pin_attempt(k, enterprise_ctx(uscc), ok=True),
         lambda k: ukeys.change_pin(k, enterprise_ctx(uscc)),
+        lambda k: ukeys.freeze(k, window_ctx(), "冒用嫌疑"),
+        lambda k: ukeys.unfreeze(k, window_ctx(), "核实无误"),
         *[lambda k: ukeys.record_pin_attempt(k, enterprise_ctx(uscc), ok=False)] * 5,
         lambda k: ukeys.unlock(k, window_ctx()),
         lambda k: ukeys.request_renewal(k, enterprise_ctx(uscc), "APP-1"),
@@ -631,7 +768,7 @@ def _lifecycle(seed: int) -> list[DomainEvent]:
 
 def test_no_event_has_a_pin_field() -> None:
     classes = _all_event_classes()
-    assert len(classes) == 6 + 3 + 15
+    assert len(classes) == 6 + 3 + 16
     for event_class in classes:
         assert not [name for name in event_class.model_fields if "pin" in name.lower()]
     stored = "".join(event.model_dump_json() for event in _lifecycle(1))
@@ -642,7 +779,7 @@ def test_no_event_has_a_pin_field() -> None:
 def test_the_whole_lifecycle_covers_every_key_event() -> None:
     names = {type(event).__name__ for event in _lifecycle(1)}
     ukey_events = {c.__name__ for c in _all_event_classes() if c.__module__ == "domain.ukey.events"}
-    assert ukey_events - names == {"KeyFrozen"}
+    assert ukey_events - names == set()
 
 
 def test_same_context_gives_identical_event_bytes() -> None:

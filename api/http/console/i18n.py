@@ -2,7 +2,7 @@
 rules that refuse a command and the fields they name.
 
 Key statuses, events and the hotline's advice come from `projections.key_status.advice`, the
-table the API shares; form, filing and supplier labels from `domain`.
+table the API shares (`key_card.py` lays them out); form, filing and supplier labels from `domain`.
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "attempts_left": ("剩余次数", "Attempts left"),
     "actions": ("操作", "Actions"),
     "delivered": ("记录签收", "Record delivery"),
+    "handed_over": ("窗口领取", "Handed over at the window"),
     "unlock": ("解锁", "Unlock"),
     "freeze": ("冻结", "Freeze"),
     "loss": ("挂失", "Report lost"),

@@ -22,6 +22,7 @@ from api.http.auth import Principal
 from api.http.command_requests import Command, RequestDecider
 from api.http.console import i18n
 from api.http.console.accounts import StaffAccount, StaffStore
+from api.http.console.key_card import CHINA_TIME
 from api.http.console.oidc import OidcClient
 from api.http.console.sessions import Session, SessionStore, same
 from api.http.console.settings import ConsoleSettings
@@ -29,7 +30,6 @@ from api.http.deps import Services
 from domain.base import DomainError, Role
 from ledger_store.application.idempotency import IdempotencyMismatchError
 from ledger_store.application.results import CommandResult, VersionMismatchError
-from projections.key_status.advice import CHINA_TIME
 
 HERE: Final = Path(__file__).resolve().parent
 SESSION_COOKIE: Final = "eport_console"
@@ -295,11 +295,14 @@ async def execute(
     **kwargs: P.kwargs,
 ) -> CommandResult:
     """Run a decider as the person, through the API's own command path (idempotency too)."""
-    form = await request.form()
-    key = form.get("idempotency_key")
-    key = key if isinstance(key, str) and 0 < len(key) <= 128 and key.isascii() else None
-    command = Command(services_of(request), request, key, None)
+    command = Command(services_of(request), request, idempotency_key(await request.form()), None)
     return await command.execute(staff.principal, None, decider, *args, **kwargs)
+
+
+def idempotency_key(form: Any) -> str | None:
+    """The form's hidden idempotency key (a retried submission records nothing twice)."""
+    key = form.get("idempotency_key")
+    return key if isinstance(key, str) and 0 < len(key) <= 128 and key.isascii() else None
 
 
 @dataclass

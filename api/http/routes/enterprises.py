@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Body, Path, Response
+from fastapi import Body, Path, Query, Response
 
 from api.http.auth import Principal
 from api.http.command_requests import Command, CommandDep, CreationDep
@@ -20,7 +20,7 @@ from api.http.deps import (
 from api.http.errors import PROBLEMS, ProblemError
 from api.http.routing import PrefixRouter
 from api.http.schemas import examples
-from api.http.schemas.common import CommandAnswer
+from api.http.schemas.common import CommandAnswer, FreePairAnswer
 from api.http.schemas.enterprises import (
     CardHolder,
     ChangeEnterprise,
@@ -29,7 +29,10 @@ from api.http.schemas.enterprises import (
     Review,
     SetPermissions,
 )
+from api.http.schemas.keys import MailKey
+from api.http.schemas.queries import EnterprisePage
 from domain.base import NotFoundError, Role
+from domain.enterprise.state import ReviewState
 from domain.filings import (
     CustomsFiling,
     Filing,
@@ -38,7 +41,7 @@ from domain.filings import (
     OperatorPreentryFiling,
     ThreeInOneFiling,
 )
-from domain.forms import KeyKind
+from domain.forms import KeyKind, Text
 from domain.identifiers import Uscc
 from ledger_store.application import deciders
 from projections.enterprise_overview import queries as overview_queries
@@ -217,6 +220,48 @@ async def set_permissions(
         authorising_card_no=body.authorising_card_no,
     )
     return command.answer(result)
+
+
+@router.post("/{uscc}/free-pair/mailing", response_model=FreePairAnswer)
+async def mail_free_pair(
+    uscc: UsccPath,
+    body: MailKey,
+    principal: WindowActor,
+    command: CreationDep,
+) -> Response:
+    """Hand the free pair to EMS in one parcel with the completed handover form (附件3: 1式3份,
+    one EMS tracking number, the enterprise's own legal-person and operator cards). The answer
+    is the legal-person key's version, with both card numbers."""
+    result = await command.execute(principal, body, deciders.mail_free_pair, uscc, body.details())
+    return command.answer(result)
+
+
+@router.get("", response_model=EnterprisePage)
+def find_enterprises(
+    principal: Reader,
+    services: ServicesDep,
+    min_position: MinPosition,
+    name: Annotated[
+        Text | None, Query(description="a part of the enterprise's current name (企业名称)")
+    ] = None,
+    review_state: Annotated[ReviewState | None, Query(description="where it stands")] = None,
+    after: Annotated[Uscc | None, Query(description="the last USCC of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> EnterprisePage:
+    """Enterprises by a part of their name and/or review state, in USCC order, a page at a time
+    (an enterprise finds only itself). No personal data: the overview has the rest."""
+    items = overview_queries.find_enterprises(
+        services.ledger.database,
+        name=name,
+        uscc=principal.uscc if principal.role is Role.ENTERPRISE else None,
+        review_state=None if review_state is None else review_state.value,
+        after_uscc=after,
+        limit=limit,
+        min_position=min_position,
+        timeout=services.api.query_wait_seconds,
+    )
+    next_after = items[-1].uscc if len(items) == limit else None
+    return EnterprisePage(items=items, next_after=next_after)
 
 
 @router.get("/{uscc}", response_model=EnterpriseOverview)

@@ -15,6 +15,7 @@ from api.http.routing import PrefixRouter
 from api.http.schemas import examples
 from api.http.schemas.queries import KeyPage, KeySearch
 from domain.base import NotFoundError, Role
+from domain.forms import Name
 from domain.identifiers import CardNumber, Uscc
 from domain.ukey.status import KeyStatus
 from projections.key_status import queries as key_queries
@@ -57,9 +58,7 @@ def find_keys(
     services: ServicesDep,
     min_position: MinPosition,
     uscc: Annotated[Uscc | None, Query(description="the enterprise's keys")] = None,
-    holder: Annotated[
-        str | None, Query(min_length=1, max_length=50, description="holder's name")
-    ] = None,
+    holder: Annotated[Name | None, Query(description="holder's name")] = None,
     status: Annotated[KeyStatus | None, Query(description="the key's status now")] = None,
     after: Annotated[
         CardNumber | None, Query(description="the last card number of the previous page")

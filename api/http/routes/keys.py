@@ -13,6 +13,7 @@ from api.http.routes.key_lookup import CardPath
 from api.http.routing import PrefixRouter
 from api.http.schemas.common import CommandAnswer, FreePairAnswer, RenewalApplicationAnswer
 from api.http.schemas.keys import (
+    Delivery,
     Incident,
     IssueFreePair,
     IssueKey,
@@ -95,23 +96,35 @@ async def issue_key(
     return command.answer(result, f"/v1/keys/{body.card_no}")
 
 
-@router.post("/{card_no}/mailing", response_model=CommandAnswer)
+@router.post("/{card_no}/mailing", response_model=FreePairAnswer, deprecated=True)
 async def mail_key(
     card_no: CardPath,
     body: MailKey,
     principal: WindowActor,
     command: CommandDep,
 ) -> Response:
-    """Hand a free key to EMS with the completed handover form (快递交接单)."""
+    """Deprecated: use `POST /v1/enterprises/{uscc}/free-pair/mailing`. The parcel holds both
+    free keys (附件3), so this mails the whole pair when the form lists this key; the answer is
+    this key's."""
     result = await command.execute(principal, body, deciders.mail_key, card_no, body.details())
-    return command.answer(result)
+    response = command.answer(result)
+    response.headers["Deprecation"] = "true"
+    return response
 
 
 @router.post("/{card_no}/delivery", response_model=CommandAnswer)
-async def deliver_key(card_no: CardPath, principal: ProcessActor, command: CommandDep) -> Response:
-    """Record that EMS delivered the key."""
+async def deliver_key(
+    card_no: CardPath,
+    principal: ProcessActor,
+    command: CommandDep,
+    body: Annotated[Delivery | None, Body()] = None,
+) -> Response:
+    """Record that a free key reached its holder: its EMS parcel arrived (the default), or the
+    window handed it over in person (`"channel": "window"`). Only then is it used."""
     await own_key(command.services, principal, card_no)
-    return command.answer(await command.execute(principal, None, deciders.deliver_key, card_no))
+    channel = (body or Delivery()).channel
+    result = await command.execute(principal, body, deciders.deliver_key, card_no, channel)
+    return command.answer(result)
 
 
 @router.post("/{card_no}/pin-change", response_model=CommandAnswer)
@@ -198,6 +211,20 @@ async def freeze_key(
     """Freeze the key for false information or impersonation (冻结)."""
     result = await command.execute(
         principal, body, deciders.freeze_key, card_no, reason=body.reason
+    )
+    return command.answer(result)
+
+
+@router.post("/{card_no}/unfreeze", response_model=CommandAnswer)
+async def unfreeze_key(
+    card_no: CardPath,
+    body: Incident,
+    principal: WindowActor,
+    command: CommandDep,
+) -> Response:
+    """Lift a freeze (解冻), giving the reason; the key is as it was before the freeze."""
+    result = await command.execute(
+        principal, body, deciders.unfreeze_key, card_no, reason=body.reason
     )
     return command.answer(result)
 

@@ -22,6 +22,7 @@ Stage = Literal[
     "renewals_awaiting_pre_review",
     "renewals_awaiting_visit",
     "locked_keys",
+    "certificates_to_update",
 ]
 
 

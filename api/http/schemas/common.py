@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 EXAMPLE_ID = "5b0f3a52-7c1e-5d59-9a0f-4a9f1c3e2b7d"
 
@@ -13,6 +22,34 @@ class Request(BaseModel):
     """A request body: unknown fields are refused, so a typo is a 422, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def untagged(discriminator: str) -> WrapValidator:
+    """A tagged union's errors at the paths the client sent.
+
+    Pydantic puts the tag in front of every location of a tagged union's errors
+    (`operator.holder.id_number` for a body `{"holder_kind": "operator", "holder": …}`): no
+    field of the request has that path. This validator drops the tag, and reports an unknown
+    tag at the discriminator field itself.
+    """
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as error:
+            tag = value.get(discriminator) if isinstance(value, dict) else None
+            details = []
+            for found in error.errors():
+                loc = tuple(found["loc"])
+                if found["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                    loc = (discriminator,)
+                elif loc and tag is not None and loc[0] == tag:
+                    loc = loc[1:]
+                kind = PydanticCustomError(found["type"], found["msg"])
+                details.append(InitErrorDetails(type=kind, loc=loc, input=found["input"]))
+            raise ValidationError.from_exception_data(error.title, details) from None
+
+    return WrapValidator(validate)
 
 
 class CommandAnswer(BaseModel):

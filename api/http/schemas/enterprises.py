@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
+from typing_extensions import TypeAliasType
 
 from api.http.schemas import examples
-from api.http.schemas.common import Request
+from api.http.schemas.common import Request, untagged
 from domain.enterprise.events import EnterpriseChange
 from domain.forms import (
+    NO_CONTROL,
     Address,
+    CompanyName,
     CustomsDeclarer,
     KeyKind,
     LegalPersonHolder,
@@ -20,7 +23,12 @@ from domain.forms import (
     Text,
     VerificationOfficer,
 )
-from domain.identifiers import CardNumber, CustomsCode, Uscc
+from domain.identifiers import CardNumber, Uscc
+
+ReceiptText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NO_CONTROL]
+"""What the customs registration receipt (海关进出口收发货人备案回执) gives: checked by the rule
+that needs it, so a missing or blank one is refused as `customs_receipt_required` and a
+malformed customs code as `invalid_customs_code`, naming the field."""
 
 
 class RegisterEnterprise(Request):
@@ -40,9 +48,17 @@ class RegisterEnterprise(Request):
     )
 
     uscc: Uscc
-    name: Text
-    customs_code: CustomsCode = Field(description="海关编码 on the receipt (required)")
-    receipt_number: Text = Field(description="the receipt's number (required)")
+    name: CompanyName
+    customs_code: ReceiptText | None = Field(
+        default=None,
+        description="海关编码 on the receipt (required: without it, customs_receipt_required)",
+        examples=[examples.CUSTOMS_CODE],
+    )
+    receipt_number: ReceiptText | None = Field(
+        default=None,
+        description="the receipt's number (required: without it, customs_receipt_required)",
+        examples=[examples.RECEIPT_NUMBER],
+    )
 
 
 class Approve(Request):
@@ -60,10 +76,13 @@ class Reject(Request):
     window: Text | None = Field(default=None, description="default: the region's window")
 
 
+ReviewKinds = TypeAliasType(
+    "ReviewKinds", Annotated[Approve | Reject, Field(discriminator="decision")]
+)
 Review = Annotated[
-    Approve | Reject,
+    ReviewKinds,
+    untagged("decision"),
     Field(
-        discriminator="decision",
         examples=[
             {"decision": "approve"},
             {"decision": "reject", "reason": "附件3 收件人联系电话无法接通，请核实"},
@@ -106,7 +125,11 @@ class RegisterLegalPerson(Request):
     )
 
 
-CardHolder = Annotated[RegisterOperator | RegisterLegalPerson, Field(discriminator="holder_kind")]
+CardHolderKinds = TypeAliasType(
+    "CardHolderKinds",
+    Annotated[RegisterOperator | RegisterLegalPerson, Field(discriminator="holder_kind")],
+)
+CardHolder = Annotated[CardHolderKinds, untagged("holder_kind")]
 
 
 class SetPermissions(Request):
@@ -143,7 +166,7 @@ class ChangeEnterprise(Request):
         }
     )
 
-    name: Text | None = None
+    name: CompanyName | None = None
     business_address: Address | None = None
     legal_representative: Name | None = None
     authorising_card_no: CardNumber = Field(description="the enterprise's active legal-person key")

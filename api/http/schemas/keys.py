@@ -6,12 +6,13 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from api.http.schemas import examples
-from api.http.schemas.common import Request
+from api.http.schemas.common import Request, untagged
 from domain.forms import MailingDetails, Media, RenewalDocuments, Supplier, SupplierProduct, Text
 from domain.identifiers import CardNumber, CertificateNumber, Uscc
-from domain.ukey.events import ApplicationId
+from domain.ukey.events import ApplicationId, DeliveryChannel
 
 
 class IssueFreePair(Request):
@@ -40,10 +41,15 @@ class IssueBoughtKey(Request):
     certificate_number: CertificateNumber | None = None
 
 
+IssueKeyKinds = TypeAliasType(
+    "IssueKeyKinds", Annotated[IssueFreePair | IssueBoughtKey, Field(discriminator="source")]
+)
+"""The two ways a key comes into the ledger, told apart by `source` (an alias: FastAPI keeps
+the discriminator on the union, and `untagged` around it)."""
 IssueKey = Annotated[
-    IssueFreePair | IssueBoughtKey,
+    IssueKeyKinds,
+    untagged("source"),
     Field(
-        discriminator="source",
         examples=[
             {
                 "source": "free_pair",
@@ -65,13 +71,25 @@ IssueKey = Annotated[
 
 
 class MailKey(MailingDetails):
-    """The EMS handover form (快递交接单, 1式3份) as the window completes it."""
+    """The EMS handover form (快递交接单, 1式3份) as the window completes it: one parcel, the
+    enterprise's free legal-person and operator cards, one EMS tracking number."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [examples.MAILING]})
 
     def details(self) -> MailingDetails:
         """The domain's value object."""
         return MailingDetails.model_validate(self.model_dump())
+
+
+class Delivery(Request):
+    """How a free key reached its holder: its EMS parcel arrived, or the window handed it over."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"channel": "ems"}]})
+
+    channel: DeliveryChannel = Field(
+        default=DeliveryChannel.EMS,
+        description="ems (the parcel arrived), or window (handed over in person: window staff)",
+    )
 
 
 class PinAttempt(Request):
@@ -103,7 +121,7 @@ class Renew(Request):
 
 
 class Incident(Request):
-    """Why: a loss report (挂失) or a freeze (冻结)."""
+    """Why: a loss report (挂失), a freeze (冻结), or lifting a freeze (解冻)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "钥匙遗失"}]})
 

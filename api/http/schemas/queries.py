@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.forms import IdNumber, Name
+from domain.forms import IdNumber, Name, SearchText
 from domain.identifiers import CardNumber, PhoneNumber, Uscc
 from projections.audit_trail.queries import AuditEntry
+from projections.enterprise_overview.queries import EnterpriseSummary
 from projections.expiry_calendar.queries import ExpiringKey
 from projections.key_status.records import KeyRecord
 from projections.window_queue.queries import QueueItem
@@ -21,9 +22,6 @@ class KeyPage(BaseModel):
     next_after: str | None = Field(description="the last card number of a full page, else null")
 
 
-CompanyPart = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
-
-
 class KeySearch(BaseModel):
     """What a caller identifies a key by: exactly one of these (the hotline's one search box)."""
 
@@ -31,10 +29,9 @@ class KeySearch(BaseModel):
 
     card_no: CardNumber | None = Field(default=None, description="卡号")
     uscc: Uscc | None = Field(default=None, description="统一社会信用代码")
-    company_name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
-        | None
-    ) = Field(default=None, description="a part of the company's name (企业名称)")
+    company_name: SearchText | None = Field(
+        default=None, description="a part of the company's name (企业名称)"
+    )
     holder_name: Name | None = Field(default=None, description="the holder's full name, exactly")
     phone: PhoneNumber | None = Field(default=None, description="the holder's phone, exactly")
     id_number: IdNumber | None = Field(default=None, description="the holder's ID number")
@@ -54,6 +51,13 @@ class KeySearch(BaseModel):
 
 
 FINDERS = ("card_no", "uscc", "company_name", "holder_name", "phone", "id_number")
+
+
+class EnterprisePage(BaseModel):
+    """Enterprises in USCC order; ask again with `after=next_after` for the next page."""
+
+    items: list[EnterpriseSummary]
+    next_after: str | None = Field(description="the last USCC of a full page, else null")
 
 
 class QueuePage(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.schemas import examples
 from api.http.schemas.common import Request
+from domain.forms import Text
 from domain.identifiers import Uscc
 
 TokenRole = Literal["enterprise", "window", "hotline", "auditor", "admin"]
@@ -28,9 +29,7 @@ class CreateToken(Request):
 
     role: TokenRole
     enterprise: Uscc | None = Field(default=None, description="required for role enterprise")
-    name: str | None = Field(
-        default=None, max_length=100, description="the principal recorded in every event"
-    )
+    name: Text | None = Field(default=None, description="the principal recorded in every event")
 
 
 class TokenInfo(BaseModel):

@@ -18,6 +18,7 @@ from ledger_store.application.deciders.ukey import (
     freeze_key,
     issue_bought_key,
     issue_free_pair,
+    mail_free_pair,
     mail_key,
     pre_approve_renewal,
     record_pin_attempt,
@@ -25,6 +26,7 @@ from ledger_store.application.deciders.ukey import (
     replace_key,
     report_key_lost,
     request_renewal,
+    unfreeze_key,
     unlock_key,
     void_key,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "freeze_key",
     "issue_bought_key",
     "issue_free_pair",
+    "mail_free_pair",
     "mail_key",
     "pre_approve_renewal",
     "record_pin_attempt",
@@ -49,6 +52,7 @@ __all__ = [
     "review",
     "set_permissions",
     "submit_filing",
+    "unfreeze_key",
     "unlock_key",
     "void_key",
 ]

@@ -10,6 +10,7 @@ from domain.card_holder.events import Holder
 from domain.enterprise import decisions as enterprises
 from domain.forms import KeyKind, MailingDetails, Media, RenewalDocuments, Supplier, SupplierProduct
 from domain.ukey import decisions as keys
+from domain.ukey.events import DeliveryChannel
 from ledger_store.application import records
 from ledger_store.application.erasures import erasure_of
 from ledger_store.application.reader import Reader
@@ -83,6 +84,9 @@ def issue_bought_key(
     holder = records.holder_of(reader, uscc, holder_id)
     if not enterprise.is_approved:
         raise DomainError("enterprise_not_approved", f"enterprise {uscc} is not approved", "uscc")
+    if holder.holder_kind is KeyKind.LEGAL_PERSON:  # extra keys: new operators, or replacements
+        chain = records.legal_person_keys(reader, enterprise)
+        keys.check_extra_key(holder.holder_kind, holder.id, chain)
     revealed: Holder = reader.reveal(holder.holder, Holder, "the card holder", "holder_id")
     events = keys.issue(
         ctx,
@@ -130,18 +134,45 @@ def replace_key(
 # -- a key's life ------------------------------------------------------------------------------
 
 
+def mail_free_pair(
+    reader: Reader, ctx: CommandContext, uscc: str, details: MailingDetails
+) -> Decision:
+    """Hand the enterprise's free pair to EMS in one parcel with one handover form (附件3):
+    KeyMailed on both keys, in one append; the answer is the legal-person key's."""
+    enterprise = records.enterprise(reader, uscc)
+    pair = enterprises.parcel_of(enterprise, ctx, details)
+    legal_person = records.key(reader, pair.legal_person_card_no)
+    operator = records.key(reader, pair.operator_card_no)
+    return Decision.of(
+        legal_person.id,
+        keys.mail_pair(legal_person, operator, ctx, details),
+        extra={
+            "legal_person_card_no": pair.legal_person_card_no,
+            "operator_card_no": pair.operator_card_no,
+        },
+    )
+
+
 def mail_key(
     reader: Reader, ctx: CommandContext, card_no: str, details: MailingDetails
 ) -> Decision:
-    """Hand a free key to EMS with the completed handover form (快递交接单)."""
+    """Deprecated (one key per call): mails the whole parcel the key belongs to, as
+    `mail_free_pair` does, when the form lists this key; the answer is this key's."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, keys.mail(key, ctx, details))
+    keys.mail(key, ctx, details)  # this key's own rules (free, not yet mailed, on the form)
+    decision = mail_free_pair(reader, ctx, key.uscc, details)
+    return Decision.of(key.id, decision.events, extra=decision.extra)
 
 
-def deliver_key(reader: Reader, ctx: CommandContext, card_no: str) -> Decision:
-    """Record that EMS delivered the key."""
+def deliver_key(
+    reader: Reader,
+    ctx: CommandContext,
+    card_no: str,
+    channel: DeliveryChannel = DeliveryChannel.EMS,
+) -> Decision:
+    """Record that a free key reached its holder: by EMS, or handed over at the window."""
     key = records.key(reader, card_no)
-    return Decision.of(key.id, keys.deliver(key, ctx))
+    return Decision.of(key.id, keys.deliver(key, ctx, channel))
 
 
 def record_pin_attempt(reader: Reader, ctx: CommandContext, card_no: str, *, ok: bool) -> Decision:
@@ -202,6 +233,12 @@ def freeze_key(reader: Reader, ctx: CommandContext, card_no: str, *, reason: str
     """Freeze a key for false information or impersonation (冻结)."""
     key = records.key(reader, card_no)
     return Decision.of(key.id, keys.freeze(key, ctx, reason))
+
+
+def unfreeze_key(reader: Reader, ctx: CommandContext, card_no: str, *, reason: str) -> Decision:
+    """Lift a freeze (解冻), giving the reason."""
+    key = records.key(reader, card_no)
+    return Decision.of(key.id, keys.unfreeze(key, ctx, reason))
 
 
 def void_key(

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.http.console.key_card import CHINA_TIME, advise
 from api.http.console.verify_runs import RUNS, last_run
 from api.http.console.web import (
     Staff,
@@ -34,7 +35,7 @@ from ledger_store.transparency.checkpointer import create_checkpoint, latest_che
 from ledger_store.transparency.tree_store import MerkleStoreError, ProofRequestError
 from projections.engine.rebuild import rebuild
 from projections.enterprise_overview.queries import get_enterprise
-from projections.key_status.advice import CHINA_TIME, advise, event_words
+from projections.key_status.advice import event_words
 from projections.key_status.queries import get_key
 from projections.window_queue.queries import window_queue
 from replay.export import export_ledger

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.http.command_requests import check_key_owner
+from api.http.console.key_card import advise
 from api.http.console.web import (
     REFUSED,
     ForbiddenError,
@@ -32,7 +33,6 @@ from domain.base import Role
 from domain.filings import FILING_KIND_LABELS
 from ledger_store.application import deciders
 from projections.enterprise_overview.queries import get_enterprise
-from projections.key_status.advice import advise
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 EnterpriseStaff = Annotated[Staff, Depends(allow(Role.ENTERPRISE))]

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from api.http.console.key_card import advise
 from api.http.console.web import Staff, allow, posted, render, services_of
 from domain.base import Role
 from domain.identifiers import (
@@ -26,7 +27,6 @@ from domain.identifiers import (
     mask_phone,
 )
 from ledger_store.application.ledger import Ledger
-from projections.key_status.advice import advise
 from projections.key_status.person_lookup import keys_by_company, keys_by_person
 from projections.key_status.queries import find_keys, get_key
 from projections.key_status.records import KeyRecord

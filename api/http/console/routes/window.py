@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.http.command_requests import Command
+from api.http.console.key_card import advise
 from api.http.console.web import (
     REFUSED,
     Staff,
@@ -24,6 +25,7 @@ from api.http.console.web import (
     execute,
     fields,
     form_key,
+    idempotency_key,
     lang_of,
     national_phone,
     optional,
@@ -49,10 +51,11 @@ from domain.forms import (
     RenewalDocuments,
 )
 from domain.identifiers import check_uscc
+from domain.ukey.events import DeliveryChannel
 from ledger_store.application import deciders
 from projections.enterprise_overview.queries import EnterpriseOverview, get_enterprise
 from projections.expiry_calendar.queries import expiring_keys
-from projections.key_status.advice import RENEW_WITHIN_DAYS, advise
+from projections.key_status.advice import RENEW_WITHIN_DAYS
 from projections.key_status.person_lookup import enterprises_by_name
 from projections.key_status.queries import get_key
 from projections.key_status.records import KeyRecord
@@ -328,11 +331,8 @@ MAIL_FIELDS = (
 
 @router.post("/enterprises/{uscc}/mailing")
 async def mail_pair(request: Request, uscc: str, staff: Clerk) -> Response:
-    """Hand both free keys to EMS in one parcel: one handover form, one tracking number.
-
-    Today the ledger mails each key by its own command (see docs/domain.md); the form issues
-    both with the same details, the second only once the first is recorded.
-    """
+    """Hand both free keys to EMS in one parcel: one handover form, one tracking number, one
+    command (`mail_free_pair`: both KeyMailed events in one append)."""
     form = await posted(request, staff)
     data = fields(form, *MAIL_FIELDS)
     lang = lang_of(request)
@@ -353,19 +353,11 @@ async def mail_pair(request: Request, uscc: str, staff: Clerk) -> Response:
                 },
             }
         )
-        details = body.details()
-        position = 0
-        for card_no in (lp_card, op_card):
-            key = next((k for k in overview.keys if k.card_no == card_no), None)
-            if key is not None and key.mailing is not None:
-                continue  # the first of the pair went out on an earlier try
-            # the API's command helper, without an idempotency key: a retry skips a key
-            # already mailed
-            command = Command(services, request, None, None)
-            result = await command.execute(
-                staff.principal, body, deciders.mail_key, card_no, details
-            )
-            position = max(position, result.position)
+        command = Command(services, request, idempotency_key(form), None)
+        result = await command.execute(
+            staff.principal, body, deciders.mail_free_pair, check_uscc(uscc), body.details()
+        )
+        position = result.position
     except (*REFUSED, ValueError) as error:
         if isinstance(error, ValueError) and not isinstance(error, ValidationError):
             error = DomainError("invalid", str(error))
@@ -474,6 +466,7 @@ async def key_action(request: Request, card_no: str, action: str, staff: Clerk) 
         "certificate_number",
         "application_id",
         "erase_personal_data",
+        "channel",
         "back",
     )
     try:
@@ -498,8 +491,11 @@ async def key_action(request: Request, card_no: str, action: str, staff: Clerk) 
 async def _run_key_action(
     request: Request, staff: Staff, card_no: str, action: str, data: dict[str, str], form: Any
 ) -> Any:
-    if action == "delivery":
-        return await execute(request, staff, deciders.deliver_key, card_no)
+    if action == "delivery":  # by EMS (a mailed key), or handed over at the window
+        if data["channel"] not in ("", *DeliveryChannel):
+            raise DomainError("invalid_channel", "channel is ems or window", field="channel")
+        channel = DeliveryChannel(data["channel"] or DeliveryChannel.EMS)
+        return await execute(request, staff, deciders.deliver_key, card_no, channel)
     if action == "unlock":
         return await execute(request, staff, deciders.unlock_key, card_no)
     if action in ("freeze", "loss"):
