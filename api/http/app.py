@@ -60,7 +60,7 @@ ledger.
 window, hotline, auditor, admin), then press *Authorize* above and paste it.
 
 **Commands** accept `Idempotency-Key` (a retry returns the first answer, nothing is recorded
-twice) and `If-Match` (the version you last saw; 409 with the current one if it moved). They
+twice) and `If-Match` (the version you last saw; 412 with the current one if it moved). They
 answer `{id, version, position}`: pass `position` as `min_position` to any query to read your
 own write. Errors are `application/problem+json` (RFC 9457) naming the rule and the fields.
 """

@@ -44,6 +44,7 @@ TITLES: Final = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    412: "Precondition failed",
     413: "Request too large",
     415: "Unsupported media type",
     422: "Refused by a rule",
@@ -133,9 +134,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(VersionMismatchError)
     async def version_mismatch(request: Request, error: VersionMismatchError) -> ProblemResponse:
-        return problem(
+        return problem(  # RFC 9110 §13.1.1: a failed If-Match is 412, not a conflict
             request,
-            409,
+            412,
             error.rule,
             error.message,
             [("header.If-Match", error.message)],
@@ -226,6 +227,6 @@ PROBLEMS: Final[dict[int | str, dict[str, Any]]] = {
         "description": TITLES[status],
         "content": {"application/problem+json": {}},
     }
-    for status in (400, 401, 403, 404, 409, 422, 429, 503)
+    for status in (400, 401, 403, 404, 409, 412, 422, 429, 503)
 }
 """The problem answers every route may give, for the OpenAPI document."""

@@ -86,11 +86,11 @@ def test_idempotency_keys_of_different_principals_do_not_collide(enrolled: Api) 
     assert theirs.json()["version"] == mine.json()["version"] + 1
 
 
-def test_if_match_with_a_stale_version_is_409_with_the_current_version(enrolled: Api) -> None:
+def test_if_match_with_a_stale_version_is_412_with_the_current_version(enrolled: Api) -> None:
     api = enrolled
     current = api.ok(api.post("enterprise", f"/v1/keys/{LP}/pin-change"))["version"]
     stale = api.post("enterprise", f"/v1/keys/{LP}/pin-attempts", {"ok": True}, If_Match='"1"')
-    assert stale.status_code == 409
+    assert stale.status_code == 412
     problem = stale.json()
     assert problem["rule"] == "version_mismatch"
     assert problem["current_version"] == current

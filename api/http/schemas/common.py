@@ -142,5 +142,5 @@ class Problem(BaseModel):
     errors: list[FieldProblem] = Field(default_factory=list)
     request_id: str | None = None
     current_version: int | None = Field(
-        default=None, description="on 409 version_mismatch: the record's current version"
+        default=None, description="on 412 version_mismatch: the record's current version"
     )
