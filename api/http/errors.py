@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.http.refusals import REFUSALS, refusal
 from api.http.responses import ProblemResponse
 from api.http.schemas.common import FieldProblem, Problem
 from domain.base import ConflictError, DomainError, NotFoundError
@@ -83,10 +84,12 @@ def problem(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> ProblemResponse:
-    """A problem response for this request."""
+    """A problem response for this request, titled by its rule (api/http/refusals.py)."""
+    titles = refusal(rule, status)
     body = Problem(
         type=PROBLEM_TYPE + rule,
-        title=TITLES.get(status) or HTTPStatus(status).phrase,
+        title=titles.en,
+        title_zh=titles.zh,
         status=status,
         detail=detail,
         instance=request.url.path,
@@ -115,13 +118,12 @@ def _validation_errors(errors: Sequence[Any]) -> list[tuple[str | None, str]]:
 
 
 def _domain_status(error: DomainError) -> int:
-    if isinstance(error, NotFoundError) or error.rule == "not_found":
+    """The rule's status (api/http/refusals.py); by the error's kind for a rule not listed."""
+    if error.rule in REFUSALS:
+        return REFUSALS[error.rule].status
+    if isinstance(error, NotFoundError):
         return 404
-    if isinstance(error, ConflictError):
-        return 409
-    if error.rule == "role_not_allowed":  # the domain's own role rules: as the routes' (403)
-        return 403
-    return 422
+    return 409 if isinstance(error, ConflictError) else 422
 
 
 def install(app: FastAPI) -> None:
