@@ -10,6 +10,7 @@ from fastapi import Path, Query
 from api.http.auth import Principal
 from api.http.deps import Auditor, CheckpointSigner, MinPosition, ServicesDep, Verifier
 from api.http.errors import PROBLEMS, ProblemError
+from api.http.paging import Limit, first
 from api.http.routing import PrefixRouter
 from api.http.schemas.audit import (
     Checkpoint,
@@ -38,19 +39,21 @@ def events(
     principal: Auditor,
     services: ServicesDep,
     min_position: MinPosition,
-    after: Annotated[int, Query(ge=0, le=2**62, description="the last index already read")] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[
+        int,
+        Query(ge=0, le=2**62, description="the previous page's next_cursor (a ledger index)"),
+    ] = 0,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     """Every ledger entry after `after`, with actor, time, ledger index, hashes and payload."""
     items = audit_events(
         services.ledger.database,
         after=after,
-        limit=limit,
+        limit=limit + 1,
         min_position=min_position,
         timeout=services.api.query_wait_seconds,
     )
-    next_after = items[-1].ledger_index if len(items) == limit else None
-    return {"items": items, "next_after": next_after}
+    return first(items, limit, lambda item: item.ledger_index)
 
 
 @router.get("/history/{stream}", response_model=StreamHistory)

@@ -18,6 +18,7 @@ from api.http.deps import (
     check_enterprise,
 )
 from api.http.errors import PROBLEMS, ProblemError
+from api.http.paging import Limit, first
 from api.http.routing import PrefixRouter
 from api.http.schemas import examples
 from api.http.schemas.common import CommandAnswer, FreePairAnswer
@@ -245,8 +246,10 @@ def find_enterprises(
         Text | None, Query(description="a part of the enterprise's current name (企业名称)")
     ] = None,
     review_state: Annotated[ReviewState | None, Query(description="where it stands")] = None,
-    after: Annotated[Uscc | None, Query(description="the last USCC of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[
+        Uscc | None, Query(description="the previous page's next_cursor (a USCC)")
+    ] = None,
+    limit: Limit = 100,
 ) -> EnterprisePage:
     """Enterprises by a part of their name and/or review state, in USCC order, a page at a time
     (an enterprise finds only itself). No personal data: the overview has the rest."""
@@ -256,12 +259,11 @@ def find_enterprises(
         uscc=principal.uscc if principal.role is Role.ENTERPRISE else None,
         review_state=None if review_state is None else review_state.value,
         after_uscc=after,
-        limit=limit,
+        limit=limit + 1,
         min_position=min_position,
         timeout=services.api.query_wait_seconds,
     )
-    next_after = items[-1].uscc if len(items) == limit else None
-    return EnterprisePage(items=items, next_after=next_after)
+    return EnterprisePage(**first(items, limit, lambda item: item.uscc))
 
 
 @router.get("/{uscc}", response_model=EnterpriseOverview)
