@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.http.auth import FailedAuthLimiter, TokenCache, TokenStore
+from api.http.conditional import ConditionalGetMiddleware
 from api.http.console.mount import install as install_console
 from api.http.console.settings import ConsoleSettings
 from api.http.console.web import open_console
@@ -181,6 +182,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_errors(app)
+    app.add_middleware(ConditionalGetMiddleware)  # innermost: it tags what the routes answered
     app.add_middleware(BodyLimitMiddleware, max_bytes=api.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     # Routers are tried in this order on every request: the key lookup and the key commands
