@@ -6,11 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
+from api.http import openapi
 from api.http.auth import FailedAuthLimiter, TokenCache, TokenStore
 from api.http.conditional import ConditionalGetMiddleware
 from api.http.console.mount import install as install_console
@@ -180,6 +179,7 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
     )
     install_errors(app)
     app.add_middleware(ConditionalGetMiddleware)  # innermost: it tags what the routes answered
@@ -191,26 +191,5 @@ def create_app(
         app.include_router(module.router)
     if console_settings.enabled:
         install_console(app, console_settings)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     return app
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with problem answers typed `application/problem+json`."""
-    if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            summary=app.summary,
-            description=app.description,
-            routes=app.routes,
-            tags=app.openapi_tags,
-        )
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
-                for status, answer in operation.get("responses", {}).items():
-                    content = answer.get("content", {})
-                    if status[0] in "45" and "application/json" in content:
-                        content["application/problem+json"] = content.pop("application/json")
-        app.openapi_schema = schema
-    return app.openapi_schema

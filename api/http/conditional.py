@@ -10,6 +10,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 READS: Final = frozenset({"GET"})
+READ_PREFIX: Final = "/v1/"
+"""The reads tagged: the API's (not the console's pages, nor health and metrics)."""
 
 
 def entity_tag(body: bytes) -> str:
@@ -31,7 +33,7 @@ class ConditionalGetMiddleware:
     """Tags every 200 answer to a GET under `prefix` by its body, and answers 304 to a request
     whose `If-None-Match` names the tag (its headers kept, its body dropped)."""
 
-    def __init__(self, app: ASGIApp, prefix: str = "/v1/") -> None:
+    def __init__(self, app: ASGIApp, prefix: str = READ_PREFIX) -> None:
         self.app = app
         self.prefix = prefix
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.http.refusals import REFUSALS, refusal
 from api.http.responses import ProblemResponse
@@ -188,10 +189,28 @@ def install(app: FastAPI) -> None:
         status = error.status_code
         rule = HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
         detail = str(error.detail) if error.detail else HTTPStatus(status).description
-        return problem(request, status, rule, detail, headers=error.headers)
+        headers = dict(error.headers or {})
+        if status == 405:  # the route that refused knows only its own methods, not the path's
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(request, status, rule, detail, headers=headers)
 
     for unavailable in UNAVAILABLE:
         app.add_exception_handler(unavailable, _unavailable)
+
+
+METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app fully matches for this request's path (RFC 9110
+    §15.5.6: a 405 lists them in `Allow`), asked of every route and router, as Starlette does."""
+    routes = request.scope["app"].router.routes
+    allowed = []
+    for method in METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _unavailable(request: Request, error: Exception) -> ProblemResponse:

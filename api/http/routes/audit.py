@@ -34,8 +34,8 @@ Index = Annotated[int, Query(ge=1, le=2**62)]
 Size = Annotated[int | None, Query(ge=0, le=2**62, description="default: the latest checkpoint")]
 
 
-@router.get("/events", response_model=AuditPage)
-def events(
+@router.get("/events", response_model=AuditPage, summary="Ledger entries · 账本记录")
+def list_audit_events(
     principal: Auditor,
     services: ServicesDep,
     min_position: MinPosition,
@@ -56,8 +56,12 @@ def events(
     return first(items, limit, lambda item: item.ledger_index)
 
 
-@router.get("/history/{stream}", response_model=StreamHistory)
-def history(
+@router.get(
+    "/history/{stream}",
+    response_model=StreamHistory,
+    summary="A stream's history as of a moment · 历史记录",
+)
+def get_stream_history(
     stream: Annotated[
         str,
         Path(
@@ -91,8 +95,12 @@ def history(
     return found.to_json()
 
 
-@router.get("/checkpoints/latest", response_model=Checkpoint)
-def latest(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
+@router.get(
+    "/checkpoints/latest",
+    response_model=Checkpoint,
+    summary="The latest signed checkpoint · 最新检查点",
+)
+def get_latest_checkpoint(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
     """The latest signed checkpoint: size, Merkle root, chain head, time, key id, signature."""
     checkpoint = latest_checkpoint(services.ledger.database)
     if checkpoint is None:
@@ -100,14 +108,21 @@ def latest(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
     return checkpoint.to_json()
 
 
-@router.post("/checkpoints", status_code=201, response_model=Checkpoint)
+@router.post(
+    "/checkpoints",
+    status_code=201,
+    response_model=Checkpoint,
+    summary="Sign a checkpoint now · 立即签署检查点",
+)
 def sign_checkpoint(principal: CheckpointSigner, services: ServicesDep) -> dict[str, Any]:
     """Sign a checkpoint of the ledger as it is now (the ledger itself does not change)."""
     return create_checkpoint(services.ledger.database, services.signing_key).to_json()
 
 
-@router.get("/public-key", response_model=PublicKeys)
-def public_key(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
+@router.get(
+    "/public-key", response_model=PublicKeys, summary="The checkpoint signing keys · 检查点签名公钥"
+)
+def get_public_keys(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
     """The key checkpoints are signed with now, and every key that ever signed one here."""
     keys = [record.to_json() for record in public_keys(services.ledger.database)]
     current = services.signing_key
@@ -118,8 +133,12 @@ def public_key(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
     }
 
 
-@router.get("/proofs/inclusion", response_model=InclusionBundle)
-def inclusion(
+@router.get(
+    "/proofs/inclusion",
+    response_model=InclusionBundle,
+    summary="Proof that an entry is in the ledger · 包含性证明",
+)
+def get_inclusion_proof(
     index: Index, principal: Verifier, services: ServicesDep, size: Size = None
 ) -> dict[str, Any]:
     """Proof that ledger entry `index` is in the tree of `size` entries, with its checkpoint.
@@ -166,8 +185,12 @@ def _no_entry(index: int) -> ProblemError:
     )
 
 
-@router.get("/proofs/consistency", response_model=ConsistencyBundle)
-def consistency(
+@router.get(
+    "/proofs/consistency",
+    response_model=ConsistencyBundle,
+    summary="Proof that the ledger only grew · 一致性证明",
+)
+def get_consistency_proof(
     principal: Verifier,
     services: ServicesDep,
     from_: Annotated[int, Query(alias="from", ge=0, le=2**62)],

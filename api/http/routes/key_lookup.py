@@ -29,7 +29,7 @@ the lookup is the most frequent call."""
 CardPath = Annotated[CardNumber, Path(description="卡号 as printed", examples=[examples.LP_CARD])]
 
 
-@router.get("/{card_no}", response_model=KeyRecord)
+@router.get("/{card_no}", response_model=KeyRecord, summary="Look up one key · 按卡号查询UKEY")
 async def get_key(
     card_no: CardPath,
     principal: Reader,
@@ -53,7 +53,9 @@ async def get_key(
     return model_response(record)
 
 
-@router.get("", response_model=KeyPage)
+@router.get(
+    "", response_model=KeyPage, summary="Find keys by enterprise, holder or status · 查询UKEY列表"
+)
 def find_keys(
     principal: Reader,
     services: ServicesDep,
@@ -85,7 +87,11 @@ def find_keys(
     return model_response(KeyPage(**first(items, limit, _card_no)))
 
 
-@router.post("/search", response_model=KeyPage)
+@router.post(
+    "/search",
+    response_model=KeyPage,
+    summary="Search keys by what a caller gives · 按来电信息查找UKEY",
+)
 def search_keys(
     body: KeySearch,
     principal: Reader,

@@ -30,7 +30,7 @@ def _info(record: TokenRecord) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201, response_model=NewToken)
+@router.post("", status_code=201, response_model=NewToken, summary="Issue a token · 签发令牌")
 def create_token(body: CreateToken, admin: Admin, services: ServicesDep) -> dict[str, Any]:
     """Issue a token; its secret is in this answer only (the ledger keeps its hash)."""
     try:
@@ -40,7 +40,7 @@ def create_token(body: CreateToken, admin: Admin, services: ServicesDep) -> dict
     return {**_info(issued.record), "token": issued.token}
 
 
-@router.get("", response_model=TokenList)
+@router.get("", response_model=TokenList, summary="List the tokens · 令牌列表")
 def list_tokens(
     admin: Admin,
     services: ServicesDep,
@@ -58,7 +58,9 @@ def list_tokens(
     return first(records[start : start + limit + 1], limit, lambda record: record["token_id"])
 
 
-@router.delete("/{token_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{token_id}", status_code=204, response_class=Response, summary="Revoke a token · 撤销令牌"
+)
 def revoke_token(
     token_id: Annotated[TokenId, Path()],
     admin: Admin,

@@ -27,8 +27,8 @@ Stage = Literal[
 ]
 
 
-@router.get("/queue", response_model=QueuePage)
-def queue(
+@router.get("/queue", response_model=QueuePage, summary="The window's work queue · 窗口待办事项")
+def get_window_queue(
     principal: WindowReader,
     services: ServicesDep,
     min_position: MinPosition,
@@ -47,8 +47,8 @@ def queue(
     return from_offset(items, after, limit)
 
 
-@router.get("/expiring", response_model=ExpiringPage)
-def expiring(
+@router.get("/expiring", response_model=ExpiringPage, summary="Keys expiring soon · 即将到期的UKEY")
+def list_expiring_keys(
     principal: WindowReader,
     services: ServicesDep,
     min_position: MinPosition,
