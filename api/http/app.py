@@ -10,6 +10,7 @@ from importlib import metadata
 from fastapi import FastAPI
 
 from api.http import openapi
+from api.http.api_docs import install as install_docs
 from api.http.auth import FailedAuthLimiter, TokenCache, TokenStore
 from api.http.conditional import ConditionalGetMiddleware
 from api.http.console.mount import install as install_console
@@ -180,6 +181,8 @@ def create_app(
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
         generate_unique_id_function=openapi.operation_id,
+        docs_url=None,  # served from local assets by api_docs.install
+        redoc_url=None,
     )
     install_errors(app)
     app.add_middleware(ConditionalGetMiddleware)  # innermost: it tags what the routes answered
@@ -189,6 +192,7 @@ def create_app(
     # (PIN attempts) are the most frequent calls; health's routes have no prefix to skip by.
     for module in (key_lookup, keys, enterprises, window, audit, personal_data, tokens, health):
         app.include_router(module.router)
+    install_docs(app)
     if console_settings.enabled:
         install_console(app, console_settings)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
