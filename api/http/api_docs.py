@@ -4,6 +4,7 @@ load nothing from elsewhere."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from typing import Final
 
@@ -24,31 +25,38 @@ def install(app: FastAPI) -> None:
     """Serve /docs, /redoc and their assets (the app is made with docs_url=redoc_url=None)."""
     static = files("fastapi_offline") / "static"
     app.mount(ASSETS, StaticFiles(directory=str(static)), name="docs-assets")
-    title = f"{app.title} · API"
-
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
+    spec, title, icon = (
+        app.openapi_url or "/openapi.json",
+        f"{app.title} · API",
+        f"{ASSETS}/favicon.png",
+    )
+    pages = {
+        "/docs": get_swagger_ui_html(
+            openapi_url=spec,
             title=title,
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS}/favicon.png",
+            swagger_favicon_url=icon,
             oauth2_redirect_url=OAUTH2_REDIRECT,
-            # no badge from the public validator (validator.swagger.io)
-            swagger_ui_parameters={"validatorUrl": None},
-        )
-
-    @app.get(OAUTH2_REDIRECT, include_in_schema=False)
-    async def swagger_ui_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=app.openapi_url or "/openapi.json",
+            swagger_ui_parameters={"validatorUrl": None},  # no public validator's badge
+        ),
+        "/redoc": get_redoc_html(
+            openapi_url=spec,
             title=title,
             redoc_js_url=f"{ASSETS}/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS}/favicon.png",
-            with_google_fonts=False,
-        )
+            redoc_favicon_url=icon,
+            with_google_fonts=False,  # no fonts from Google's servers
+        ),
+        OAUTH2_REDIRECT: get_swagger_ui_oauth2_redirect_html(),
+    }
+    for path, page in pages.items():
+        app.add_api_route(path, _serving(bytes(page.body)), include_in_schema=False)
+
+
+def _serving(html: bytes) -> Callable[[], Awaitable[HTMLResponse]]:
+    """An endpoint answering this page."""
+
+    async def page() -> HTMLResponse:
+        return HTMLResponse(html)
+
+    return page
