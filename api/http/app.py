@@ -64,6 +64,9 @@ window, hotline, auditor, admin), then press *Authorize* above and paste it.
 twice) and `If-Match` (the version you last saw; 412 with the current one if it moved). They
 answer `{id, version, position}`: pass `position` as `min_position` to any query to read your
 own write. Errors are `application/problem+json` (RFC 9457) naming the rule and the fields.
+
+**Reads** carry an `ETag`; `If-None-Match` with it answers 304 while nothing changed. **Lists**
+answer `{items, next_cursor, truncated}`: ask for the next page with `after=next_cursor`.
 """
 
 OPENAPI_TAGS = [

@@ -15,6 +15,10 @@ RULE_ARGUMENT = {
 """Where a call names the rule it refuses with: its positional argument of that index."""
 DYNAMIC_RULES = {"renewal_not_requested", "renewal_not_pre_approved"}
 """Rules made from a value (`renewal_not_{state}`, domain/ukey/decisions.py)."""
+HTTP_RULES = {"bad_request", "method_not_allowed", "not_found"}
+"""Rules named after the status of Starlette's own refusals (api/http/errors.py, http_error)."""
+MIDDLEWARE_RULES = {"body_too_large", "internal_error"}
+"""Rules the middleware answers with before or after the app (api/http/middleware.py)."""
 
 
 @dataclass(frozen=True)
@@ -53,3 +57,8 @@ def rule_sites() -> list[RuleSite]:
 def rules_in_code() -> set[str]:
     """Every rule name the code can refuse with, from the calls that raise one."""
     return DYNAMIC_RULES | {site.rule for site in rule_sites()}
+
+
+def rules_answered() -> set[str]:
+    """Every rule a problem document can name: the code's, Starlette's and the middleware's."""
+    return rules_in_code() | HTTP_RULES | MIDDLEWARE_RULES

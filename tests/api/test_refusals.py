@@ -9,13 +9,9 @@ import re
 from api.http.refusals import REFUSALS, markdown_table
 from api.http.schemas import examples
 from tests.api.conftest import Api
-from tests.api.rule_sites import ROOT, rule_sites, rules_in_code
+from tests.api.rule_sites import ROOT, rule_sites, rules_answered, rules_in_code
 from tests.api.test_docs_walkthrough import rules_in_docs
 
-HTTP_RULES = {"bad_request", "method_not_allowed", "not_found"}
-"""Rules named after the status of Starlette's own refusals (api/http/errors.py, http_error)."""
-MIDDLEWARE_RULES = {"body_too_large", "internal_error"}
-"""Rules the middleware answers with before or after the app (api/http/middleware.py)."""
 KIND_STATUS = {"NotFoundError": 404, "ConflictError": 409}
 _TABLE = re.compile(r"^## Refusals\n.*?\n(\| rule \|.*?)\n\n", re.S | re.M)
 
@@ -24,7 +20,7 @@ def test_every_rule_the_code_raises_is_listed_and_every_listed_rule_is_raised() 
     raised = rules_in_code()
     assert {"key_locked", "nothing_to_erase", "subject_required", "unknown_finder"} <= raised
     assert sorted(raised - REFUSALS.keys()) == []
-    assert sorted(REFUSALS.keys() - raised - HTTP_RULES - MIDDLEWARE_RULES) == []
+    assert sorted(REFUSALS.keys() - rules_answered()) == []
 
 
 def test_each_rule_is_listed_with_the_status_the_code_answers_it_with() -> None:
