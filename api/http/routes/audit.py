@@ -80,8 +80,14 @@ def get_stream_history(
             examples=["2025-03-03T10:00:00+08:00", "42"],
         ),
     ] = None,
+    after: Annotated[
+        int,
+        Query(ge=0, le=2**62, description="the previous page's next_cursor (an event's version)"),
+    ] = 0,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
-    """A stream's events as stored, up to `as_of`, with the checkpoint that covers them."""
+    """A stream's events as stored, up to `as_of`, with the checkpoint that covers them all,
+    `limit` events at a time."""
     try:
         moment = parse_as_of(as_of)
         found = stream_history(
@@ -92,7 +98,11 @@ def get_stream_history(
         raise ProblemError(422, "invalid_stream_query", str(error), field=field) from None
     if not found.events and moment is None:
         raise ProblemError(404, "not_found", f"stream {stream} has no events", field="path.stream")
-    return found.to_json()
+    answer = found.to_json()
+    events = [event for event in answer["events"] if event["originator_version"] > after]
+    events_page = first(events[: limit + 1], limit, lambda event: event["originator_version"])
+    answer["events"] = events_page.pop("items")
+    return {**answer, **events_page}
 
 
 @router.get(
