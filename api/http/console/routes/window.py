@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -20,8 +20,8 @@ from api.http.command_requests import Command
 from api.http.console.key_card import advise
 from api.http.console.web import (
     REFUSED,
+    Clerk,
     Staff,
-    allow,
     execute,
     fields,
     form_key,
@@ -33,11 +33,12 @@ from api.http.console.web import (
     redirect,
     refusal,
     render,
+    screens,
     services_of,
 )
 from api.http.schemas.enterprises import Approve, Reject
 from api.http.schemas.keys import Incident, IssueFreePair, MailKey, Renew, Replace, Void
-from domain.base import DomainError, NotFoundError, Role
+from domain.base import DomainError, NotFoundError
 from domain.enterprise.state import Enterprise
 from domain.filings import FILING_KIND_LABELS
 from domain.forms import (
@@ -61,8 +62,7 @@ from projections.key_status.queries import get_key
 from projections.key_status.records import KeyRecord
 from projections.window_queue.queries import window_queue
 
-router = APIRouter(prefix="/ui/window", include_in_schema=False)
-Clerk = Annotated[Staff, Depends(allow(Role.WINDOW))]
+router = screens("/ui/window")
 
 QUEUE_TABS = (
     "awaiting_review",
