@@ -13,9 +13,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
-from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
 
 SESSIONS: Final = "console_sessions"
 PENDING: Final = "console_oidc_pending"
@@ -26,6 +26,19 @@ PENDING_LIFETIME: Final = timedelta(minutes=10)
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _stored_hash(secret: str | None) -> str | None:
+    """The hash a cookie's secret is stored under; None for no secret or one too long to be ours."""
+    return _hash(secret) if secret and len(secret) <= 100 else None
+
+
+def _row(
+    cursor: SqlCursor, columns: str, where: tuple[str, str], hashed: str
+) -> tuple[Any, ...] | None:
+    """The `columns` of the row stored under a secret's hash: `where` is (table, hash column)."""
+    table, column = where
+    return cursor.execute(f"SELECT {columns} FROM {table} WHERE {column} = ?", (hashed,)).fetchone()
 
 
 def new_secret() -> str:
@@ -94,15 +107,16 @@ class SessionStore:
 
     def get(self, session_id: str | None) -> Session | None:
         """The live session with this id (touched), or None when unknown, idle or too old."""
-        if not session_id or len(session_id) > 100:
+        key = _stored_hash(session_id)
+        if key is None:
             return None
-        key = _hash(session_id)
         with self.database.transaction() as cursor:
-            row = cursor.execute(
-                f"SELECT staff_id, csrf, created_at, last_seen, method FROM {self.sessions} "
-                "WHERE session_hash = ?",
-                (key,),
-            ).fetchone()
+            row = _row(
+                cursor,
+                "staff_id, csrf, created_at, last_seen, method",
+                (self.sessions, "session_hash"),
+                key,
+            )
         if row is None:
             return None
         now = datetime.now(UTC)
@@ -157,15 +171,16 @@ class SessionStore:
 
     def finish_sso(self, secret: str | None) -> Pending | None:
         """The pending sign-in of this browser, removed (used once), or None."""
-        if not secret or len(secret) > 100:
+        key = _stored_hash(secret)
+        if key is None:
             return None
-        key = _hash(secret)
         with self.database.transaction() as cursor:
-            row = cursor.execute(
-                f"SELECT state, nonce, verifier, next_path, created_at FROM {self.pending} "
-                "WHERE pending_hash = ?",
-                (key,),
-            ).fetchone()
+            row = _row(
+                cursor,
+                "state, nonce, verifier, next_path, created_at",
+                (self.pending, "pending_hash"),
+                key,
+            )
             cursor.execute(f"DELETE FROM {self.pending} WHERE pending_hash = ?", (key,))
         if row is None:
             return None
