@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
+from ledger_store.eventstore.database import LedgerDatabase
 
 SESSIONS: Final = "console_sessions"
 PENDING: Final = "console_oidc_pending"
@@ -26,19 +26,6 @@ PENDING_LIFETIME: Final = timedelta(minutes=10)
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def _stored_hash(secret: str | None) -> str | None:
-    """The hash a cookie's secret is stored under; None for no secret or one too long to be ours."""
-    return _hash(secret) if secret and len(secret) <= 100 else None
-
-
-def _row(
-    cursor: SqlCursor, columns: str, where: tuple[str, str], hashed: str
-) -> tuple[Any, ...] | None:
-    """The `columns` of the row stored under a secret's hash: `where` is (table, hash column)."""
-    table, column = where
-    return cursor.execute(f"SELECT {columns} FROM {table} WHERE {column} = ?", (hashed,)).fetchone()
 
 
 def new_secret() -> str:
@@ -107,18 +94,11 @@ class SessionStore:
 
     def get(self, session_id: str | None) -> Session | None:
         """The live session with this id (touched), or None when unknown, idle or too old."""
-        key = _stored_hash(session_id)
-        if key is None:
-            return None
-        with self.database.transaction() as cursor:
-            row = _row(
-                cursor,
-                "staff_id, csrf, created_at, last_seen, method",
-                (self.sessions, "session_hash"),
-                key,
-            )
+        columns = "staff_id, csrf, created_at, last_seen, method"
+        row = self._row(session_id, self.sessions, "session_hash", columns)
         if row is None:
             return None
+        assert session_id is not None  # a row was found under it
         now = datetime.now(UTC)
         session = Session(
             staff_id=str(row[0]),
@@ -134,7 +114,7 @@ class SessionStore:
             with self.database.transaction() as cursor:
                 cursor.execute(
                     f"UPDATE {self.sessions} SET last_seen = ? WHERE session_hash = ?",
-                    (now.isoformat(), key),
+                    (now.isoformat(), _hash(session_id)),
                 )
         return session
 
@@ -171,17 +151,8 @@ class SessionStore:
 
     def finish_sso(self, secret: str | None) -> Pending | None:
         """The pending sign-in of this browser, removed (used once), or None."""
-        key = _stored_hash(secret)
-        if key is None:
-            return None
-        with self.database.transaction() as cursor:
-            row = _row(
-                cursor,
-                "state, nonce, verifier, next_path, created_at",
-                (self.pending, "pending_hash"),
-                key,
-            )
-            cursor.execute(f"DELETE FROM {self.pending} WHERE pending_hash = ?", (key,))
+        columns = "state, nonce, verifier, next_path, created_at"
+        row = self._row(secret, self.pending, "pending_hash", columns, remove=True)
         if row is None:
             return None
         pending = Pending(
@@ -190,3 +161,25 @@ class SessionStore:
         if datetime.now(UTC) - pending.created_at > PENDING_LIFETIME:
             return None
         return pending
+
+    def _row(
+        self,
+        secret: str | None,
+        table: str,
+        hash_column: str,
+        columns: str,
+        *,
+        remove: bool = False,
+    ) -> tuple[Any, ...] | None:
+        """The `columns` of the row stored under a cookie secret's hash (then removed, if
+        `remove`); None for no secret, one too long to be ours, or no row."""
+        if not secret or len(secret) > 100:
+            return None
+        key = _hash(secret)
+        with self.database.transaction() as cursor:
+            row = cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE {hash_column} = ?", (key,)
+            ).fetchone()
+            if remove:
+                cursor.execute(f"DELETE FROM {table} WHERE {hash_column} = ?", (key,))
+        return row
