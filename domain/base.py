@@ -212,6 +212,17 @@ def created_fields(event: DomainEvent) -> dict[str, Any]:
     }
 
 
+def created_from(cls: type[TAggregate], event: DomainEvent) -> TAggregate:
+    """The aggregate `event` creates: the base fields, and every field of `cls` that the event
+    also has, taken from the event as it is (the rest keep their defaults)."""
+    taken = {
+        name: getattr(event, name)
+        for name in cls.model_fields
+        if name in type(event).model_fields and name not in Aggregate.model_fields
+    }
+    return cls(**created_fields(event), **taken)
+
+
 def project(aggregate: TAggregate | None, events: Iterable[DomainEvent]) -> TAggregate | None:
     """Fold events into an aggregate (the repository's projector function).
 

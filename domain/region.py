@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import re
-from typing import Final, Self
+from typing import Annotated, Final, Self
 
-from pydantic import field_validator, model_validator
+from pydantic import AfterValidator, field_validator, model_validator
 
 from domain.base import DomainError, Immutable
 
 _CODE_NAME: Final = re.compile(r"[a-z][a-z_]{1,30}")
 
 
-def _digits(value: str, length: int, what: str) -> str:
-    if len(value) != length or not (value.isascii() and value.isdigit()):
-        raise ValueError(f"{what} is {length} digits, got {value!r}")
-    return value
+def _digits(length: int, what: str) -> AfterValidator:
+    """A code of exactly `length` ASCII digits (`what` names it in the error)."""
+
+    def check(value: str) -> str:
+        if len(value) != length or not (value.isascii() and value.isdigit()):
+            raise ValueError(f"{what} is {length} digits, got {value!r}")
+        return value
+
+    return AfterValidator(check)
 
 
 class RegionConfig(Immutable):
@@ -23,11 +28,11 @@ class RegionConfig(Immutable):
 
     code: str
     name: str
-    province_prefix: str
-    business_registration_dept_code: str
-    commerce_authority_code: str
-    forex_bureau_code: str
-    postcode_prefix: str
+    province_prefix: Annotated[str, _digits(2, "a province prefix (省级行政区划代码)")]
+    business_registration_dept_code: Annotated[str, _digits(6, "工商审核单位代码")]
+    commerce_authority_code: Annotated[str, _digits(4, "商务部主管机关代码")]
+    forex_bureau_code: Annotated[str, _digits(6, "主管外汇局代码")]
+    postcode_prefix: Annotated[str, _digits(2, "a postcode prefix")]
     area_code: str
     window_name: str
 
@@ -44,31 +49,6 @@ class RegionConfig(Immutable):
         if not value.strip():
             raise ValueError("must not be blank")
         return value.strip()
-
-    @field_validator("province_prefix")
-    @classmethod
-    def _province(cls, value: str) -> str:
-        return _digits(value, 2, "a province prefix (省级行政区划代码)")
-
-    @field_validator("business_registration_dept_code")
-    @classmethod
-    def _dept(cls, value: str) -> str:
-        return _digits(value, 6, "工商审核单位代码")
-
-    @field_validator("commerce_authority_code")
-    @classmethod
-    def _commerce(cls, value: str) -> str:
-        return _digits(value, 4, "商务部主管机关代码")
-
-    @field_validator("forex_bureau_code")
-    @classmethod
-    def _forex(cls, value: str) -> str:
-        return _digits(value, 6, "主管外汇局代码")
-
-    @field_validator("postcode_prefix")
-    @classmethod
-    def _postcode(cls, value: str) -> str:
-        return _digits(value, 2, "a postcode prefix")
 
     @field_validator("area_code")
     @classmethod

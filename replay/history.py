@@ -20,7 +20,7 @@ import orjson
 from domain.aggregate_ids import enterprise_id, key_id
 from ledger_store.eventstore.database import HasDatabase, LedgerDatabase, database_of
 from ledger_store.eventstore.mapping import type_name
-from ledger_store.privacy.vault import ERASED, PersonalDataVault, is_sealed_json
+from ledger_store.privacy.vault import PersonalDataVault
 from ledger_store.transparency.checkpointer import covering_checkpoint
 
 AsOf = datetime | int | None
@@ -187,31 +187,10 @@ def stream_history(
 
 def reveal_bodies(vault: PersonalDataVault, events: list[HistoryEvent]) -> list[HistoryEvent]:
     """The events with every sealed value in their bodies revealed (one read of the keys)."""
-    sealed = [value for event in events for value in _sealed_values(event.body)]
-    if not sealed:
+    bodies = vault.reveal_inside(
+        [event.body for event in events],
+        erased=lambda value: {"erased": True, "subject": value["subject"]},
+    )
+    if bodies is None:
         return events
-    with vault.database.reading() as cursor:
-        keys = vault.keys_for_ids(cursor, {UUID(value["key"]) for value in sealed})
-
-    def reveal(value: Any) -> Any:
-        if is_sealed_json(value):
-            revealed = vault.reveal_json(value, keys)
-            return {"erased": True, "subject": value["subject"]} if revealed is ERASED else revealed
-        if isinstance(value, dict):
-            return {name: reveal(item) for name, item in value.items()}
-        if isinstance(value, list):
-            return [reveal(item) for item in value]
-        return value
-
-    return [replace(event, body=reveal(event.body)) for event in events]
-
-
-def _sealed_values(value: Any) -> list[dict[str, Any]]:
-    """Every sealed value (stored form) inside a JSON value."""
-    if is_sealed_json(value):
-        return [value]
-    if isinstance(value, dict):
-        return [found for item in value.values() for found in _sealed_values(item)]
-    if isinstance(value, list):
-        return [found for item in value for found in _sealed_values(item)]
-    return []
+    return [replace(event, body=body) for event, body in zip(events, bodies, strict=True)]

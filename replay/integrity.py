@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -24,9 +23,12 @@ from ledger_store.proofs import merkle
 from ledger_store.proofs.chain import GENESIS, LedgerEntry, verify_chain
 from ledger_store.proofs.checkpoint import Checkpoint, SignatureError, keyring, verify_checkpoint
 from ledger_store.proofs.merkle_verify import EMPTY_ROOT, ProofError, leaf_hash, verify_consistency
-from ledger_store.transparency.checkpointer import public_keyring
+from ledger_store.transparency.checkpointer import (
+    checkpoint_rows,
+    public_keyring,
+    row_to_checkpoint,
+)
 from ledger_store.transparency.tree_store import (
-    CHECKPOINTS,
     MerkleStoreError,
     consistency_proof,
     fetch_node_ranges,
@@ -86,26 +88,14 @@ def _span(level: int, idx: int) -> str:
 
 def _stored_checkpoints(database: LedgerDatabase, report: LedgerReport) -> Iterator[Checkpoint]:
     """Every stored checkpoint by size; a row that is not a valid checkpoint is a finding."""
-    after, table = -1, database.table(CHECKPOINTS)
+    after = -1
     while True:
-        with database.transaction() as cursor:
-            rows = cursor.execute(
-                f"SELECT size, root_hash, chain_head, timestamp, key_id, signature FROM {table} "
-                "WHERE size > ? ORDER BY size LIMIT 500",
-                (after,),
-            ).fetchall()
-        for size, root_hash, chain_head, timestamp, kid, signature in rows:
+        rows = checkpoint_rows(database, after, 500)
+        for row in rows:
             try:
-                yield Checkpoint(
-                    size=int(size),
-                    root_hash=root_hash,
-                    chain_head=chain_head,
-                    timestamp=datetime.fromisoformat(timestamp),
-                    key_id=kid,
-                    signature=signature,
-                )
+                yield row_to_checkpoint(row)
             except (ValueError, TypeError) as error:
-                problem = f"the stored checkpoint row at size {size} is malformed: {error}"
+                problem = f"the stored checkpoint row at size {row[0]} is malformed: {error}"
                 report.findings.append(Finding(None, problem.splitlines()[0]))
         if len(rows) < 500:
             return

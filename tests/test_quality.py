@@ -4,9 +4,10 @@ and `mypy --strict` (pydantic plugin) clean, imports that point one way and form
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -197,4 +198,55 @@ def test_the_import_check_sees_every_kind_of_import(tmp_path: Path) -> None:
         "ledger_store.transparency.tree_store",
         "domain.base",
         "psycopg",
+    ]
+
+
+def _project_classes() -> Iterator[type]:
+    """Every class defined in a project module (imported, so aliases and re-exports resolve)."""
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            module = importlib.import_module(_module_name(path))
+            for value in vars(module).values():
+                if isinstance(value, type) and value.__module__ == module.__name__:
+                    yield value
+
+
+def _in_project(cls: type) -> bool:
+    return cls.__module__.split(".")[0] in PACKAGES
+
+
+def mixed_in(classes: Iterable[type]) -> list[str]:
+    """The classes with two or more bases of the project's own."""
+    offenders = []
+    for cls in classes:
+        own = [base for base in cls.__bases__ if _in_project(base)]
+        if len(own) >= 2:
+            names = ", ".join(f"{base.__module__}.{base.__qualname__}" for base in own)
+            offenders.append(f"{cls.__module__}.{cls.__qualname__}({names})")
+    return offenders
+
+
+def test_no_class_inherits_from_two_project_classes() -> None:
+    """Behaviour is composed, not mixed in: a class has at most one base of the project's own
+    (bases from other libraries, such as `str, Enum` or pydantic's `BaseModel`, do not count)."""
+    classes = list(_project_classes())
+    assert len(classes) > 200  # the walk found the project
+    assert not mixed_in(classes), "\n".join(mixed_in(classes))
+
+
+def test_the_inheritance_check_sees_a_mixin() -> None:
+    """Two project bases are caught; one project base beside a library's is not."""
+    from domain.base import DomainError
+    from ledger_store.eventstore.failures import OperatorError
+
+    class MixedError(DomainError, OperatorError):
+        pass
+
+    class SingleError(OperatorError, ValueError):
+        pass
+
+    MixedError.__module__ = SingleError.__module__ = "domain.probe"
+    assert mixed_in([MixedError, SingleError, DomainError]) == [
+        "domain.probe.test_the_inheritance_check_sees_a_mixin.<locals>.MixedError("
+        "domain.base.DomainError, ledger_store.eventstore.failures.OperatorError)"
     ]

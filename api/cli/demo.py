@@ -9,8 +9,9 @@ from typing import Any
 
 import orjson
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import TimeElapsedColumn
 
+from api.cli.progress import counting_bar
 from api.demo.scenario import Demo
 from ledger_store.application.ledger import Ledger
 
@@ -38,14 +39,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         started = time.perf_counter()
         demo = Demo(ledger, seed=args.seed, enterprises=args.enterprises)
-        with Progress(
-            TextColumn("enterprises"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            disable=not console.is_terminal,
-        ) as progress:
+        with counting_bar(console, "enterprises", TimeElapsedColumn()) as progress:
             task = progress.add_task("demo", total=args.enterprises)
             stats = demo.run(lambda done: progress.update(task, completed=done))
         elapsed = time.perf_counter() - started

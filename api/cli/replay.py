@@ -9,8 +9,9 @@ from typing import Any
 
 import orjson
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import TimeRemainingColumn
 
+from api.cli.progress import counting_bar
 from ledger_store.eventstore.store import EventStore
 from projections.engine.rebuild import rebuild
 from projections.registry import VIEW_NAMES
@@ -66,14 +67,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     ledger = EventStore(mode="existing")
     try:
-        with Progress(
-            TextColumn("replaying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            disable=not console.is_terminal,
-        ) as progress:
+        with counting_bar(console, "replaying", TimeRemainingColumn()) as progress:
             task = progress.add_task("replay", total=None)
             result = rebuild(
                 ledger,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.base import Aggregate, created_fields, evolves
+from domain.base import Aggregate, created_from, evolves
 from domain.card_holder.events import (
     HolderPart,
     OperatorRegistered,
@@ -30,15 +30,7 @@ class CardHolder(Aggregate):
 @evolves(OperatorRegistered)
 def _registered(_: None, event: OperatorRegistered) -> CardHolder:
     """Create the holder with no permissions."""
-    return CardHolder(
-        **created_fields(event),
-        uscc=event.uscc,
-        holder_kind=event.holder_kind,
-        holder=event.holder,
-        customs_declarer=event.customs_declarer,
-        verification_officer=event.verification_officer,
-        warnings=event.warnings,
-    )
+    return created_from(CardHolder, event)
 
 
 @evolves(PermissionsGranted)

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from domain.base import Actor, Aggregate, Immutable, created_fields, evolves
+from domain.base import Actor, Aggregate, Immutable, created_from, evolves
 from domain.enterprise.events import (
     EnterpriseInfoChanged,
     EnterpriseRegistered,
@@ -81,14 +81,7 @@ class Enterprise(Aggregate):
 @evolves(EnterpriseRegistered)
 def _registered(_: None, event: EnterpriseRegistered) -> Enterprise:
     """Create the enterprise in draft."""
-    return Enterprise(
-        **created_fields(event),
-        uscc=event.uscc,
-        name=event.name,
-        customs_code=event.customs_code,
-        receipt_number=event.receipt_number,
-        region=event.region,
-    )
+    return created_from(Enterprise, event)
 
 
 @evolves(FilingSubmitted)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.base import Aggregate, created_fields, evolves
+from domain.base import Aggregate, created_from, evolves
 from domain.erasure.events import PersonalDataErased
 
 
@@ -19,6 +19,4 @@ class Erasure(Aggregate):
 @evolves(PersonalDataErased)
 def _erased(_: None, event: PersonalDataErased) -> Erasure:
     """Record the erasure."""
-    return Erasure(
-        **created_fields(event), subject=event.subject, key=event.key, reason=event.reason
-    )
+    return created_from(Erasure, event)

@@ -96,6 +96,15 @@ def _in_use(key: UKey, at: datetime) -> None:
 # -- issue and delivery ------------------------------------------------------------------------
 
 
+def _certificate_number(value: str | None) -> str | None:
+    """A certificate number checked (or None when none is given)."""
+    if value is None:
+        return None
+    return checked(
+        check_certificate_number, value, "invalid_certificate_number", "certificate_number"
+    )
+
+
 def issue(
     ctx: CommandContext,
     card_no: str,
@@ -112,13 +121,7 @@ def issue(
     if supplier is None:
         require_role(ctx, Role.WINDOW, action="a free issue")
     card_no = checked(check_card_number, card_no, "invalid_card_number", "card_no")
-    if certificate_number is not None:
-        certificate_number = checked(
-            check_certificate_number,
-            certificate_number,
-            "invalid_certificate_number",
-            "certificate_number",
-        )
+    certificate_number = _certificate_number(certificate_number)
     if replaces is not None:
         replaces = checked(check_card_number, replaces, "invalid_card_number", "replaces")
         if replaces == card_no:
@@ -317,13 +320,7 @@ def renew(
     if missing := documents.missing():
         labels = "、".join(f"{RENEWAL_DOCUMENT_LABELS[name]} ({name})" for name in missing)
         raise DomainError("renewal_document_missing", f"not presented: {labels}", field=missing[0])
-    if certificate_number is not None:
-        certificate_number = checked(
-            check_certificate_number,
-            certificate_number,
-            "invalid_certificate_number",
-            "certificate_number",
-        )
+    certificate_number = _certificate_number(certificate_number)
     event = CertificateRenewed(
         **next_event_fields(key, ctx),
         application_id=application_id,

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from domain.base import Aggregate, created_fields, evolves
+from domain.base import Aggregate, created_from, evolves
 from domain.forms import KeyKind, MailingDetails, Media, Supplier
 from domain.personal import Sealed
 from domain.ukey import status as key_status
@@ -128,20 +128,7 @@ class UKey(Aggregate):
 @evolves(KeyIssued)
 def _issued(_: None, event: KeyIssued) -> UKey:
     """Create the key with the initial PIN and no failures."""
-    return UKey(
-        **created_fields(event),
-        card_no=event.card_no,
-        kind=event.kind,
-        media=event.media,
-        uscc=event.uscc,
-        holder_id=event.holder_id,
-        holder_name=event.holder_name,
-        supplier=event.supplier,
-        certificate_number=event.certificate_number,
-        valid_from=event.valid_from,
-        valid_until=event.valid_until,
-        replaces=event.replaces,
-    )
+    return created_from(UKey, event)
 
 
 @evolves(KeyMailed)

@@ -210,6 +210,15 @@ def command_steps(
         )
 
 
+def next_step(steps: Generator[Step, Any, CommandResult], answer: Any) -> Step | CommandResult:
+    """Give `steps` the answer to its last step: its next step, or the result it reached."""
+    try:
+        return steps.send(answer)
+    except StopIteration as done:
+        result: CommandResult = done.value
+        return result
+
+
 def _if_match(decided: Decided, expected_version: int) -> UUID | None:
     """The record If-Match names, when it is not at the expected version (else None).
 

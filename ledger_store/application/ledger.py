@@ -37,6 +37,7 @@ from ledger_store.application.command import (
     Seal,
     Step,
     command_steps,
+    next_step,
 )
 from ledger_store.application.idempotency import (
     IdempotencyClaim,
@@ -86,13 +87,10 @@ class Ledger:
         steps = command_steps(
             decide, self._prepare, expected_version=expected_version, idempotency=idempotency
         )
-        answer: Any = None
-        while True:
-            try:
-                step = steps.send(answer)
-            except StopIteration as done:
-                return self._finished(done.value)
-            answer = self._perform(step)
+        step = next_step(steps, None)
+        while not isinstance(step, CommandResult):
+            step = next_step(steps, self._perform(step))
+        return self._finished(step)
 
     async def execute_async(
         self,
@@ -109,13 +107,10 @@ class Ledger:
         steps = command_steps(
             decide, self._prepare, expected_version=expected_version, idempotency=idempotency
         )
-        answer: Any = None
-        while True:
-            try:
-                step = steps.send(answer)
-            except StopIteration as done:
-                return self._finished(done.value)
-            answer = await self._perform_async(self.async_pool, step)
+        step = next_step(steps, None)
+        while not isinstance(step, CommandResult):
+            step = next_step(steps, await self._perform_async(self.async_pool, step))
+        return self._finished(step)
 
     def run(self, decider: Decider[P], /, *args: P.args, **kwargs: P.kwargs) -> CommandResult:
         """Execute `decider(reader, *args, **kwargs)` with no If-Match or idempotency key."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool
 
 from ledger_store.eventstore.liveness import OUTAGE_WAIT, OutageGate, alive_async
 
@@ -62,7 +62,7 @@ class AsyncPool:
         pool = self._pool
         gate = self.outage
         timeout = gate.timeout(pool.timeout)
-        try:
+        with gate.checkout():
             for _ in range(pool.max_size):
                 conn = await pool.getconn(timeout)
                 if await alive_async(conn):
@@ -71,10 +71,6 @@ class AsyncPool:
                 timeout = min(timeout, OUTAGE_WAIT)
             else:
                 conn = await pool.getconn(timeout)
-        except PoolTimeout:
-            gate.found_away()
-            raise
-        gate.found_back()
         try:
             yield conn
         finally:

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import select
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 import psycopg_pool.pool
 import psycopg_pool.pool_async
+from psycopg_pool import PoolTimeout
 from psycopg_pool.base import AttemptWithBackoff
 
 
@@ -98,6 +101,16 @@ class OutageGate:
     def found_back(self) -> None:
         """A connection works: no outage."""
         self.since = None
+
+    @contextmanager
+    def checkout(self) -> Iterator[None]:
+        """Around getting a connection: a PoolTimeout is an outage found, else a way back."""
+        try:
+            yield
+        except PoolTimeout:
+            self.found_away()
+            raise
+        self.found_back()
 
 
 MAX_RECONNECT_DELAY = 0.5

@@ -265,7 +265,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 pass
         gate = self.outage
         timeout = gate.timeout(pool.timeout)
-        try:
+        with gate.checkout():
             for _ in range(pool.max_size):
                 conn = pool.getconn(timeout)
                 if alive(conn):
@@ -274,10 +274,6 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 timeout = min(timeout, OUTAGE_WAIT)  # the server went away: fail fast if still
             else:
                 conn = pool.getconn(timeout)
-        except PoolTimeout:
-            gate.found_away()
-            raise
-        gate.found_back()
         try:
             yield conn
         finally:

@@ -22,7 +22,7 @@ import os
 import unicodedata
 import uuid
 from base64 import b64decode, b64encode
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Final, TypeVar
@@ -249,24 +249,33 @@ class PersonalDataVault:
     def reveal_model(self, model: TModel) -> TModel:
         """A model (an aggregate, a filing) with its sealed values revealed in place; an erased
         one stays sealed (its key is gone). For the window's paper forms, never for storage."""
-        state = model.model_dump(mode="json")
-        sealed = _sealed_json(state)
-        if not sealed:
+        revealed = self.reveal_inside([model.model_dump(mode="json")], erased=lambda value: value)
+        if revealed is None:
             return model
+        return type(model).model_validate(revealed[0], context={STORED: True})
+
+    def reveal_inside(
+        self, values: Sequence[Any], *, erased: Callable[[dict[str, Any]], Any]
+    ) -> list[Any] | None:
+        """JSON values with every sealed value inside them revealed, with one read of the keys;
+        one whose key was erased becomes `erased(its stored form)`. None when none is sealed."""
+        sealed = [found for value in values for found in _sealed_json(value)]
+        if not sealed:
+            return None
         with self.database.reading() as cursor:
             keys = self.keys_for_ids(cursor, {UUID(value["key"]) for value in sealed})
 
         def reveal(value: Any) -> Any:
             if is_sealed_json(value):
                 revealed = self.reveal_json(value, keys)
-                return value if isinstance(revealed, Erased) else revealed
+                return erased(value) if isinstance(revealed, Erased) else revealed
             if isinstance(value, dict):
                 return {name: reveal(item) for name, item in value.items()}
             if isinstance(value, list):
                 return [reveal(item) for item in value]
             return value
 
-        return type(model).model_validate(reveal(state), context={STORED: True})
+        return [reveal(value) for value in values]
 
     @staticmethod
     def as_type(revealed: Any, cls: Any) -> Any:

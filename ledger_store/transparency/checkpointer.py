@@ -51,6 +51,7 @@ __all__ = [
     "Checkpointer",
     "SigningKeyRecord",
     "checkpoint_at",
+    "checkpoint_rows",
     "covering_checkpoint",
     "create_checkpoint",
     "iter_checkpoints",
@@ -58,6 +59,7 @@ __all__ = [
     "list_checkpoints",
     "public_keyring",
     "public_keys",
+    "row_to_checkpoint",
 ]
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,9 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _row_to_checkpoint(row: tuple[Any, ...]) -> Checkpoint:
+def row_to_checkpoint(row: tuple[Any, ...]) -> Checkpoint:
+    """A stored checkpoint row (`checkpoint_rows`) as a checkpoint; ValueError or TypeError when
+    it is malformed."""
     return Checkpoint(
         size=int(row[0]),
         root_hash=row[1],
@@ -88,7 +92,7 @@ def _select_checkpoint(cursor: SqlCursor, database: LedgerDatabase, size: int) -
     row = cursor.execute(
         f"SELECT {_COLUMNS} FROM {database.table(CHECKPOINTS)} WHERE size = ?", (size,)
     ).fetchone()
-    return None if row is None else _row_to_checkpoint(row)
+    return None if row is None else row_to_checkpoint(row)
 
 
 def _uuid(value: Any) -> UUID:
@@ -247,7 +251,7 @@ def latest_checkpoint(database: LedgerDatabase) -> Checkpoint | None:
         row = cursor.execute(
             f"SELECT {_COLUMNS} FROM {database.table(CHECKPOINTS)} ORDER BY size DESC LIMIT 1"
         ).fetchone()
-    return None if row is None else _row_to_checkpoint(row)
+    return None if row is None else row_to_checkpoint(row)
 
 
 def checkpoint_at(database: LedgerDatabase, size: int) -> Checkpoint | None:
@@ -264,20 +268,26 @@ def covering_checkpoint(database: LedgerDatabase, index: int) -> Checkpoint | No
             "ORDER BY size LIMIT 1",
             (index,),
         ).fetchone()
-    return None if row is None else _row_to_checkpoint(row)
+    return None if row is None else row_to_checkpoint(row)
 
 
 def list_checkpoints(
     database: LedgerDatabase, after_size: int = -1, limit: int = 100
 ) -> list[Checkpoint]:
     """Up to ``limit`` checkpoints with size > ``after_size``, smallest first."""
+    return [row_to_checkpoint(row) for row in checkpoint_rows(database, after_size, limit)]
+
+
+def checkpoint_rows(
+    database: LedgerDatabase, after_size: int = -1, limit: int = 100
+) -> list[tuple[Any, ...]]:
+    """The rows of `list_checkpoints`, as stored (the audit reports a malformed one)."""
     with database.transaction() as cursor:
-        rows = cursor.execute(
+        return cursor.execute(
             f"SELECT {_COLUMNS} FROM {database.table(CHECKPOINTS)} WHERE size > ? "
             "ORDER BY size LIMIT ?",
             (after_size, limit),
         ).fetchall()
-    return [_row_to_checkpoint(row) for row in rows]
 
 
 def iter_checkpoints(database: LedgerDatabase) -> Iterator[Checkpoint]:

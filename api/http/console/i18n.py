@@ -280,6 +280,10 @@ PYDANTIC: Final[dict[str, tuple[str, str]]] = {
     "literal_error": ("请选择列表中的一项。", "Choose one of the list."),
 }
 
+_CARD_NO: Final = ("卡号最多20位，只含数字、字母和“-”。", "Up to 20 digits, letters and '-'.")
+_CERTIFICATE_NUMBER: Final = ("证书编号为16位十六进制字符。", "16 hex characters.")
+_REFERENCE: Final = ("只能包含字母、数字和“-”。", "Letters, digits and '-' only.")
+
 FIELD_HINTS: Final[dict[str, tuple[str, str]]] = {
     "ems_tracking_number": (
         "快递单号无效：应为13位国内EMS单号（以1、8或9开头），"
@@ -292,29 +296,26 @@ FIELD_HINTS: Final[dict[str, tuple[str, str]]] = {
         "Not a phone number: an 11-digit mobile, or a landline with its area code.",
     ),
     "postcode": ("邮编应为6位数字。", "A postcode is 6 digits."),
-    "legal_person_card_no": (
-        "卡号最多20位，只含数字、字母和“-”。",
-        "Up to 20 digits, letters and '-'.",
-    ),
-    "operator_card_no": (
-        "卡号最多20位，只含数字、字母和“-”。",
-        "Up to 20 digits, letters and '-'.",
-    ),
-    "new_card_no": ("卡号最多20位，只含数字、字母和“-”。", "Up to 20 digits, letters and '-'."),
-    "certificate_number": ("证书编号为16位十六进制字符。", "16 hex characters."),
-    "legal_person_certificate_number": ("证书编号为16位十六进制字符。", "16 hex characters."),
-    "operator_certificate_number": ("证书编号为16位十六进制字符。", "16 hex characters."),
-    "case_number": ("只能包含字母、数字和“-”。", "Letters, digits and '-' only."),
-    "order_number": ("只能包含字母、数字和“-”。", "Letters, digits and '-' only."),
+    "legal_person_card_no": _CARD_NO,
+    "operator_card_no": _CARD_NO,
+    "new_card_no": _CARD_NO,
+    "certificate_number": _CERTIFICATE_NUMBER,
+    "legal_person_certificate_number": _CERTIFICATE_NUMBER,
+    "operator_certificate_number": _CERTIFICATE_NUMBER,
+    "case_number": _REFERENCE,
+    "order_number": _REFERENCE,
 }
+
+
+def _in(pair: tuple[str, str], lang: str) -> str:
+    """One of a (zh, en) pair: English for `en`, else Chinese."""
+    return pair[1] if lang == "en" else pair[0]
 
 
 def text(key: str, lang: str) -> str:
     """The page text `key` in `lang` (the key itself when unknown)."""
     pair = TEXT.get(key)
-    if pair is None:
-        return key
-    return pair[1] if lang == "en" else pair[0]
+    return key if pair is None else _in(pair, lang)
 
 
 def rule_message(rule: str, detail: str, lang: str) -> str:
@@ -322,7 +323,7 @@ def rule_message(rule: str, detail: str, lang: str) -> str:
     pair = RULES.get(rule)
     if pair is None:
         return detail
-    said = pair[1] if lang == "en" else pair[0]
+    said = _in(pair, lang)
     if rule in ("renewal_document_missing", "wrong_department_code", "key_not_usable"):
         return f"{said}{detail}" if rule == "renewal_document_missing" else f"{said}（{detail}）"
     return said
@@ -335,4 +336,4 @@ def field_message(field: str, error_type: str, detail: str, lang: str) -> str:
         pair = PYDANTIC.get(error_type)
     if pair is None:
         return detail if lang == "en" else f"格式不正确（{detail}）"
-    return pair[1] if lang == "en" else pair[0]
+    return _in(pair, lang)

@@ -13,7 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from ledger_store.eventstore.database import LedgerDatabase
 
@@ -94,17 +94,11 @@ class SessionStore:
 
     def get(self, session_id: str | None) -> Session | None:
         """The live session with this id (touched), or None when unknown, idle or too old."""
-        if not session_id or len(session_id) > 100:
-            return None
-        key = _hash(session_id)
-        with self.database.transaction() as cursor:
-            row = cursor.execute(
-                f"SELECT staff_id, csrf, created_at, last_seen, method FROM {self.sessions} "
-                "WHERE session_hash = ?",
-                (key,),
-            ).fetchone()
+        columns = "staff_id, csrf, created_at, last_seen, method"
+        row = self._row(session_id, self.sessions, "session_hash", columns)
         if row is None:
             return None
+        assert session_id is not None  # a row was found under it
         now = datetime.now(UTC)
         session = Session(
             staff_id=str(row[0]),
@@ -120,7 +114,7 @@ class SessionStore:
             with self.database.transaction() as cursor:
                 cursor.execute(
                     f"UPDATE {self.sessions} SET last_seen = ? WHERE session_hash = ?",
-                    (now.isoformat(), key),
+                    (now.isoformat(), _hash(session_id)),
                 )
         return session
 
@@ -157,16 +151,8 @@ class SessionStore:
 
     def finish_sso(self, secret: str | None) -> Pending | None:
         """The pending sign-in of this browser, removed (used once), or None."""
-        if not secret or len(secret) > 100:
-            return None
-        key = _hash(secret)
-        with self.database.transaction() as cursor:
-            row = cursor.execute(
-                f"SELECT state, nonce, verifier, next_path, created_at FROM {self.pending} "
-                "WHERE pending_hash = ?",
-                (key,),
-            ).fetchone()
-            cursor.execute(f"DELETE FROM {self.pending} WHERE pending_hash = ?", (key,))
+        columns = "state, nonce, verifier, next_path, created_at"
+        row = self._row(secret, self.pending, "pending_hash", columns, remove=True)
         if row is None:
             return None
         pending = Pending(
@@ -175,3 +161,25 @@ class SessionStore:
         if datetime.now(UTC) - pending.created_at > PENDING_LIFETIME:
             return None
         return pending
+
+    def _row(
+        self,
+        secret: str | None,
+        table: str,
+        hash_column: str,
+        columns: str,
+        *,
+        remove: bool = False,
+    ) -> tuple[Any, ...] | None:
+        """The `columns` of the row stored under a cookie secret's hash (then removed, if
+        `remove`); None for no secret, one too long to be ours, or no row."""
+        if not secret or len(secret) > 100:
+            return None
+        key = _hash(secret)
+        with self.database.transaction() as cursor:
+            row = cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE {hash_column} = ?", (key,)
+            ).fetchone()
+            if remove:
+                cursor.execute(f"DELETE FROM {table} WHERE {hash_column} = ?", (key,))
+        return row

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, ParamSpec
+from typing import Annotated, Any, Final, ParamSpec
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
@@ -243,6 +243,23 @@ def allow(*roles: Role) -> Any:
         return staff
 
     return signed_in
+
+
+Clerk = Annotated[Staff, Depends(allow(Role.WINDOW))]
+"""The window clerk (窗口) signed in."""
+Agent = Annotated[Staff, Depends(allow(Role.HOTLINE))]
+"""The hotline agent (热线) signed in."""
+Auditor = Annotated[Staff, Depends(allow(Role.AUDITOR))]
+"""The auditor (审计) signed in."""
+EnterpriseStaff = Annotated[Staff, Depends(allow(Role.ENTERPRISE))]
+"""An enterprise's own staff (企业) signed in."""
+AdminStaff = Annotated[Staff, Depends(allow(Role.ADMIN))]
+"""The console's admin signed in."""
+
+
+def screens(prefix: str) -> APIRouter:
+    """A router of console screens: pages for people, kept out of the API's OpenAPI schema."""
+    return APIRouter(prefix=prefix, include_in_schema=False)
 
 
 def refuse_cross_site(request: Request) -> None:

@@ -8,27 +8,27 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.http.console.key_card import CHINA_TIME, advise
 from api.http.console.verify_runs import RUNS, last_run
 from api.http.console.web import (
+    Auditor,
     Staff,
-    allow,
     console_of,
     now,
     posted,
     redirect,
     render,
+    screens,
     services_of,
 )
 from api.http.deps import Services
-from domain.base import Role
 from ledger_store.application.ledger import Ledger
 from ledger_store.proofs.checkpoint import key_id, public_key_pem
 from ledger_store.transparency.checkpointer import create_checkpoint, latest_checkpoint
@@ -43,8 +43,7 @@ from replay.history import StreamError, stream_history
 from replay.integrity import audit_ledger
 from replay.proof_bundles import consistency_bundle, inclusion_bundle
 
-router = APIRouter(prefix="/ui/audit", include_in_schema=False)
-AuditorDep = Annotated[Staff, Depends(allow(Role.AUDITOR))]
+router = screens("/ui/audit")
 ASOF_PREFIX: Final = "asof_ui_"
 _asof_lock = threading.Lock()
 """One as-of rebuild at a time in this process (they share the asof_ui_ tables)."""
@@ -78,7 +77,7 @@ def _age(delta: timedelta | None) -> str | None:
 
 
 @router.get("")
-async def status_page(request: Request, staff: AuditorDep) -> Response:
+async def status_page(request: Request, staff: Auditor) -> Response:
     """The ledger's status and the evidence downloads."""
     status = await run_in_threadpool(_status, services_of(request))
     signing = services_of(request).signing_key
@@ -91,7 +90,7 @@ async def status_page(request: Request, staff: AuditorDep) -> Response:
 
 
 @router.post("/checkpoint")
-async def sign_checkpoint(request: Request, staff: AuditorDep) -> Response:
+async def sign_checkpoint(request: Request, staff: Auditor) -> Response:
     """Sign a checkpoint of the ledger as it is now (the ledger itself does not change)."""
     await posted(request, staff)
     services = services_of(request)
@@ -100,7 +99,7 @@ async def sign_checkpoint(request: Request, staff: AuditorDep) -> Response:
 
 
 @router.post("/verify")
-async def verify(request: Request, staff: AuditorDep) -> Response:
+async def verify(request: Request, staff: Auditor) -> Response:
     """Verify the whole ledger (chain, Merkle tree, checkpoints) and keep the result."""
     await posted(request, staff)
     database = services_of(request).ledger.database
@@ -147,7 +146,7 @@ def parse_moment(text: str) -> int | datetime | None:
 
 
 @router.get("/history")
-async def history(request: Request, staff: AuditorDep) -> Response:
+async def history(request: Request, staff: Auditor) -> Response:
     """A stream's events (enterprise:USCC, key:CARD_NO, operator:ID) as of a moment."""
     stream = (request.query_params.get("stream") or "").strip()[:80]
     as_of_text = (request.query_params.get("as_of") or "").strip()[:40]
@@ -230,7 +229,7 @@ def _as_of_view(ledger: Ledger, view: str, subject: str, moment: int | datetime)
 
 
 @router.get("/asof")
-async def as_of_view(request: Request, staff: AuditorDep) -> Response:
+async def as_of_view(request: Request, staff: Auditor) -> Response:
     """Any view as it was at a moment: a key, an enterprise, or the window's queue."""
     view = request.query_params.get("view") or "key"
     view = view if view in VIEWS else "key"
@@ -278,7 +277,7 @@ def _json(value: Any) -> bytes:
 
 
 @router.get("/download/checkpoint.json")
-async def download_checkpoint(request: Request, staff: AuditorDep) -> Response:
+async def download_checkpoint(request: Request, staff: Auditor) -> Response:
     """The latest signed checkpoint (JSON)."""
     checkpoint = await run_in_threadpool(latest_checkpoint, services_of(request).ledger.database)
     if checkpoint is None:
@@ -289,7 +288,7 @@ async def download_checkpoint(request: Request, staff: AuditorDep) -> Response:
 
 
 @router.get("/download/public-key.pem")
-async def download_public_key(request: Request, staff: AuditorDep) -> Response:
+async def download_public_key(request: Request, staff: Auditor) -> Response:
     """The public key checkpoints are signed with now (PEM)."""
     pem = public_key_pem(services_of(request).signing_key)
     return _attachment(pem.encode("ascii"), "eport-ledger-public-key.pem", "application/x-pem-file")
@@ -301,7 +300,7 @@ def _number(request: Request, name: str) -> int | None:
 
 
 @router.get("/download/inclusion")
-async def download_inclusion(request: Request, staff: AuditorDep) -> Response:
+async def download_inclusion(request: Request, staff: Auditor) -> Response:
     """Proof that one ledger entry is in the latest signed checkpoint (JSON bundle)."""
     index = _number(request, "index")
     database = services_of(request).ledger.database
@@ -315,7 +314,7 @@ async def download_inclusion(request: Request, staff: AuditorDep) -> Response:
 
 
 @router.get("/download/consistency")
-async def download_consistency(request: Request, staff: AuditorDep) -> Response:
+async def download_consistency(request: Request, staff: Auditor) -> Response:
     """Proof that the latest checkpoint extends an older tree size (JSON bundle)."""
     old = _number(request, "from")
     database = services_of(request).ledger.database
@@ -341,7 +340,7 @@ async def _proof_refused(request: Request, staff: Staff, message: str) -> Respon
 
 
 @router.get("/download/export.jsonl")
-async def download_export(request: Request, staff: AuditorDep) -> Response:
+async def download_export(request: Request, staff: Auditor) -> Response:
     """The whole ledger as JSON Lines with its signed checkpoint (streamed from a spool file)."""
     services = services_of(request)
     spool: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the stream

@@ -3,9 +3,7 @@ business it does itself (delivery, renewal application, loss report); and the ad
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -13,9 +11,10 @@ from api.http.command_requests import check_key_owner
 from api.http.console.key_card import advise
 from api.http.console.web import (
     REFUSED,
+    AdminStaff,
+    EnterpriseStaff,
     ForbiddenError,
     Staff,
-    allow,
     console_of,
     execute,
     fields,
@@ -25,18 +24,16 @@ from api.http.console.web import (
     redirect,
     refusal,
     render,
+    screens,
     services_of,
 )
 from api.http.errors import ProblemError
 from api.http.schemas.keys import Incident
-from domain.base import Role
 from domain.filings import FILING_KIND_LABELS
 from ledger_store.application import deciders
 from projections.enterprise_overview.queries import get_enterprise
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
-EnterpriseStaff = Annotated[Staff, Depends(allow(Role.ENTERPRISE))]
-AdminStaff = Annotated[Staff, Depends(allow(Role.ADMIN))]
+router = screens("/ui")
 ACTIONS = ("delivery", "renewal_request", "loss")
 
 

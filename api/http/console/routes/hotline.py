@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Final
+from typing import Final
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.http.console.key_card import advise
-from api.http.console.web import Staff, allow, posted, render, services_of
-from domain.base import Role
+from api.http.console.web import Agent, posted, render, screens, services_of
 from domain.identifiers import (
     check_card_number,
     check_phone,
@@ -31,8 +30,7 @@ from projections.key_status.person_lookup import keys_by_company, keys_by_person
 from projections.key_status.queries import find_keys, get_key
 from projections.key_status.records import KeyRecord
 
-router = APIRouter(prefix="/ui/hotline", include_in_schema=False)
-Agent = Annotated[Staff, Depends(allow(Role.HOTLINE))]
+router = screens("/ui/hotline")
 _PHONE_LIKE: Final = re.compile(r"[+0-9()\- ]{7,20}")
 _CARD_LIKE: Final = re.compile(r"[0-9A-Za-z-]{1,20}")
 

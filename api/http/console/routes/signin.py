@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -29,13 +29,14 @@ from api.http.console.web import (
     refuse_cross_site,
     render,
     safe_next,
+    screens,
     services_of,
     set_cookie,
 )
 from domain.base import Role
 
 log = logging.getLogger("eport.console")
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = screens("/ui")
 AUTO_PROVISION_ROLES = (Role.WINDOW, Role.HOTLINE, Role.AUDITOR)
 
 

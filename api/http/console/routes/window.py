@@ -8,10 +8,11 @@ through the same command path (`api.http.command_requests.Command`), as the sign
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -20,8 +21,9 @@ from api.http.command_requests import Command
 from api.http.console.key_card import advise
 from api.http.console.web import (
     REFUSED,
+    Clerk,
+    Refusal,
     Staff,
-    allow,
     execute,
     fields,
     form_key,
@@ -33,11 +35,12 @@ from api.http.console.web import (
     redirect,
     refusal,
     render,
+    screens,
     services_of,
 )
 from api.http.schemas.enterprises import Approve, Reject
 from api.http.schemas.keys import Incident, IssueFreePair, MailKey, Renew, Replace, Void
-from domain.base import DomainError, NotFoundError, Role
+from domain.base import DomainError, NotFoundError
 from domain.enterprise.state import Enterprise
 from domain.filings import FILING_KIND_LABELS
 from domain.forms import (
@@ -61,8 +64,7 @@ from projections.key_status.queries import get_key
 from projections.key_status.records import KeyRecord
 from projections.window_queue.queries import window_queue
 
-router = APIRouter(prefix="/ui/window", include_in_schema=False)
-Clerk = Annotated[Staff, Depends(allow(Role.WINDOW))]
+router = screens("/ui/window")
 
 QUEUE_TABS = (
     "awaiting_review",
@@ -163,15 +165,37 @@ def _staff_names(request: Request, principals: list[str | None]) -> dict[str, st
     return names
 
 
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A form on a page that was refused: which form, why, and what was typed in it."""
+
+    form: str
+    refusal: Refusal
+    typed: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def shown(refused: Refused | None) -> dict[str, Any]:
+        """The page's `errors` (by form, by field) and `messages` (by form)."""
+        if refused is None:
+            return {"errors": {}, "messages": {}}
+        return {
+            "errors": {refused.form: refused.refusal.fields},
+            "messages": {refused.form: refused.refusal.message},
+        }
+
+    @staticmethod
+    def typed_in(refused: Refused | None, form: str) -> dict[str, str]:
+        """What was typed in `form`, to show again (nothing unless it was the one refused)."""
+        return refused.typed if refused is not None and refused.form == form else {}
+
+
+def status_of(refused: Refused | None) -> int:
+    """A page is 200, or 422 when it shows a refused form."""
+    return 200 if refused is None else 422
+
+
 async def _enterprise_page(
-    request: Request,
-    staff: Staff,
-    uscc: str,
-    *,
-    errors: dict[str, dict[str, str]] | None = None,
-    messages: dict[str, str] | None = None,
-    values: dict[str, dict[str, str]] | None = None,
-    status: int = 200,
+    request: Request, staff: Staff, uscc: str, refused: Refused | None = None
 ) -> Response:
     try:
         uscc = check_uscc(uscc)
@@ -206,14 +230,15 @@ async def _enterprise_page(
         "cards": [(key, advise(key)) for key in overview.keys],
         "pair_keys": pair_keys,
         "mailable": mailable,
-        "mail": {**mail_defaults, **(values or {}).get("mail", {})},
-        "pair": (values or {}).get("pair", {}),
-        "errors": errors or {},
-        "messages": messages or {},
+        "mail": {**mail_defaults, **Refused.typed_in(refused, "mail")},
+        "pair": Refused.typed_in(refused, "pair"),
+        **Refused.shown(refused),
         "key": form_key(),
         "sending_dept": "海口海关电子口岸",
     }
-    return render(request, "window_enterprise.html", context, staff=staff, status=status)
+    return render(
+        request, "window_enterprise.html", context, staff=staff, status=status_of(refused)
+    )
 
 
 @router.get("/enterprises/{uscc}")
@@ -245,14 +270,7 @@ async def review(request: Request, uscc: str, staff: Clerk) -> Response:
         )
     except REFUSED as error:
         found = refusal(error, lang)
-        return await _enterprise_page(
-            request,
-            staff,
-            uscc,
-            errors={"review": found.fields},
-            messages={"review": found.message},
-            status=422,
-        )
+        return await _enterprise_page(request, staff, uscc, Refused("review", found))
     done = "approve" if data["decision"] == "approve" else "reject"
     return redirect(f"/ui/window/enterprises/{uscc}?at={result.position}&done={done}")
 
@@ -293,15 +311,7 @@ async def issue_pair(request: Request, uscc: str, staff: Clerk) -> Response:
     except REFUSED as error:
         found = refusal(error, lang_of(request))
         found.fields = {_pair_field(k): v for k, v in found.fields.items()}
-        return await _enterprise_page(
-            request,
-            staff,
-            uscc,
-            errors={"pair": found.fields},
-            messages={"pair": found.message},
-            values={"pair": data},
-            status=422,
-        )
+        return await _enterprise_page(request, staff, uscc, Refused("pair", found, data))
     return redirect(f"/ui/window/enterprises/{uscc}?at={result.position}&done=issue")
 
 
@@ -363,15 +373,7 @@ async def mail_pair(request: Request, uscc: str, staff: Clerk) -> Response:
             error = DomainError("invalid", str(error))
         found = refusal(error, lang)
         found.fields = {_mail_field(k): v for k, v in found.fields.items()}
-        return await _enterprise_page(
-            request,
-            staff,
-            uscc,
-            errors={"mail": found.fields},
-            messages={"mail": found.message},
-            values={"mail": data},
-            status=422,
-        )
+        return await _enterprise_page(request, staff, uscc, Refused("mail", found, data))
     services.committed()
     return redirect(f"/ui/window/enterprises/{uscc}?at={position}&done=mail")
 
@@ -387,13 +389,7 @@ def _mail_field(name: str) -> str:
 
 
 async def _key_page(
-    request: Request,
-    staff: Staff,
-    card_no: str,
-    *,
-    errors: dict[str, dict[str, str]] | None = None,
-    messages: dict[str, str] | None = None,
-    status: int = 200,
+    request: Request, staff: Staff, card_no: str, refused: Refused | None = None
 ) -> Response:
     services = services_of(request)
     record = await run_in_threadpool(
@@ -415,13 +411,12 @@ async def _key_page(
             "k": record,
             "advice": advise(record),
             "labels": LABELS,
-            "errors": errors or {},
-            "messages": messages or {},
+            **Refused.shown(refused),
             "open_renewal": _open_renewal(record),
             "key": form_key(),
         },
         staff=staff,
-        status=status,
+        status=status_of(refused),
     )
 
 
@@ -473,14 +468,7 @@ async def key_action(request: Request, card_no: str, action: str, staff: Clerk) 
         result = await _run_key_action(request, staff, card_no, action, data, form)
     except REFUSED as error:
         found = refusal(error, lang_of(request))
-        return await _key_page(
-            request,
-            staff,
-            card_no,
-            errors={action: found.fields},
-            messages={action: found.message},
-            status=422,
-        )
+        return await _key_page(request, staff, card_no, Refused(action, found))
     back = data["back"]
     if back.startswith("/ui/window/enterprises/") and back.count("/") == 4:
         return redirect(f"{back}?at={result.position}&done={action}")
