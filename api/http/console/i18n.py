@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from api.http.refusals import REFUSALS
+
 LANGS: Final = ("zh", "en")
 DEFAULT_LANG: Final = "zh"
 
@@ -222,48 +224,13 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
 }
 
 RULES: Final[dict[str, tuple[str, str]]] = {
-    "already_approved": ("该企业已审核通过。", "Already approved."),
-    "already_delivered": ("该Ukey已签收。", "The key was delivered."),
-    "already_mailed": ("该Ukey已寄出。", "The key was mailed already."),
-    "card_number_mismatch": (
-        "交接单上的卡号与该Ukey不符。",
-        "The form lists another card number for this key.",
-    ),
-    "customs_code_mismatch": ("海关编码与登记的不一致。", "Not the registered customs code."),
-    "customs_receipt_required": ("需要海关备案回执。", "The customs receipt is required."),
-    "duplicate_card_number": ("该卡号已被使用。", "This card number is taken."),
-    "enterprise_not_approved": ("企业尚未审核通过。", "The enterprise is not approved."),
-    "filings_incomplete": ("四项备案尚未提交齐全。", "The four filings are not all in."),
+    # Where a page says a rule differently from the API's title (api/http/refusals.py); every
+    # other rule is shown in the words of that one list.
     "free_pair_already_issued": (
         "免费Ukey已发放过（每次入网一次）。",
         "The free pair was issued already (once per enrollment).",
     ),
-    "key_locked": ("该Ukey已锁定。", "The key is locked."),
-    "key_not_usable": ("该Ukey当前状态不能办理此业务。", "The key's status does not allow this."),
-    "legal_person_key_required": (
-        "需要有效的法人卡授权。",
-        "An active legal-person key is needed.",
-    ),
-    "not_awaiting_review": ("该企业不在待审核状态。", "The enterprise is not awaiting review."),
-    "not_found": ("未找到。", "Not found."),
-    "not_free_issue": (
-        "只有免费发放的Ukey由窗口邮寄。",
-        "Only free keys are mailed by the window.",
-    ),
-    "not_locked": ("该Ukey未锁定。", "The key is not locked."),
-    "not_mailed": ("该Ukey尚未寄出。", "The key was not mailed."),
-    "reason_required": ("请填写原因。", "Give a reason."),
-    "renewal_already_pending": ("已有未完成的证书更新申请。", "A renewal is already open."),
-    "renewal_application_exists": ("该申请已存在。", "That application exists."),
     "renewal_document_missing": ("材料不齐：", "Documents missing: "),
-    "role_not_allowed": ("您的角色不能办理此业务。", "Your role may not do this."),
-    "same_card_number": ("新卡号不能与原卡号相同。", "The new card number is the old one."),
-    "unknown_renewal_application": ("没有这个证书更新申请。", "No such renewal application."),
-    "version_mismatch": (
-        "记录已被他人更新，请刷新后重试。",
-        "Someone changed this record; reload and try again.",
-    ),
-    "wrong_department_code": ("部门代码不是本地区的。", "Not this region's department code."),
     "invalid": ("格式不正确。", "Not valid."),
     "missing": ("必填。", "Required."),
     "idempotency_key_reused": ("表单已提交过，请刷新页面。", "This form was sent already."),
@@ -318,9 +285,15 @@ def text(key: str, lang: str) -> str:
     return key if pair is None else _in(pair, lang)
 
 
+def _refusal_words(rule: str) -> tuple[str, str] | None:
+    """A rule's title from the API's one list of refusals, as a sentence in each language."""
+    refusal = REFUSALS.get(rule)
+    return None if refusal is None else (f"{refusal.zh}。", f"{refusal.en}.")
+
+
 def rule_message(rule: str, detail: str, lang: str) -> str:
     """A refusal in words: the rule's sentence (with the detail where it adds the specifics)."""
-    pair = RULES.get(rule)
+    pair = RULES.get(rule) or _refusal_words(rule)
     if pair is None:
         return detail
     said = _in(pair, lang)
