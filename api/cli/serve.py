@@ -40,7 +40,7 @@ def first_admin_token(settings: Settings) -> str | None:
     """An admin token when the ledger has none yet (the first start), else None."""
     ledger = EventStore(settings)
     try:
-        store = TokenStore(ledger.database)
+        store = TokenStore(ledger)
         if store.count() > 0:
             return None
         return store.issue("admin", name="first-admin").token
@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         access_log=False,  # it logs paths and query strings, which can hold personal data
+        proxy_headers=False,  # X-Forwarded-For only from EPORT_API_TRUSTED_PROXIES (the app's)
         log_config=None,
         server_header=False,
     )

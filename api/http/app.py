@@ -11,12 +11,14 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.http.auth import FailedAuthLimiter, TokenCache, TokenStore
+from api.http.auth import TokenCache, TokenStore
+from api.http.client_address import ClientAddressMiddleware
 from api.http.console.mount import install as install_console
 from api.http.console.settings import ConsoleSettings
 from api.http.console.web import open_console
 from api.http.deps import VIEWS_POLL_SECONDS, Services
 from api.http.errors import install as install_errors
+from api.http.limits import FailedAuthLimiter, PrincipalRateLimiter
 from api.http.metrics import Metrics
 from api.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.http.routes import (
@@ -80,7 +82,7 @@ def open_services(settings: Settings, api: ApiSettings, metrics: Metrics) -> Ser
     """Open the ledger, the token table, the signing key and (if configured) the views' runner."""
     ledger = Ledger(settings)
     try:
-        store = TokenStore(ledger.database)
+        store = TokenStore(ledger.store)
         services = Services(
             settings=settings,
             api=api,
@@ -88,6 +90,9 @@ def open_services(settings: Settings, api: ApiSettings, metrics: Metrics) -> Ser
             tokens=store,
             token_cache=TokenCache(store, api.token_cache_seconds),
             limiter=FailedAuthLimiter(api.auth_failures_per_minute),
+            principal_limiter=PrincipalRateLimiter(
+                api.principal_requests_per_second, api.principal_burst
+            ),
             metrics=metrics,
             signing_key=open_signing_key(settings.key_path(), ledger.database),
         )
@@ -183,6 +188,8 @@ def create_app(
     install_errors(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=api.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    if api.proxy_networks:  # else the socket's peer is the client, loopback included
+        app.add_middleware(ClientAddressMiddleware, proxies=api.proxy_networks)
     # Routers are tried in this order on every request: the key lookup and the key commands
     # (PIN attempts) are the most frequent calls; health's routes have no prefix to skip by.
     for module in (key_lookup, keys, enterprises, window, audit, personal_data, tokens, health):

@@ -258,7 +258,7 @@ def process(
 def seed(settings: Settings, enterprises: int) -> tuple[list[tuple[str, str]], str]:
     """Enterprises with their free pair, keys in use: [(card_no, enterprise token)], hotline."""
     ledger = Ledger(settings)
-    tokens = TokenStore(ledger.database)
+    tokens = TokenStore(ledger.store)
     keys: list[tuple[str, str]] = []
     rng = random.Random(7)
     clerk = Actor(principal_id="bench-window", role=Role.WINDOW)

@@ -36,7 +36,7 @@ def issue_tokens(settings: Settings, *roles: tuple[str, str | None]) -> list[str
     """Tokens straight from the token table of the ledger's database: (role, uscc) each."""
     ledger = EventStore(settings)
     try:
-        store = TokenStore(ledger.database)
+        store = TokenStore(ledger)
         return [store.issue(role, uscc=uscc).token for role, uscc in roles]
     finally:
         ledger.close()
