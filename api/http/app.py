@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from importlib import metadata
 from typing import Any
 
@@ -19,7 +20,7 @@ from api.http.console.web import open_console
 from api.http.deps import VIEWS_POLL_SECONDS, Services
 from api.http.errors import install as install_errors
 from api.http.limits import FailedAuthLimiter, PrincipalRateLimiter
-from api.http.metrics import Metrics
+from api.http.metrics import Metrics, ledger_pools
 from api.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.http.routes import (
     audit,
@@ -35,7 +36,8 @@ from api.http.settings import ApiSettings
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.probe import DatabaseProbe
 from ledger_store.eventstore.settings import Settings, load_settings
-from ledger_store.transparency.checkpointer import Checkpointer
+from ledger_store.proofs.checkpoint import Checkpoint
+from ledger_store.transparency.checkpointer import Checkpointer, latest_checkpoint
 from ledger_store.transparency.signer import open_signing_key
 from projections.engine.inprocess import InProcessProjector
 from projections.engine.positions import read_positions
@@ -130,12 +132,8 @@ READY_TIMEOUT = 1.5
 """How long `/readyz` and a metrics scrape wait for the database at most."""
 
 
-def _reading(probe: DatabaseProbe) -> tuple[int, dict[str, int]]:
-    """The probe's size and positions, or an error when the database did not answer."""
-    result = probe.check()
-    if not result.up or result.ledger_size is None:
-        raise ConnectionError(result.error or "the database did not answer")
-    return result.ledger_size, result.positions
+def _signed_at(checkpoint: Checkpoint | None) -> datetime | None:
+    return None if checkpoint is None else checkpoint.timestamp
 
 
 def create_app(
@@ -160,10 +158,15 @@ def create_app(
         database = services.ledger.database
         names = [view.name for view in TRACKED]
         services.probe = probe = DatabaseProbe(
-            lambda: (services.ledger.position(), read_positions(database, names)),
+            lambda: (
+                services.ledger.position(),
+                read_positions(database, names),
+                _signed_at(latest_checkpoint(database)),
+            ),
             timeout=READY_TIMEOUT,
         )
-        metrics.watch_ledger(lambda: _reading(probe)[0], lambda: _reading(probe)[1])
+        metrics.watch_ledger(probe.check)
+        metrics.watch_pools(lambda: ledger_pools(services.ledger))
         log.info(
             "serving the ledger",
             extra={
