@@ -8,13 +8,11 @@ import sys
 from typing import Any
 
 import uvicorn
-from pydantic import ValidationError
 
+from api.cli.log_setup import start_logging
 from api.http.app import create_app
 from api.http.auth import TokenStore
-from api.http.settings import ApiSettings
-from api.logging import configure_logging
-from ledger_store.eventstore.settings import Settings, load_settings, settings_error
+from ledger_store.eventstore.settings import Settings, load_settings
 from ledger_store.eventstore.store import EventStore
 from ledger_store.transparency.signer import open_signing_key
 
@@ -64,11 +62,7 @@ def preflight(settings: Settings) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     settings = load_settings()
-    try:
-        api = ApiSettings()
-    except ValidationError as error:
-        raise settings_error(error, ApiSettings) from None
-    configure_logging(api.log_level, api.log_json)
+    api = start_logging()
     preflight(settings)
     if not args.no_first_token:
         token = first_admin_token(settings)

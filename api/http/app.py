@@ -33,6 +33,7 @@ from api.http.routes import (
     window,
 )
 from api.http.settings import ApiSettings
+from api.http.tracing_extra import tracing_module
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.probe import DatabaseProbe
 from ledger_store.eventstore.settings import Settings, load_settings
@@ -148,8 +149,13 @@ def create_app(
     console_settings = console_settings or ConsoleSettings()
     metrics = Metrics()
 
+    tracing = tracing_module() if api.tracing else None
+    provider = tracing.tracer_provider(release()) if tracing is not None else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if tracing is not None and provider is not None:  # before the pools connect
+            tracing.trace_sql(provider)
         services = open_services(settings, api, metrics)
         await services.ledger.open_async()
         app.state.services = services
@@ -179,6 +185,8 @@ def create_app(
         finally:
             await services.ledger.close_async()
             close_services(services)
+            if tracing is not None and provider is not None:
+                tracing.stop_tracing(provider)
 
     app = FastAPI(
         title="eport-ledger",
@@ -199,6 +207,9 @@ def create_app(
         app.include_router(module.router)
     if console_settings.enabled:
         install_console(app, console_settings)
+    if tracing is not None and provider is not None:
+        tracing.trace_http(app, provider)
+        app.state.tracer_provider = provider
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

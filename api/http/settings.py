@@ -52,6 +52,10 @@ class ApiSettings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
     log_json: bool = Field(default=True, description="structured JSON logs on stderr")
+    tracing: bool = Field(
+        default=False,
+        description="OpenTelemetry spans of requests and SQL, trace ids in logs (the otel extra)",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
