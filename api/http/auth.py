@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from api.http.token_rows import TokenInsert, TokenRevocation
+from api.http.token_rows import token_insert, token_revocation
 from domain.aggregate_ids import api_token_id
 from domain.api_token import decisions as token_decisions
 from domain.api_token.state import ApiToken
@@ -148,7 +148,7 @@ class TokenStore:
         expires = None if expires_at is None else expires_at.astimezone(UTC)
         events = token_decisions.grant(ctx, token_id, label, role, uscc, expires)
         record = TokenRecord(token_id, label, role, uscc, label, now, None, expires)
-        self.store.record(events, [TokenInsert(self.table, hash_token(token), record)])
+        self.store.record(events, [token_insert(self.table, hash_token(token), record)])
         return IssuedToken(token, record)
 
     def principal(self, token: str) -> Principal | None:
@@ -202,7 +202,7 @@ class TokenStore:
         granted = self.store.find(ApiToken, api_token_id(token_id))
         events = token_decisions.revoke(granted, ctx, token_id)
         with suppress(ConflictError):  # revoked by someone else meanwhile: that stands
-            self.store.record(events, [TokenRevocation(self.table, token_id, now)])
+            self.store.record(events, [token_revocation(self.table, token_id, now)])
         return self.record_of(token_id)
 
 

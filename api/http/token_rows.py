@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,44 +12,39 @@ if TYPE_CHECKING:
     from api.http.auth import TokenRecord
 
 
-class TokenInsert:
-    """The token's row, written in the transaction that records its grant."""
+@dataclass(frozen=True, slots=True)
+class TokenTableWrite:
+    """One statement on the token table (it does not need the append's position)."""
 
-    def __init__(self, table: str, token_hash: str, record: TokenRecord) -> None:
-        self.table = table
-        self.token_hash = token_hash
-        self.record = record
-
-    def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
-        """One INSERT (the position is not needed)."""
-        r = self.record
-        return (
-            f"INSERT INTO {self.table} (token_hash, token_id, principal, role, uscc, name, "
-            "created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-            (
-                self.token_hash,
-                r.token_id,
-                r.principal_id,
-                r.role.value,
-                r.uscc,
-                r.name,
-                r.created_at.isoformat(),
-                None if r.expires_at is None else r.expires_at.isoformat(),
-            ),
-        )
-
-
-class TokenRevocation:
-    """The token's revocation time, written in the transaction that records its revocation."""
-
-    def __init__(self, table: str, token_id: str, at: datetime) -> None:
-        self.table = table
-        self.token_id = token_id
-        self.at = at
+    sql: str
+    params: tuple[Any, ...]
 
     def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
-        """One UPDATE (the position is not needed)."""
-        return (
-            f"UPDATE {self.table} SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-            (self.at.isoformat(), self.token_id),
-        )
+        """The statement, as the append runs it after the events."""
+        return self.sql, self.params
+
+
+def token_insert(table: str, token_hash: str, record: TokenRecord) -> TokenTableWrite:
+    """The row of a token being granted."""
+    return TokenTableWrite(
+        f"INSERT INTO {table} (token_hash, token_id, principal, role, uscc, name, created_at, "
+        "revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+        (
+            token_hash,
+            record.token_id,
+            record.principal_id,
+            record.role.value,
+            record.uscc,
+            record.name,
+            record.created_at.isoformat(),
+            None if record.expires_at is None else record.expires_at.isoformat(),
+        ),
+    )
+
+
+def token_revocation(table: str, token_id: str, at: datetime) -> TokenTableWrite:
+    """The revocation time of a token being revoked."""
+    return TokenTableWrite(
+        f"UPDATE {table} SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+        (at.isoformat(), token_id),
+    )

@@ -8,10 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import httpx
 
 from api.logging import SAFE_FIELDS
 
@@ -57,31 +54,22 @@ def _shape(lines: list[dict[str, object]]) -> set[tuple[str, str]]:
     return {(key, type(value).__name__) for line in lines for key, value in line.items()}
 
 
-def test_worker_logs_the_same_json_lines_as_serve(tmp_path: Path) -> None:
-    port = _free_port()
-    serve = _start(tmp_path, "serve", "--port", str(port), "--no-first-token")
-    try:
-        deadline = time.monotonic() + 30
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
-            while True:
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "serve did not become ready"
-                assert serve.poll() is None
-                time.sleep(0.1)
-    finally:
-        served = _stopped(serve)
-    worker = _start(tmp_path, "worker")
-    assert worker.stderr is not None
+def _logged_until(process: subprocess.Popen[str], marker: str) -> str:
+    """What the process logged up to the line that holds `marker` (it has started then)."""
+    assert process.stderr is not None
     read = ""
-    while '"eport.worker"' not in read:  # it has started following the ledger
-        line = worker.stderr.readline()
-        assert line, f"the worker stopped: {read}"
+    while marker not in read:
+        line = process.stderr.readline()
+        assert line, f"it stopped: {read}"
         read += line
-    worked = _stopped(worker, read)
+    return read
+
+
+def test_worker_logs_the_same_json_lines_as_serve(tmp_path: Path) -> None:
+    serve = _start(tmp_path, "serve", "--port", str(_free_port()), "--no-first-token")
+    served = _stopped(serve, _logged_until(serve, "serving the ledger"))
+    worker = _start(tmp_path, "worker")
+    worked = _stopped(worker, _logged_until(worker, '"eport.worker"'))
 
     for lines in (served, worked):
         for line in lines:
