@@ -337,6 +337,7 @@ def main() -> int:
             for k, v in os.environ.items()
             if not k.startswith("EPORT_") or k.startswith("EPORT_API_")
         }
+        env.setdefault("EPORT_API_PRINCIPAL_REQUESTS_PER_SECOND", "0")  # a few tokens, flat out
         env |= {
             "PYTHONPATH": str(ROOT),
             "EPORT_DATABASE_URL": database_url,
