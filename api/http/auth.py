@@ -148,7 +148,8 @@ class TokenStore:
         expires = None if expires_at is None else expires_at.astimezone(UTC)
         events = token_decisions.grant(ctx, token_id, label, role, uscc, expires)
         record = TokenRecord(token_id, label, role, uscc, label, now, None, expires)
-        self.store.record(events, [token_insert(self.table, hash_token(token), record)])
+        row = (token_id, label, role.value, uscc, label, now.isoformat(), _iso(expires))
+        self.store.record(events, [token_insert(self.table, hash_token(token), row)])
         return IssuedToken(token, record)
 
     def principal(self, token: str) -> Principal | None:
@@ -204,6 +205,10 @@ class TokenStore:
         with suppress(ConflictError):  # revoked by someone else meanwhile: that stands
             self.store.record(events, [token_revocation(self.table, token_id, now)])
         return self.record_of(token_id)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def _token_role(role: Role | str) -> Role:

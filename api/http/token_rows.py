@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger_store.eventstore.database import AppendedPosition
-
-if TYPE_CHECKING:
-    from api.http.auth import TokenRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,21 +22,13 @@ class TokenTableWrite:
         return self.sql, self.params
 
 
-def token_insert(table: str, token_hash: str, record: TokenRecord) -> TokenTableWrite:
-    """The row of a token being granted."""
+def token_insert(table: str, token_hash: str, row: Sequence[Any]) -> TokenTableWrite:
+    """The row of a token being granted: `row` is its token_id, principal, role, uscc, name,
+    created_at and expires_at (times as ISO 8601 text, as the table keeps them)."""
     return TokenTableWrite(
         f"INSERT INTO {table} (token_hash, token_id, principal, role, uscc, name, created_at, "
-        "revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-        (
-            token_hash,
-            record.token_id,
-            record.principal_id,
-            record.role.value,
-            record.uscc,
-            record.name,
-            record.created_at.isoformat(),
-            None if record.expires_at is None else record.expires_at.isoformat(),
-        ),
+        "expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        (token_hash, *row),
     )
 
 
