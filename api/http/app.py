@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib import metadata
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
+from api.http import openapi
+from api.http.api_docs import install as install_docs
 from api.http.auth import TokenCache, TokenStore
 from api.http.client_address import ClientAddressMiddleware
+from api.http.conditional import ConditionalGetMiddleware
 from api.http.console.mount import install as install_console
 from api.http.console.settings import ConsoleSettings
 from api.http.console.web import open_console
@@ -65,9 +66,12 @@ ledger.
 window, hotline, auditor, admin), then press *Authorize* above and paste it.
 
 **Commands** accept `Idempotency-Key` (a retry returns the first answer, nothing is recorded
-twice) and `If-Match` (the version you last saw; 409 with the current one if it moved). They
+twice) and `If-Match` (the version you last saw; 412 with the current one if it moved). They
 answer `{id, version, position}`: pass `position` as `min_position` to any query to read your
 own write. Errors are `application/problem+json` (RFC 9457) naming the rule and the fields.
+
+**Reads** carry an `ETag`; `If-None-Match` with it answers 304 while nothing changed. **Lists**
+answer `{items, next_cursor, truncated}`: ask for the next page with `after=next_cursor`.
 """
 
 OPENAPI_TAGS = [
@@ -195,8 +199,12 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
+        docs_url=None,  # served from local assets by api_docs.install
+        redoc_url=None,
     )
     install_errors(app)
+    app.add_middleware(ConditionalGetMiddleware)  # innermost: it tags what the routes answered
     app.add_middleware(BodyLimitMiddleware, max_bytes=api.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     if api.proxy_networks:  # else the socket's peer is the client, loopback included
@@ -205,31 +213,11 @@ def create_app(
     # (PIN attempts) are the most frequent calls; health's routes have no prefix to skip by.
     for module in (key_lookup, keys, enterprises, window, audit, personal_data, tokens, health):
         app.include_router(module.router)
+    install_docs(app)
     if console_settings.enabled:
         install_console(app, console_settings)
     if tracing is not None and provider is not None:
         tracing.trace_http(app, provider)
         app.state.tracer_provider = provider
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     return app
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with problem answers typed `application/problem+json`."""
-    if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            summary=app.summary,
-            description=app.description,
-            routes=app.routes,
-            tags=app.openapi_tags,
-        )
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
-                for status, answer in operation.get("responses", {}).items():
-                    content = answer.get("content", {})
-                    if status[0] in "45" and "application/json" in content:
-                        content["application/problem+json"] = content.pop("application/json")
-        app.openapi_schema = schema
-    return app.openapi_schema

@@ -47,7 +47,7 @@ IfMatchHeader = Annotated[
     Header(
         alias="If-Match",
         max_length=40,
-        description='the version you last saw ("3" or 3); 409 with the current one if it moved',
+        description='the version you last saw ("3" or 3); 412 with the current one if it moved',
         examples=['"3"'],
     ),
 ]

@@ -16,7 +16,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from api.http.refusals import REFUSALS, refusal
 from api.http.responses import ProblemResponse
 from api.http.schemas.common import FieldProblem, Problem
 from domain.base import ConflictError, DomainError, NotFoundError
@@ -44,6 +46,7 @@ TITLES: Final = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    412: "Precondition failed",
     413: "Request too large",
     415: "Unsupported media type",
     422: "Refused by a rule",
@@ -82,10 +85,12 @@ def problem(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> ProblemResponse:
-    """A problem response for this request."""
+    """A problem response for this request, titled by its rule (api/http/refusals.py)."""
+    titles = refusal(rule, status)
     body = Problem(
         type=PROBLEM_TYPE + rule,
-        title=TITLES.get(status) or HTTPStatus(status).phrase,
+        title=titles.en,
+        title_zh=titles.zh,
         status=status,
         detail=detail,
         instance=request.url.path,
@@ -123,13 +128,12 @@ def _validation_errors(errors: Sequence[Any]) -> list[tuple[str | None, str]]:
 
 
 def _domain_status(error: DomainError) -> int:
-    if isinstance(error, NotFoundError) or error.rule == "not_found":
+    """The rule's status (api/http/refusals.py); by the error's kind for a rule not listed."""
+    if error.rule in REFUSALS:
+        return REFUSALS[error.rule].status
+    if isinstance(error, NotFoundError):
         return 404
-    if isinstance(error, ConflictError):
-        return 409
-    if error.rule == "role_not_allowed":  # the domain's own role rules: as the routes' (403)
-        return 403
-    return 422
+    return 409 if isinstance(error, ConflictError) else 422
 
 
 def install(app: FastAPI) -> None:
@@ -142,9 +146,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(VersionMismatchError)
     async def version_mismatch(request: Request, error: VersionMismatchError) -> ProblemResponse:
-        return problem(
+        return problem(  # RFC 9110 §13.1.1: a failed If-Match is 412, not a conflict
             request,
-            409,
+            412,
             error.rule,
             error.message,
             [("header.If-Match", error.message)],
@@ -194,10 +198,28 @@ def install(app: FastAPI) -> None:
         status = error.status_code
         rule = HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
         detail = str(error.detail) if error.detail else HTTPStatus(status).description
-        return problem(request, status, rule, detail, headers=error.headers)
+        headers = dict(error.headers or {})
+        if status == 405:  # the route that refused knows only its own methods, not the path's
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(request, status, rule, detail, headers=headers)
 
     for unavailable in UNAVAILABLE:
         app.add_exception_handler(unavailable, _unavailable)
+
+
+METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app fully matches for this request's path (RFC 9110
+    §15.5.6: a 405 lists them in `Allow`), asked of every route and router, as Starlette does."""
+    routes = request.scope["app"].router.routes
+    allowed = []
+    for method in METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _unavailable(request: Request, error: Exception) -> ProblemResponse:
@@ -235,6 +257,6 @@ PROBLEMS: Final[dict[int | str, dict[str, Any]]] = {
         "description": TITLES[status],
         "content": {"application/problem+json": {}},
     }
-    for status in (400, 401, 403, 404, 409, 422, 429, 503)
+    for status in (400, 401, 403, 404, 409, 412, 422, 429, 503)
 }
 """The problem answers every route may give, for the OpenAPI document."""

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.errors import PROBLEM_TYPE, log_unexpected
 from api.http.metrics import Metrics
+from api.http.refusals import REFUSALS
 
 log = logging.getLogger("eport.api.access")
 
@@ -119,7 +120,8 @@ class RequestContextMiddleware:
         body = orjson.dumps(
             {
                 "type": PROBLEM_TYPE + "internal_error",
-                "title": "Internal error",
+                "title": REFUSALS["internal_error"].en,
+                "title_zh": REFUSALS["internal_error"].zh,
                 "status": 500,
                 "detail": "an unexpected error occurred",
                 "instance": scope.get("path"),
@@ -189,7 +191,8 @@ class BodyLimitMiddleware:
         body = orjson.dumps(
             {
                 "type": PROBLEM_TYPE + "body_too_large",
-                "title": "Payload too large",
+                "title": REFUSALS["body_too_large"].en,
+                "title_zh": REFUSALS["body_too_large"].zh,
                 "status": 413,
                 "detail": f"request bodies are limited to {self.max_bytes} bytes",
                 "instance": scope.get("path"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import io
 import re
 from contextlib import redirect_stdout
@@ -16,6 +15,7 @@ from api.cli.main import main as cli
 from domain.ukey.status import KeyStatus
 from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import Api, opened
+from tests.api.rule_sites import rules_answered
 from tests.api.walkthrough import Runner, blocks
 
 
@@ -87,32 +87,6 @@ def test_every_refusal_in_the_walkthrough_names_its_rule() -> None:
 # -- every rule the docs name is one the service answers ---------------------------------------
 
 ROOT = Path(__file__).resolve().parents[2]
-RULE_ARGUMENT = {
-    "DomainError": 0, "NotFoundError": 0, "ConflictError": 0, "__init__": 0,
-    "ProblemError": 1, "problem": 2, "checked": 2, "require_text": 1,
-}  # fmt: skip
-"""Where a call names the rule it refuses with: its positional argument of that index."""
-DYNAMIC_RULES = {"renewal_not_requested", "renewal_not_pre_approved"}
-"""Rules made from a value (`renewal_not_{state}`, domain/ukey/decisions.py)."""
-
-
-def rules_in_code() -> set[str]:
-    """Every rule name the code can refuse with, from the calls that raise one."""
-    rules = set(DYNAMIC_RULES)
-    for package in ("domain", "ledger_store", "projections", "api", "replay"):
-        for path in (ROOT / package).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if not isinstance(node, ast.Call):
-                    continue
-                func = node.func
-                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-                index = RULE_ARGUMENT.get(name)
-                if index is None or len(node.args) <= index:
-                    continue
-                argument = node.args[index]
-                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                    rules.add(argument.value)
-    return rules
 
 
 def _without_parentheses(text: str) -> str:
@@ -135,7 +109,7 @@ def rules_in_docs() -> dict[str, set[str]]:
 
 
 def test_every_rule_the_docs_name_is_one_the_service_answers() -> None:
-    known = rules_in_code()
+    known = rules_answered()
     assert {"customs_receipt_required", "key_not_delivered", "version_mismatch"} <= known
     documented = rules_in_docs()
     assert len(documented["docs/api.md"]) > 8

@@ -383,7 +383,7 @@ def test_the_window_searches_enterprises_by_name_a_page_at_a_time(api: Api) -> N
     position = api.ok(api.post("window", "/v1/enterprises", body), 201)["position"]
     everyone = api.ok(api.get("window", "/v1/enterprises", min_position=position))
     assert len(everyone["items"]) == 3
-    assert everyone["next_after"] is None
+    assert (everyone["next_cursor"], everyone["truncated"]) == (None, False)
     found = api.ok(api.get("window", "/v1/enterprises", name="椰风", min_position=position))
     assert sorted(e["name"] for e in found["items"]) == [
         "海南椰风贸易有限公司",
@@ -391,9 +391,11 @@ def test_the_window_searches_enterprises_by_name_a_page_at_a_time(api: Api) -> N
     ]
     assert [e["uscc"] for e in found["items"]] == sorted(e["uscc"] for e in found["items"])
     first = api.ok(api.get("window", "/v1/enterprises", name="椰风", limit=1))
-    assert first["next_after"] == first["items"][0]["uscc"]
+    assert first["next_cursor"] == first["items"][0]["uscc"]
+    assert first["truncated"] is True
     rest = api.ok(api.get("window", "/v1/enterprises", name="椰风", limit=1,
-                          after=first["next_after"]))  # fmt: skip
+                          after=first["next_cursor"]))  # fmt: skip
+    assert rest["truncated"] is False
     assert [e["uscc"] for e in first["items"] + rest["items"]] == [
         e["uscc"] for e in found["items"]
     ]

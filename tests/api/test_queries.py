@@ -32,11 +32,13 @@ def test_keys_are_found_by_enterprise_holder_and_status_a_page_at_a_time(enrolle
     api.settle()
     by_uscc = api.ok(api.get("hotline", "/v1/keys", uscc=examples.USCC))
     assert [k["card_no"] for k in by_uscc["items"]] == [LP, OP]
-    assert by_uscc["next_after"] is None
+    assert (by_uscc["next_cursor"], by_uscc["truncated"]) == (None, False)
     first = api.ok(api.get("window", "/v1/keys", limit=1))
     assert [k["card_no"] for k in first["items"]] == [LP]
-    second = api.ok(api.get("window", "/v1/keys", limit=1, after=first["next_after"]))
+    assert (first["next_cursor"], first["truncated"]) == (LP, True)
+    second = api.ok(api.get("window", "/v1/keys", limit=1, after=first["next_cursor"]))
     assert [k["card_no"] for k in second["items"]] == [OP]
+    assert (second["next_cursor"], second["truncated"]) == (None, False)  # a full last page
     holder = api.ok(api.get("hotline", "/v1/keys", holder=LEGAL_PERSON["name"]))
     assert [k["card_no"] for k in holder["items"]] == [LP]
     active = api.ok(api.get("hotline", "/v1/keys", status="active"))

@@ -52,6 +52,7 @@ from domain.ukey.events import DeliveryChannel  # noqa: E402
 from ledger_store.application import deciders  # noqa: E402
 from ledger_store.application.ledger import Ledger  # noqa: E402
 from ledger_store.eventstore.settings import Settings  # noqa: E402
+from ledger_store.privacy.master_keys import generate, write_file  # noqa: E402
 
 URL = os.environ.get("EPORT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 POOL = 10
@@ -327,7 +328,14 @@ def main() -> int:
     database_url = f"{URL}{sep}schema={schema}"
     workdir = Path(f"/tmp/{schema}")
     workdir.mkdir()
-    settings = Settings(database_url=database_url, postgres_pool_size=POOL // 2)
+    master_keys, signing_key = workdir / "master-keys.json", workdir / "signing.key"
+    write_file(master_keys, generate(), replace=False)  # explicit on PostgreSQL
+    settings = Settings(
+        database_url=database_url,
+        postgres_pool_size=POOL // 2,
+        master_key_file=master_keys,
+        signing_key_path=signing_key,
+    )
     try:
         keys, hotline = seed(settings, args.enterprises)
         (workdir / "bare_app.py").write_text(BARE_APP.format(pool=POOL))
@@ -342,6 +350,8 @@ def main() -> int:
             "PYTHONPATH": str(ROOT),
             "EPORT_DATABASE_URL": database_url,
             "EPORT_POSTGRES_POOL_SIZE": str(POOL // 2),
+            "EPORT_MASTER_KEY_FILE": str(master_keys),
+            "EPORT_SIGNING_KEY_PATH": str(signing_key),
             "BARE_CONNINFO": URL.split("?")[0],
             "BARE_SCHEMA": schema,
         }

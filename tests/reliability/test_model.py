@@ -175,6 +175,7 @@ class Rules:
 
     def replace(self, key: KeyModel, now: datetime, new_card: str) -> KeyModel:
         self.usable(key, now, allow=frozenset({"lost", "frozen"}))
+        refuse_if(key.kind in self.erased, "personal_data_erased")  # no name for the new key
         key.replaced_by = new_card
         return KeyModel(
             new_card, key.kind, free=False, valid_until=ten_years_after(now),

@@ -10,6 +10,7 @@ from fastapi import Path, Query
 from api.http.auth import Principal
 from api.http.deps import Auditor, CheckpointSigner, MinPosition, ServicesDep, Verifier
 from api.http.errors import PROBLEMS, ProblemError
+from api.http.paging import Limit, first
 from api.http.routing import PrefixRouter
 from api.http.schemas.audit import (
     Checkpoint,
@@ -33,28 +34,34 @@ Index = Annotated[int, Query(ge=1, le=2**62)]
 Size = Annotated[int | None, Query(ge=0, le=2**62, description="default: the latest checkpoint")]
 
 
-@router.get("/events", response_model=AuditPage)
-def events(
+@router.get("/events", response_model=AuditPage, summary="Ledger entries · 账本记录")
+def list_audit_events(
     principal: Auditor,
     services: ServicesDep,
     min_position: MinPosition,
-    after: Annotated[int, Query(ge=0, le=2**62, description="the last index already read")] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[
+        int,
+        Query(ge=0, le=2**62, description="the previous page's next_cursor (a ledger index)"),
+    ] = 0,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     """Every ledger entry after `after`, with actor, time, ledger index, hashes and payload."""
     items = audit_events(
         services.ledger.database,
         after=after,
-        limit=limit,
+        limit=limit + 1,
         min_position=min_position,
         timeout=services.api.query_wait_seconds,
     )
-    next_after = items[-1].ledger_index if len(items) == limit else None
-    return {"items": items, "next_after": next_after}
+    return first(items, limit, lambda item: item.ledger_index)
 
 
-@router.get("/history/{stream}", response_model=StreamHistory)
-def history(
+@router.get(
+    "/history/{stream}",
+    response_model=StreamHistory,
+    summary="A stream's history as of a moment · 历史记录",
+)
+def get_stream_history(
     stream: Annotated[
         str,
         Path(
@@ -73,8 +80,14 @@ def history(
             examples=["2025-03-03T10:00:00+08:00", "42"],
         ),
     ] = None,
+    after: Annotated[
+        int,
+        Query(ge=0, le=2**62, description="the previous page's next_cursor (an event's version)"),
+    ] = 0,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
-    """A stream's events as stored, up to `as_of`, with the checkpoint that covers them."""
+    """A stream's events as stored, up to `as_of`, with the checkpoint that covers them all,
+    `limit` events at a time."""
     try:
         moment = parse_as_of(as_of)
         found = stream_history(
@@ -85,11 +98,19 @@ def history(
         raise ProblemError(422, "invalid_stream_query", str(error), field=field) from None
     if not found.events and moment is None:
         raise ProblemError(404, "not_found", f"stream {stream} has no events", field="path.stream")
-    return found.to_json()
+    answer = found.to_json()
+    events = [event for event in answer["events"] if event["originator_version"] > after]
+    events_page = first(events[: limit + 1], limit, lambda event: event["originator_version"])
+    answer["events"] = events_page.pop("items")
+    return {**answer, **events_page}
 
 
-@router.get("/checkpoints/latest", response_model=Checkpoint)
-def latest(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
+@router.get(
+    "/checkpoints/latest",
+    response_model=Checkpoint,
+    summary="The latest signed checkpoint · 最新检查点",
+)
+def get_latest_checkpoint(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
     """The latest signed checkpoint: size, Merkle root, chain head, time, key id, signature."""
     checkpoint = latest_checkpoint(services.ledger.database)
     if checkpoint is None:
@@ -97,14 +118,21 @@ def latest(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
     return checkpoint.to_json()
 
 
-@router.post("/checkpoints", status_code=201, response_model=Checkpoint)
+@router.post(
+    "/checkpoints",
+    status_code=201,
+    response_model=Checkpoint,
+    summary="Sign a checkpoint now · 立即签署检查点",
+)
 def sign_checkpoint(principal: CheckpointSigner, services: ServicesDep) -> dict[str, Any]:
     """Sign a checkpoint of the ledger as it is now (the ledger itself does not change)."""
     return create_checkpoint(services.ledger.database, services.signing_key).to_json()
 
 
-@router.get("/public-key", response_model=PublicKeys)
-def public_key(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
+@router.get(
+    "/public-key", response_model=PublicKeys, summary="The checkpoint signing keys · 检查点签名公钥"
+)
+def get_public_keys(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
     """The key checkpoints are signed with now, and every key that ever signed one here."""
     keys = [record.to_json() for record in public_keys(services.ledger.database)]
     current = services.signing_key
@@ -115,8 +143,12 @@ def public_key(principal: Verifier, services: ServicesDep) -> dict[str, Any]:
     }
 
 
-@router.get("/proofs/inclusion", response_model=InclusionBundle)
-def inclusion(
+@router.get(
+    "/proofs/inclusion",
+    response_model=InclusionBundle,
+    summary="Proof that an entry is in the ledger · 包含性证明",
+)
+def get_inclusion_proof(
     index: Index, principal: Verifier, services: ServicesDep, size: Size = None
 ) -> dict[str, Any]:
     """Proof that ledger entry `index` is in the tree of `size` entries, with its checkpoint.
@@ -163,8 +195,12 @@ def _no_entry(index: int) -> ProblemError:
     )
 
 
-@router.get("/proofs/consistency", response_model=ConsistencyBundle)
-def consistency(
+@router.get(
+    "/proofs/consistency",
+    response_model=ConsistencyBundle,
+    summary="Proof that the ledger only grew · 一致性证明",
+)
+def get_consistency_proof(
     principal: Verifier,
     services: ServicesDep,
     from_: Annotated[int, Query(alias="from", ge=0, le=2**62)],

@@ -18,6 +18,7 @@ from api.http.deps import (
     check_enterprise,
 )
 from api.http.errors import PROBLEMS, ProblemError
+from api.http.paging import Limit, first
 from api.http.routing import PrefixRouter
 from api.http.schemas import examples
 from api.http.schemas.common import CommandAnswer, FreePairAnswer
@@ -56,7 +57,9 @@ def _example(kind: FilingKind) -> Any:
     return Body(openapi_examples={kind.value: {"value": examples.FILINGS[kind.value]}})
 
 
-@router.post("", status_code=201, response_model=CommandAnswer)
+@router.post(
+    "", status_code=201, response_model=CommandAnswer, summary="Register an enterprise · 企业注册"
+)
 async def register_enterprise(
     body: RegisterEnterprise,
     principal: ProcessActor,
@@ -83,7 +86,11 @@ async def _submit(uscc: str, body: Filing, principal: Principal, command: Comman
     )
 
 
-@router.post("/{uscc}/filings/three_in_one", response_model=CommandAnswer)
+@router.post(
+    "/{uscc}/filings/three_in_one",
+    response_model=CommandAnswer,
+    summary="File the three-in-one data · 三证合一信息管理",
+)
 async def submit_three_in_one(
     uscc: UsccPath,
     body: Annotated[ThreeInOneFiling, _example(FilingKind.THREE_IN_ONE)],
@@ -94,7 +101,11 @@ async def submit_three_in_one(
     return await _submit(uscc, body, principal, command)
 
 
-@router.post("/{uscc}/filings/customs", response_model=CommandAnswer)
+@router.post(
+    "/{uscc}/filings/customs",
+    response_model=CommandAnswer,
+    summary="File the customs registration · 企业海关备案申请",
+)
 async def submit_customs(
     uscc: UsccPath,
     body: Annotated[CustomsFiling, _example(FilingKind.CUSTOMS)],
@@ -105,7 +116,11 @@ async def submit_customs(
     return await _submit(uscc, body, principal, command)
 
 
-@router.post("/{uscc}/filings/forex", response_model=CommandAnswer)
+@router.post(
+    "/{uscc}/filings/forex",
+    response_model=CommandAnswer,
+    summary="File the foreign-exchange registration · 企业外汇备案申请",
+)
 async def submit_forex(
     uscc: UsccPath,
     body: Annotated[ForexFiling, _example(FilingKind.FOREX)],
@@ -116,7 +131,11 @@ async def submit_forex(
     return await _submit(uscc, body, principal, command)
 
 
-@router.post("/{uscc}/filings/operator_preentry", response_model=CommandAnswer)
+@router.post(
+    "/{uscc}/filings/operator_preentry",
+    response_model=CommandAnswer,
+    summary="Pre-enter the operators · 企业操作员预录入",
+)
 async def submit_operator_preentry(
     uscc: UsccPath,
     body: Annotated[OperatorPreentryFiling, _example(FilingKind.OPERATOR_PREENTRY)],
@@ -127,7 +146,12 @@ async def submit_operator_preentry(
     return await _submit(uscc, body, principal, command)
 
 
-@router.post("/{uscc}/filings/{kind}", response_model=CommandAnswer, include_in_schema=False)
+@router.post(
+    "/{uscc}/filings/{kind}",
+    response_model=CommandAnswer,
+    include_in_schema=False,
+    summary="Refuse an unknown filing kind · 拒绝未知的备案类型",
+)
 def submit_unknown_filing(uscc: UsccPath, kind: str, principal: ProcessActor) -> dict[str, Any]:
     """Any other kind is not one of the four filings."""
     known = ", ".join(kind.value for kind in FilingKind)
@@ -136,8 +160,12 @@ def submit_unknown_filing(uscc: UsccPath, kind: str, principal: ProcessActor) ->
     )
 
 
-@router.post("/{uscc}/review", response_model=CommandAnswer)
-async def review(
+@router.post(
+    "/{uscc}/review",
+    response_model=CommandAnswer,
+    summary="Approve or reject the filings · 窗口审核",
+)
+async def review_filings(
     uscc: UsccPath,
     body: Annotated[Review, Body()],
     principal: WindowActor,
@@ -156,7 +184,11 @@ async def review(
     return command.answer(result)
 
 
-@router.patch("/{uscc}", response_model=CommandAnswer)
+@router.patch(
+    "/{uscc}",
+    response_model=CommandAnswer,
+    summary="Change the enterprise's information · 企业信息变更",
+)
 async def change_enterprise(
     uscc: UsccPath,
     body: ChangeEnterprise,
@@ -176,8 +208,13 @@ async def change_enterprise(
     return command.answer(result)
 
 
-@router.post("/{uscc}/operators", status_code=201, response_model=CommandAnswer)
-async def register_operator(
+@router.post(
+    "/{uscc}/operators",
+    status_code=201,
+    response_model=CommandAnswer,
+    summary="Add a card holder · 新增持卡人",
+)
+async def register_card_holder(
     uscc: UsccPath,
     body: Annotated[CardHolder, Body()],
     principal: ProcessActor,
@@ -200,7 +237,11 @@ async def register_operator(
     return command.answer(result, f"/v1/enterprises/{uscc}/operators/{result.id}")
 
 
-@router.put("/{uscc}/operators/{operator_id}/permissions", response_model=CommandAnswer)
+@router.put(
+    "/{uscc}/operators/{operator_id}/permissions",
+    response_model=CommandAnswer,
+    summary="Set an operator's permissions · 业务授权",
+)
 async def set_permissions(
     uscc: UsccPath,
     operator_id: UUID,
@@ -222,7 +263,11 @@ async def set_permissions(
     return command.answer(result)
 
 
-@router.post("/{uscc}/free-pair/mailing", response_model=FreePairAnswer)
+@router.post(
+    "/{uscc}/free-pair/mailing",
+    response_model=FreePairAnswer,
+    summary="Mail the free pair in one parcel · 邮寄免费UKEY",
+)
 async def mail_free_pair(
     uscc: UsccPath,
     body: MailKey,
@@ -236,7 +281,9 @@ async def mail_free_pair(
     return command.answer(result)
 
 
-@router.get("", response_model=EnterprisePage)
+@router.get(
+    "", response_model=EnterprisePage, summary="Find enterprises by name or review state · 查询企业"
+)
 def find_enterprises(
     principal: Reader,
     services: ServicesDep,
@@ -245,8 +292,10 @@ def find_enterprises(
         Text | None, Query(description="a part of the enterprise's current name (企业名称)")
     ] = None,
     review_state: Annotated[ReviewState | None, Query(description="where it stands")] = None,
-    after: Annotated[Uscc | None, Query(description="the last USCC of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[
+        Uscc | None, Query(description="the previous page's next_cursor (a USCC)")
+    ] = None,
+    limit: Limit = 100,
 ) -> EnterprisePage:
     """Enterprises by a part of their name and/or review state, in USCC order, a page at a time
     (an enterprise finds only itself). No personal data: the overview has the rest."""
@@ -256,15 +305,18 @@ def find_enterprises(
         uscc=principal.uscc if principal.role is Role.ENTERPRISE else None,
         review_state=None if review_state is None else review_state.value,
         after_uscc=after,
-        limit=limit,
+        limit=limit + 1,
         min_position=min_position,
         timeout=services.api.query_wait_seconds,
     )
-    next_after = items[-1].uscc if len(items) == limit else None
-    return EnterprisePage(items=items, next_after=next_after)
+    return EnterprisePage(**first(items, limit, lambda item: item.uscc))
 
 
-@router.get("/{uscc}", response_model=EnterpriseOverview)
+@router.get(
+    "/{uscc}",
+    response_model=EnterpriseOverview,
+    summary="Look up one enterprise's enrollment · 查询企业入网情况",
+)
 def get_enterprise(
     uscc: UsccPath,
     principal: Reader,

@@ -14,13 +14,18 @@ from projections.registry import TRACKED
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", response_model=Health, summary="Liveness · 存活检查")
 def healthz() -> dict[str, str]:
     """The process is alive (no database call)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness}},
+    summary="Readiness and the views' lag · 就绪检查",
+)
 async def readyz(services: ServicesDep) -> Response:
     """Ready when the database answers (within 1.5 s, whatever it does); how far each view
     lags behind the ledger."""
@@ -60,6 +65,7 @@ async def readyz(services: ServicesDep) -> Response:
     "/metrics",
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+    summary="Prometheus metrics · 监控指标",
 )
 def metrics(services: ServicesDep) -> Response:
     """Prometheus metrics: request latency by route, ledger size, each view's lag."""

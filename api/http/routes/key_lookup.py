@@ -10,6 +10,7 @@ from fastapi import Path, Query, Response
 from api.http.auth import Principal
 from api.http.deps import MinPosition, Reader, ServicesDep, check_enterprise
 from api.http.errors import PROBLEMS
+from api.http.paging import Limit, first, page
 from api.http.responses import model_response
 from api.http.routing import PrefixRouter
 from api.http.schemas import examples
@@ -28,7 +29,7 @@ the lookup is the most frequent call."""
 CardPath = Annotated[CardNumber, Path(description="卡号 as printed", examples=[examples.LP_CARD])]
 
 
-@router.get("/{card_no}", response_model=KeyRecord)
+@router.get("/{card_no}", response_model=KeyRecord, summary="Look up one key · 按卡号查询UKEY")
 async def get_key(
     card_no: CardPath,
     principal: Reader,
@@ -52,7 +53,9 @@ async def get_key(
     return model_response(record)
 
 
-@router.get("", response_model=KeyPage)
+@router.get(
+    "", response_model=KeyPage, summary="Find keys by enterprise, holder or status · 查询UKEY列表"
+)
 def find_keys(
     principal: Reader,
     services: ServicesDep,
@@ -61,9 +64,9 @@ def find_keys(
     holder: Annotated[Name | None, Query(description="holder's name")] = None,
     status: Annotated[KeyStatus | None, Query(description="the key's status now")] = None,
     after: Annotated[
-        CardNumber | None, Query(description="the last card number of the previous page")
+        CardNumber | None, Query(description="the previous page's next_cursor (a card number)")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
 ) -> Response:
     """Keys by enterprise, holder name and/or status (an enterprise sees only its own)."""
     if principal.role is Role.ENTERPRISE:
@@ -77,15 +80,18 @@ def find_keys(
         holder=holder,
         status=None if status is None else status.value,
         after_card_no=after,
-        limit=limit,
+        limit=limit + 1,
         min_position=min_position,
         timeout=services.api.query_wait_seconds,
     )
-    next_after = items[-1].card_no if len(items) == limit else None
-    return model_response(KeyPage(items=items, next_after=next_after))
+    return model_response(KeyPage(**first(items, limit, _card_no)))
 
 
-@router.post("/search", response_model=KeyPage)
+@router.post(
+    "/search",
+    response_model=KeyPage,
+    summary="Search keys by what a caller gives · 按来电信息查找UKEY",
+)
 def search_keys(
     body: KeySearch,
     principal: Reader,
@@ -98,7 +104,7 @@ def search_keys(
     uscc = finder.get("uscc")
     if principal.role is Role.ENTERPRISE:
         if uscc not in (None, principal.uscc):
-            return model_response(KeyPage(items=[], next_after=None))
+            return model_response(KeyPage(**page([], False, None)))
         uscc = principal.uscc
     if (card_no := finder.get("card_no")) is not None:
         record = key_queries.get_key(
@@ -107,7 +113,7 @@ def search_keys(
             timeout=services.api.query_wait_seconds,
         )  # fmt: skip
         found = [record] if record is not None and may_see(principal, record.uscc) else []
-        return model_response(KeyPage(items=found, next_after=None))
+        return model_response(KeyPage(**page(found, False, None)))
     items = key_queries.find_keys(
         services.ledger.database,
         services.ledger.vault,
@@ -118,12 +124,15 @@ def search_keys(
         id_number=finder.get("id_number"),
         company=finder.get("company_name"),
         after_card_no=body.after,
-        limit=body.limit,
+        limit=body.limit + 1,
         min_position=min_position,
         timeout=services.api.query_wait_seconds,
     )
-    next_after = items[-1].card_no if len(items) == body.limit else None
-    return model_response(KeyPage(items=items, next_after=next_after))
+    return model_response(KeyPage(**first(items, body.limit, _card_no)))
+
+
+def _card_no(record: KeyRecord) -> str:
+    return record.card_no
 
 
 def may_see(principal: Principal, uscc: str) -> bool:

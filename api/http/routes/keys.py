@@ -39,7 +39,11 @@ ApplicationPath = Annotated[
 # after the key queries (key_lookup.py, included before this router).
 
 
-@router.post("/{card_no}/pin-attempts", response_model=CommandAnswer)
+@router.post(
+    "/{card_no}/pin-attempts",
+    response_model=CommandAnswer,
+    summary="Record a PIN attempt · 记录PIN码验证",
+)
 async def record_pin_attempt(
     card_no: CardPath,
     body: PinAttempt,
@@ -59,6 +63,7 @@ async def record_pin_attempt(
     status_code=201,
     response_model=FreePairAnswer | CommandAnswer,
     responses={201: {"description": "the free pair (FreePairAnswer) or the bought key"}},
+    summary="Issue the free pair or record a bought key · 发放UKEY",
 )
 async def issue_key(
     body: Annotated[IssueKey, Body()],
@@ -96,7 +101,12 @@ async def issue_key(
     return command.answer(result, f"/v1/keys/{body.card_no}")
 
 
-@router.post("/{card_no}/mailing", response_model=FreePairAnswer, deprecated=True)
+@router.post(
+    "/{card_no}/mailing",
+    response_model=FreePairAnswer,
+    deprecated=True,
+    summary="Mail a key (deprecated) · 邮寄UKEY（已弃用）",
+)
 async def mail_key(
     card_no: CardPath,
     body: MailKey,
@@ -112,7 +122,11 @@ async def mail_key(
     return response
 
 
-@router.post("/{card_no}/delivery", response_model=CommandAnswer)
+@router.post(
+    "/{card_no}/delivery",
+    response_model=CommandAnswer,
+    summary="Record a key's delivery · 记录UKEY签收",
+)
 async def deliver_key(
     card_no: CardPath,
     principal: ProcessActor,
@@ -127,21 +141,28 @@ async def deliver_key(
     return command.answer(result)
 
 
-@router.post("/{card_no}/pin-change", response_model=CommandAnswer)
+@router.post(
+    "/{card_no}/pin-change",
+    response_model=CommandAnswer,
+    summary="Record a PIN change · 记录修改初始密码",
+)
 async def change_pin(card_no: CardPath, principal: ProcessActor, command: CommandDep) -> Response:
     """Record that the holder changed the initial PIN (88888888)."""
     await own_key(command.services, principal, card_no)
     return command.answer(await command.execute(principal, None, deciders.change_pin, card_no))
 
 
-@router.post("/{card_no}/unlock", response_model=CommandAnswer)
+@router.post("/{card_no}/unlock", response_model=CommandAnswer, summary="Unlock a key · 解锁UKEY")
 async def unlock_key(card_no: CardPath, principal: WindowActor, command: CommandDep) -> Response:
     """Unlock a locked key at the card window (解锁); the PIN is the initial one again."""
     return command.answer(await command.execute(principal, None, deciders.unlock_key, card_no))
 
 
 @router.post(
-    "/{card_no}/renewal-applications", status_code=201, response_model=RenewalApplicationAnswer
+    "/{card_no}/renewal-applications",
+    status_code=201,
+    response_model=RenewalApplicationAnswer,
+    summary="Apply for a certificate renewal · 申请证书更新",
 )
 async def request_renewal(
     card_no: CardPath, principal: ProcessActor, command: CommandDep
@@ -154,7 +175,9 @@ async def request_renewal(
 
 
 @router.post(
-    "/{card_no}/renewal-applications/{application_id}/pre-approval", response_model=CommandAnswer
+    "/{card_no}/renewal-applications/{application_id}/pre-approval",
+    response_model=CommandAnswer,
+    summary="Pre-approve a renewal · 证书更新预审",
 )
 async def pre_approve_renewal(
     card_no: CardPath,
@@ -169,7 +192,11 @@ async def pre_approve_renewal(
     return command.answer(result)
 
 
-@router.post("/{card_no}/renewal", response_model=CommandAnswer)
+@router.post(
+    "/{card_no}/renewal",
+    response_model=CommandAnswer,
+    summary="Renew a key's certificate · 证书更新",
+)
 async def renew_key(
     card_no: CardPath, body: Renew, principal: WindowActor, command: CommandDep
 ) -> Response:
@@ -186,7 +213,9 @@ async def renew_key(
     return command.answer(result)
 
 
-@router.post("/{card_no}/loss-report", response_model=CommandAnswer)
+@router.post(
+    "/{card_no}/loss-report", response_model=CommandAnswer, summary="Report a key lost · 挂失UKEY"
+)
 async def report_key_lost(
     card_no: CardPath,
     body: Incident,
@@ -201,7 +230,7 @@ async def report_key_lost(
     return command.answer(result)
 
 
-@router.post("/{card_no}/freeze", response_model=CommandAnswer)
+@router.post("/{card_no}/freeze", response_model=CommandAnswer, summary="Freeze a key · 冻结UKEY")
 async def freeze_key(
     card_no: CardPath,
     body: Incident,
@@ -215,7 +244,9 @@ async def freeze_key(
     return command.answer(result)
 
 
-@router.post("/{card_no}/unfreeze", response_model=CommandAnswer)
+@router.post(
+    "/{card_no}/unfreeze", response_model=CommandAnswer, summary="Lift a freeze · 解冻UKEY"
+)
 async def unfreeze_key(
     card_no: CardPath,
     body: Incident,
@@ -229,7 +260,7 @@ async def unfreeze_key(
     return command.answer(result)
 
 
-@router.post("/{card_no}/void", response_model=CommandAnswer)
+@router.post("/{card_no}/void", response_model=CommandAnswer, summary="Void a key · 作废UKEY")
 async def void_key(
     card_no: CardPath, body: Void, principal: ProcessActor, command: CommandDep
 ) -> Response:
@@ -246,7 +277,12 @@ async def void_key(
     return command.answer(result)
 
 
-@router.post("/{card_no}/replacement", status_code=201, response_model=CommandAnswer)
+@router.post(
+    "/{card_no}/replacement",
+    status_code=201,
+    response_model=CommandAnswer,
+    summary="Replace a key with a bought one · 补办UKEY",
+)
 async def replace_key(
     card_no: CardPath,
     body: Replace,

@@ -14,8 +14,15 @@ from ledger_store.application import deciders
 router = PrefixRouter(prefix="/v1/personal-data", tags=["personal data"], responses=PROBLEMS)
 
 
-@router.post("/erasures", status_code=201, response_model=ErasureAnswer)
-async def erase(body: EraseRequest, principal: Eraser, command: CreationDep) -> Response:
+@router.post(
+    "/erasures",
+    status_code=201,
+    response_model=ErasureAnswer,
+    summary="Erase a person's personal data · 删除个人信息",
+)
+async def erase_personal_data(
+    body: EraseRequest, principal: Eraser, command: CreationDep
+) -> Response:
     """Erase a person: their data keys are destroyed; every proof stays valid (删除权)."""
     result = await command.execute(
         principal,

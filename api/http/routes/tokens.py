@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Request, Response
+from fastapi import Path, Query, Request, Response
+from pydantic import StringConstraints
 
 from api.http.auth import TokenError, TokenRecord
 from api.http.deps import Admin, ServicesDep
 from api.http.errors import PROBLEMS, ProblemError
+from api.http.paging import Limit, first
 from api.http.routing import PrefixRouter
 from api.http.schemas.tokens import CreateToken, NewToken, TokenInfo, TokenList
 
 router = PrefixRouter(prefix="/v1/tokens", tags=["tokens"], responses=PROBLEMS)
+
+TokenId = Annotated[str, StringConstraints(max_length=40, pattern=r"^tok_[0-9a-f]{12}$")]
 
 
 def _info(record: TokenRecord) -> dict[str, Any]:
@@ -32,7 +36,7 @@ def _request_id(request: Request) -> str | None:
     return request_id
 
 
-@router.post("", status_code=201, response_model=NewToken)
+@router.post("", status_code=201, response_model=NewToken, summary="Issue a token · 签发令牌")
 def create_token(
     body: CreateToken, admin: Admin, services: ServicesDep, request: Request
 ) -> dict[str, Any]:
@@ -52,15 +56,29 @@ def create_token(
     return {**_info(issued.record), "token": issued.token}
 
 
-@router.get("", response_model=TokenList)
-def list_tokens(admin: Admin, services: ServicesDep) -> dict[str, Any]:
-    """Every token issued, without secrets."""
-    return {"items": [_info(record) for record in services.tokens.records()]}
+@router.get("", response_model=TokenList, summary="List the tokens · 令牌列表")
+def list_tokens(
+    admin: Admin,
+    services: ServicesDep,
+    after: Annotated[
+        TokenId | None, Query(description="the previous page's next_cursor (a token id)")
+    ] = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """Every token issued, oldest first, without secrets."""
+    records = [_info(record) for record in services.tokens.records()]
+    ids = [record["token_id"] for record in records]
+    if after is not None and after not in ids:
+        raise ProblemError(422, "invalid_request", f"no token {after}", field="query.after")
+    start = ids.index(after) + 1 if after is not None else 0
+    return first(records[start : start + limit + 1], limit, lambda record: record["token_id"])
 
 
-@router.delete("/{token_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{token_id}", status_code=204, response_class=Response, summary="Revoke a token · 撤销令牌"
+)
 def revoke_token(
-    token_id: Annotated[str, Path(max_length=40, pattern=r"^tok_[0-9a-f]{12}$")],
+    token_id: Annotated[TokenId, Path()],
     admin: Admin,
     services: ServicesDep,
     request: Request,

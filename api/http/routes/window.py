@@ -8,6 +8,7 @@ from fastapi import Query
 
 from api.http.deps import MinPosition, ServicesDep, WindowReader
 from api.http.errors import PROBLEMS
+from api.http.paging import Limit, Offset, from_offset
 from api.http.routing import PrefixRouter
 from api.http.schemas.queries import ExpiringPage, QueuePage
 from projections.expiry_calendar.queries import expiring_keys
@@ -26,33 +27,35 @@ Stage = Literal[
 ]
 
 
-@router.get("/queue", response_model=QueuePage)
-def queue(
+@router.get("/queue", response_model=QueuePage, summary="The window's work queue · 窗口待办事项")
+def get_window_queue(
     principal: WindowReader,
     services: ServicesDep,
     min_position: MinPosition,
     stage: Annotated[Stage | None, Query(description="one stage; all stages when omitted")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Offset = 0,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     """Work waiting at the window, oldest first in each stage, with its age."""
     items = window_queue(
         services.ledger.database,
         stage=stage,
-        limit=limit,
+        limit=after + limit + 1,
         min_position=min_position,
         timeout=services.api.query_wait_seconds,
     )
-    return {"items": items}
+    return from_offset(items, after, limit)
 
 
-@router.get("/expiring", response_model=ExpiringPage)
-def expiring(
+@router.get("/expiring", response_model=ExpiringPage, summary="Keys expiring soon · 即将到期的UKEY")
+def list_expiring_keys(
     principal: WindowReader,
     services: ServicesDep,
     min_position: MinPosition,
     within_days: Annotated[int, Query(ge=0, le=3700)] = 30,
     include_expired: bool = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Offset = 0,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     """Keys whose validity ends within `within_days` (the expiry calendar), soonest first."""
     items = expiring_keys(
@@ -60,8 +63,8 @@ def expiring(
         services.ledger.vault,
         within_days=within_days,
         include_expired=include_expired,
-        limit=limit,
+        limit=after + limit + 1,
         min_position=min_position,
         timeout=services.api.query_wait_seconds,
     )
-    return {"items": items}
+    return from_offset(items, after, limit)

@@ -40,13 +40,18 @@ class HistoryEvent(BaseModel):
 
 
 class StreamHistory(BaseModel):
-    """A stream's events up to `as_of`, and the earliest signed checkpoint covering the last."""
+    """A stream's events up to `as_of`, a page at a time (`after=next_cursor`), and the earliest
+    signed checkpoint covering the stream's last event."""
 
     stream: str
     aggregate_id: str
     as_of: datetime | int | None
     events: list[HistoryEvent]
     checkpoint: Checkpoint | None
+    next_cursor: str | None = Field(
+        description="pass it as `after` for the next page; null on the last page"
+    )
+    truncated: bool = Field(description="whether more events follow this page")
 
 
 class SigningKey(BaseModel):

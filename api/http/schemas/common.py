@@ -121,7 +121,8 @@ class Problem(BaseModel):
             "examples": [
                 {
                     "type": "urn:eport-ledger:problem:key_locked",
-                    "title": "Refused by a rule",
+                    "title": "The key is locked",
+                    "title_zh": "该Ukey已锁定",
                     "status": 422,
                     "detail": "key 8800000123456701 is locked; unlock it first",
                     "instance": "/v1/keys/8800000123456701/pin-attempts",
@@ -134,7 +135,8 @@ class Problem(BaseModel):
     )
 
     type: str = Field(description="a URI naming the kind of problem")
-    title: str
+    title: str = Field(description="what the rule says, in English (the same for every occurrence)")
+    title_zh: str = Field(description="the same in Chinese (中文)")
     status: int
     detail: str
     instance: str | None = Field(default=None, description="the path the problem occurred at")
@@ -142,5 +144,5 @@ class Problem(BaseModel):
     errors: list[FieldProblem] = Field(default_factory=list)
     request_id: str | None = None
     current_version: int | None = Field(
-        default=None, description="on 409 version_mismatch: the record's current version"
+        default=None, description="on 412 version_mismatch: the record's current version"
     )

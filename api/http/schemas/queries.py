@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,12 +14,21 @@ from projections.expiry_calendar.queries import ExpiringKey
 from projections.key_status.records import KeyRecord
 from projections.window_queue.queries import QueueItem
 
+Item = TypeVar("Item")
 
-class KeyPage(BaseModel):
-    """Keys in card-number order; ask again with `after=next_after` for the next page."""
 
-    items: list[KeyRecord]
-    next_after: str | None = Field(description="the last card number of a full page, else null")
+class Page(BaseModel, Generic[Item]):
+    """A page of a list; ask again with `after=next_cursor` (and the same `limit`) for the next."""
+
+    items: list[Item]
+    next_cursor: str | None = Field(
+        description="pass it as `after` for the next page; null on the last page"
+    )
+    truncated: bool = Field(description="whether more items follow this page")
+
+
+class KeyPage(Page[KeyRecord]):
+    """Keys in card-number order; the cursor is the page's last card number."""
 
 
 class KeySearch(BaseModel):
@@ -35,8 +44,10 @@ class KeySearch(BaseModel):
     holder_name: Name | None = Field(default=None, description="the holder's full name, exactly")
     phone: PhoneNumber | None = Field(default=None, description="the holder's phone, exactly")
     id_number: IdNumber | None = Field(default=None, description="the holder's ID number")
-    after: CardNumber | None = Field(default=None, description="the last card number read")
-    limit: int = Field(default=100, ge=1, le=500)
+    after: CardNumber | None = Field(
+        default=None, description="the previous page's next_cursor (the last card number read)"
+    )
+    limit: int = Field(default=100, ge=1, le=500, description="items per page at most")
 
     @model_validator(mode="after")
     def _one_finder(self) -> Self:
@@ -53,27 +64,17 @@ class KeySearch(BaseModel):
 FINDERS = ("card_no", "uscc", "company_name", "holder_name", "phone", "id_number")
 
 
-class EnterprisePage(BaseModel):
-    """Enterprises in USCC order; ask again with `after=next_after` for the next page."""
-
-    items: list[EnterpriseSummary]
-    next_after: str | None = Field(description="the last USCC of a full page, else null")
+class EnterprisePage(Page[EnterpriseSummary]):
+    """Enterprises in USCC order; the cursor is the page's last USCC."""
 
 
-class QueuePage(BaseModel):
-    """Work waiting at the window, oldest first in each stage."""
-
-    items: list[QueueItem]
+class QueuePage(Page[QueueItem]):
+    """Work waiting at the window, oldest first in each stage; the cursor is opaque."""
 
 
-class ExpiringPage(BaseModel):
-    """Keys whose validity ends soon, soonest first."""
-
-    items: list[ExpiringKey]
+class ExpiringPage(Page[ExpiringKey]):
+    """Keys whose validity ends soon, soonest first; the cursor is opaque."""
 
 
-class AuditPage(BaseModel):
-    """Ledger entries in ledger order; ask again with `after=next_after` for the next page."""
-
-    items: list[AuditEntry]
-    next_after: int | None = Field(description="the last index of a full page, else null")
+class AuditPage(Page[AuditEntry]):
+    """Ledger entries in ledger order; the cursor is the page's last ledger index."""

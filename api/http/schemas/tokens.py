@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.http.schemas import examples
 from api.http.schemas.common import Request
+from api.http.schemas.queries import Page
 from domain.forms import Text
 from domain.identifiers import Uscc
 
@@ -53,7 +54,5 @@ class NewToken(TokenInfo):
     token: str = Field(description="send it as Authorization: Bearer <token>")
 
 
-class TokenList(BaseModel):
-    """Every token issued (revoked ones too)."""
-
-    items: list[TokenInfo]
+class TokenList(Page[TokenInfo]):
+    """Every token issued (revoked ones too), oldest first; the cursor is the last token id."""
