@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final
 
@@ -34,9 +35,17 @@ SAFE_FIELDS: Final = (
 _OWN: Final = ("eport", "uvicorn", "projections", "ledger_store")
 """Loggers whose arguments are known to be safe; others are logged by their message template."""
 
+TraceIds = Callable[[], tuple[str, str] | None]
+"""The current trace and span id (hex), or None outside a trace (api/http/tracing.py)."""
+
 
 class JsonFormatter(logging.Formatter):
-    """Formats a record as one JSON object with the whitelisted extra fields."""
+    """Formats a record as one JSON object with the whitelisted extra fields (and, with
+    tracing on, the trace and span ids of the request it was logged in)."""
+
+    def __init__(self, trace_ids: TraceIds | None = None) -> None:
+        super().__init__()
+        self.trace_ids = trace_ids
 
     def format(self, record: logging.LogRecord) -> str:
         """The JSON line."""
@@ -52,14 +61,20 @@ class JsonFormatter(logging.Formatter):
                 entry[field] = value
         if record.exc_info and record.exc_info[0] is not None:
             entry["error_type"] = record.exc_info[0].__name__
+        ids = self.trace_ids() if self.trace_ids is not None else None
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         return orjson.dumps(entry, default=str).decode()
 
 
-def configure_logging(level: str = "INFO", json: bool = True) -> None:
-    """Send every log record to stderr, as JSON lines unless `json` is False."""
+def configure_logging(
+    level: str = "INFO", json: bool = True, trace_ids: TraceIds | None = None
+) -> None:
+    """Send every log record to stderr, as JSON lines unless `json` is False (formatted as
+    they are logged, so `trace_ids` reads the trace they were logged in)."""
     handler = logging.StreamHandler(sys.stderr)
     if json:
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(JsonFormatter(trace_ids))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     # What our records never use, not gathered per record (the logging module's own advice):

@@ -24,3 +24,8 @@ def key_id(card_no: str) -> UUID:
 def erasure_id(data_key: UUID) -> UUID:
     """The id of the Erasure of one data key (a random id: nothing personal derives it)."""
     return uuid5(LEDGER_NAMESPACE, f"erasure:{data_key}")
+
+
+def api_token_id(token_id: str) -> UUID:
+    """The id of the ApiToken aggregate of a token id (`tok_…`, public: no secret derives it)."""
+    return uuid5(LEDGER_NAMESPACE, "api_token:" + token_id)

@@ -6,6 +6,7 @@ Importing this module imports every aggregate's events and state, so `EVENT_TYPE
 
 from __future__ import annotations
 
+from domain.api_token import events as _api_token_events, state as _api_token
 from domain.base import EVENT_TYPES, EVOLVERS, DomainEvent, project
 from domain.card_holder import events as _card_holder_events, state as _card_holder
 from domain.enterprise import events as _enterprise_events, state as _enterprise
@@ -23,6 +24,8 @@ _AGGREGATE_MODULES = (
     _ukey,
     _erasure_events,
     _erasure,
+    _api_token_events,
+    _api_token,
 )
 
 

@@ -8,13 +8,11 @@ import sys
 from typing import Any
 
 import uvicorn
-from pydantic import ValidationError
 
+from api.cli.log_setup import start_logging
 from api.http.app import create_app
 from api.http.auth import TokenStore
-from api.http.settings import ApiSettings
-from api.logging import configure_logging
-from ledger_store.eventstore.settings import Settings, load_settings, settings_error
+from ledger_store.eventstore.settings import Settings, load_settings
 from ledger_store.eventstore.store import EventStore
 from ledger_store.transparency.signer import open_signing_key
 
@@ -40,7 +38,7 @@ def first_admin_token(settings: Settings) -> str | None:
     """An admin token when the ledger has none yet (the first start), else None."""
     ledger = EventStore(settings)
     try:
-        store = TokenStore(ledger.database)
+        store = TokenStore(ledger)
         if store.count() > 0:
             return None
         return store.issue("admin", name="first-admin").token
@@ -64,11 +62,7 @@ def preflight(settings: Settings) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     settings = load_settings()
-    try:
-        api = ApiSettings()
-    except ValidationError as error:
-        raise settings_error(error, ApiSettings) from None
-    configure_logging(api.log_level, api.log_json)
+    api = start_logging()
     preflight(settings)
     if not args.no_first_token:
         token = first_admin_token(settings)
@@ -92,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         access_log=False,  # it logs paths and query strings, which can hold personal data
+        proxy_headers=False,  # X-Forwarded-For only from EPORT_API_TRUSTED_PROXIES (the app's)
         log_config=None,
         server_header=False,
     )

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import threading
 from typing import Any
 
-from ledger_store.eventstore.settings import load_settings
+from api.cli.log_setup import start_logging
+from ledger_store.eventstore.settings import Settings, load_settings
 from ledger_store.eventstore.store import EventStore
 from ledger_store.transparency.checkpointer import Checkpointer
 from ledger_store.transparency.signer import open_signing_key
 from projections.engine.worker import run_worker
+
+log = logging.getLogger("eport.worker")
 
 
 def register(subparsers: Any) -> None:
@@ -22,9 +26,15 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
-    """Follow the ledger and sign periodic checkpoints until SIGTERM, SIGINT or `stop`."""
+def run(args: argparse.Namespace) -> int:
+    """`eport-ledger worker`: the logs as `serve` writes them, then `work` until a signal."""
     settings = load_settings()
+    start_logging()
+    return work(settings)
+
+
+def work(settings: Settings, stop: threading.Event | None = None) -> int:
+    """Follow the ledger and sign periodic checkpoints until SIGTERM, SIGINT or `stop`."""
     settings.key_path()  # it signs checkpoints: refused before the database is touched
     ledger = EventStore(settings)
     checkpointer = Checkpointer(
@@ -35,7 +45,7 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     )
     checkpointer.start()
     try:
-        run_worker(settings, stop or threading.Event())
+        run_worker(settings, stop or threading.Event(), log=log.info)
     finally:
         checkpointer.stop(final=True)
         ledger.close()

@@ -5,20 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from importlib import metadata
 
 from fastapi import FastAPI
 
 from api.http import openapi
 from api.http.api_docs import install as install_docs
-from api.http.auth import FailedAuthLimiter, TokenCache, TokenStore
+from api.http.auth import TokenCache, TokenStore
+from api.http.client_address import ClientAddressMiddleware
 from api.http.conditional import ConditionalGetMiddleware
 from api.http.console.mount import install as install_console
 from api.http.console.settings import ConsoleSettings
 from api.http.console.web import open_console
 from api.http.deps import VIEWS_POLL_SECONDS, Services
 from api.http.errors import install as install_errors
-from api.http.metrics import Metrics
+from api.http.limits import FailedAuthLimiter, PrincipalRateLimiter
+from api.http.metrics import Metrics, ledger_pools
 from api.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.http.routes import (
     audit,
@@ -31,10 +34,12 @@ from api.http.routes import (
     window,
 )
 from api.http.settings import ApiSettings
+from api.http.tracing_extra import tracing_module
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.probe import DatabaseProbe
 from ledger_store.eventstore.settings import Settings, load_settings
-from ledger_store.transparency.checkpointer import Checkpointer
+from ledger_store.proofs.checkpoint import Checkpoint
+from ledger_store.transparency.checkpointer import Checkpointer, latest_checkpoint
 from ledger_store.transparency.signer import open_signing_key
 from projections.engine.inprocess import InProcessProjector
 from projections.engine.positions import read_positions
@@ -84,7 +89,7 @@ def open_services(settings: Settings, api: ApiSettings, metrics: Metrics) -> Ser
     """Open the ledger, the token table, the signing key and (if configured) the views' runner."""
     ledger = Ledger(settings)
     try:
-        store = TokenStore(ledger.database)
+        store = TokenStore(ledger.store)
         services = Services(
             settings=settings,
             api=api,
@@ -92,6 +97,9 @@ def open_services(settings: Settings, api: ApiSettings, metrics: Metrics) -> Ser
             tokens=store,
             token_cache=TokenCache(store, api.token_cache_seconds),
             limiter=FailedAuthLimiter(api.auth_failures_per_minute),
+            principal_limiter=PrincipalRateLimiter(
+                api.principal_requests_per_second, api.principal_burst
+            ),
             metrics=metrics,
             signing_key=open_signing_key(settings.key_path(), ledger.database),
         )
@@ -129,12 +137,8 @@ READY_TIMEOUT = 1.5
 """How long `/readyz` and a metrics scrape wait for the database at most."""
 
 
-def _reading(probe: DatabaseProbe) -> tuple[int, dict[str, int]]:
-    """The probe's size and positions, or an error when the database did not answer."""
-    result = probe.check()
-    if not result.up or result.ledger_size is None:
-        raise ConnectionError(result.error or "the database did not answer")
-    return result.ledger_size, result.positions
+def _signed_at(checkpoint: Checkpoint | None) -> datetime | None:
+    return None if checkpoint is None else checkpoint.timestamp
 
 
 def create_app(
@@ -149,8 +153,13 @@ def create_app(
     console_settings = console_settings or ConsoleSettings()
     metrics = Metrics()
 
+    tracing = tracing_module() if api.tracing else None
+    provider = tracing.tracer_provider(release()) if tracing is not None else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if tracing is not None and provider is not None:  # before the pools connect
+            tracing.trace_sql(provider)
         services = open_services(settings, api, metrics)
         await services.ledger.open_async()
         app.state.services = services
@@ -159,10 +168,15 @@ def create_app(
         database = services.ledger.database
         names = [view.name for view in TRACKED]
         services.probe = probe = DatabaseProbe(
-            lambda: (services.ledger.position(), read_positions(database, names)),
+            lambda: (
+                services.ledger.position(),
+                read_positions(database, names),
+                _signed_at(latest_checkpoint(database)),
+            ),
             timeout=READY_TIMEOUT,
         )
-        metrics.watch_ledger(lambda: _reading(probe)[0], lambda: _reading(probe)[1])
+        metrics.watch_ledger(probe.check)
+        metrics.watch_pools(lambda: ledger_pools(services.ledger))
         log.info(
             "serving the ledger",
             extra={
@@ -175,6 +189,8 @@ def create_app(
         finally:
             await services.ledger.close_async()
             close_services(services)
+            if tracing is not None and provider is not None:
+                tracing.stop_tracing(provider)
 
     app = FastAPI(
         title="eport-ledger",
@@ -191,6 +207,8 @@ def create_app(
     app.add_middleware(ConditionalGetMiddleware)  # innermost: it tags what the routes answered
     app.add_middleware(BodyLimitMiddleware, max_bytes=api.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    if api.proxy_networks:  # else the socket's peer is the client, loopback included
+        app.add_middleware(ClientAddressMiddleware, proxies=api.proxy_networks)
     # Routers are tried in this order on every request: the key lookup and the key commands
     # (PIN attempts) are the most frequent calls; health's routes have no prefix to skip by.
     for module in (key_lookup, keys, enterprises, window, audit, personal_data, tokens, health):
@@ -198,5 +216,8 @@ def create_app(
     install_docs(app)
     if console_settings.enabled:
         install_console(app, console_settings)
+    if tracing is not None and provider is not None:
+        tracing.trace_http(app, provider)
+        app.state.tracer_provider = provider
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     return app

@@ -1,4 +1,8 @@
-"""Bearer tokens: issued once, stored only as SHA-256 hashes in the ledger's database; roles."""
+"""Bearer tokens: issued once, stored only as SHA-256 hashes in the ledger's database; roles.
+
+Every grant and revocation is also recorded in the ledger (ApiTokenGranted, ApiTokenRevoked),
+in the transaction that writes the token table, so the table never says what the ledger does not.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,33 @@ import hashlib
 import secrets
 import threading
 import time
-from collections import deque
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from domain.base import Actor, Role
+from api.http.token_rows import token_insert, token_revocation
+from domain.aggregate_ids import api_token_id
+from domain.api_token import decisions as token_decisions
+from domain.api_token.state import ApiToken
+from domain.base import Actor, CommandContext, ConflictError, Role
 from domain.identifiers import check_uscc
-from ledger_store.eventstore.database import LedgerDatabase
+from ledger_store.eventstore.store import EventStore
 
 TABLE: Final = "api_tokens"
 PREFIX: Final = "epl_"
 TOKEN_ROLES: Final = (Role.ENTERPRISE, Role.WINDOW, Role.HOTLINE, Role.AUDITOR, Role.ADMIN)
-_COLUMNS: Final = "token_id, principal, role, uscc, name, created_at, revoked_at"
+_COLUMNS: Final = "token_id, principal, role, uscc, name, created_at, revoked_at, expires_at"
+SERVER: Final = Actor(principal_id="eport-ledger", role=Role.SYSTEM)
+"""Who grants a token the server issues by itself (the first admin token of a new ledger)."""
 
 
 class TokenError(ValueError):
-    """A token cannot be issued as asked (a role or USCC that does not fit)."""
+    """A token cannot be issued as asked (a role, USCC, name or expiry that does not fit)."""
+
+    def __init__(self, message: str, field: str = "enterprise") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +47,16 @@ class Principal:
     principal_id: str
     role: Role
     uscc: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def principal_key(self) -> str:
+        """What a request limit counts for: the token (the console: its staff member)."""
+        return f"{self.token_id}/{self.principal_id}"
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the token has stopped working by itself."""
+        return self.expires_at is not None and self.expires_at <= now
 
     @property
     def actor(self) -> Actor:
@@ -51,6 +75,15 @@ class TokenRecord:
     name: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+
+    def status(self, now: datetime) -> str:
+        """`active`, `expired` or `revoked`."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,16 +105,25 @@ def looks_like_token(token: str) -> bool:
 
 
 class TokenStore:
-    """The `api_tokens` table of the ledger's database."""
+    """The `api_tokens` table of the ledger's database, and the grants and revocations in the
+    ledger itself."""
 
-    def __init__(self, database: LedgerDatabase) -> None:
-        self.database = database
-        self.table = database.table(TABLE)
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.database = store.database
+        self.table = self.database.table(TABLE)
 
     def issue(
-        self, role: Role | str, *, uscc: str | None = None, name: str | None = None
+        self,
+        role: Role | str,
+        *,
+        uscc: str | None = None,
+        name: str | None = None,
+        expires_at: datetime | None = None,
+        by: Actor = SERVER,
+        request_id: str | None = None,
     ) -> IssuedToken:
-        """Store a new token's hash and return the token (shown once, never again)."""
+        """Store a new token's hash, record its grant; the token (shown once, never again)."""
         role = _token_role(role)
         if role is Role.ENTERPRISE:
             if not uscc:
@@ -92,36 +134,39 @@ class TokenStore:
                 raise TokenError(f"--enterprise: {error}") from None
         elif uscc:
             raise TokenError("only enterprise tokens are bound to a USCC")
+        now = datetime.now(UTC)
+        if expires_at is not None and expires_at.astimezone(UTC) <= now:
+            raise TokenError("a token must expire in the future", "expires_at")
         token_id = "tok_" + secrets.token_hex(6)
         token = PREFIX + secrets.token_urlsafe(32)
         label = (name or "").strip() or (
             f"enterprise:{uscc}" if role is Role.ENTERPRISE else f"{role.value}:{token_id}"
         )
         if len(label) > 100 or not label.isprintable():
-            raise TokenError("a token name is at most 100 printable characters")
-        now = datetime.now(UTC)
-        record = TokenRecord(token_id, label, role, uscc, label, now, None)
-        with self.database.transaction() as cursor:
-            cursor.execute(
-                f"INSERT INTO {self.table} (token_hash, token_id, principal, role, uscc, name, "
-                "created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                (hash_token(token), token_id, label, role.value, uscc, label, now.isoformat()),
-            )
+            raise TokenError("a token name is at most 100 printable characters", "name")
+        ctx = CommandContext(actor=by, at=now, request_id=request_id)
+        expires = None if expires_at is None else expires_at.astimezone(UTC)
+        events = token_decisions.grant(ctx, token_id, label, role, uscc, expires)
+        record = TokenRecord(token_id, label, role, uscc, label, now, None, expires)
+        row = (token_id, label, role.value, uscc, label, now.isoformat(), _iso(expires))
+        self.store.record(events, [token_insert(self.table, hash_token(token), row)])
         return IssuedToken(token, record)
 
     def principal(self, token: str) -> Principal | None:
-        """The principal of a valid (known, unrevoked) token, or None."""
+        """The principal of a valid (known, unrevoked, unexpired) token, or None."""
         if not looks_like_token(token):
             return None
         with self.database.transaction() as cursor:
             row = cursor.execute(
-                f"SELECT token_id, principal, role, uscc FROM {self.table} "
+                f"SELECT token_id, principal, role, uscc, expires_at FROM {self.table} "
                 "WHERE token_hash = ? AND revoked_at IS NULL",
                 (hash_token(token),),
             ).fetchone()
         if row is None:
             return None
-        return Principal(str(row[0]), str(row[1]), Role(row[2]), row[3])
+        expires = None if row[4] is None else datetime.fromisoformat(str(row[4]))
+        principal = Principal(str(row[0]), str(row[1]), Role(row[2]), row[3], expires)
+        return None if principal.expired(datetime.now(UTC)) else principal
 
     def records(self) -> list[TokenRecord]:
         """Every token ever issued, oldest first (no secrets: they are not stored)."""
@@ -137,18 +182,33 @@ class TokenStore:
             row = cursor.execute(f"SELECT COUNT(*) FROM {self.table}").fetchone()
         return int(row[0]) if row else 0
 
-    def revoke(self, token_id: str) -> TokenRecord | None:
-        """Revoke a token by id; the record as it is now, or None when there is no such token."""
-        now = datetime.now(UTC).isoformat()
+    def record_of(self, token_id: str) -> TokenRecord | None:
+        """One token by id, or None."""
         with self.database.transaction() as cursor:
-            cursor.execute(
-                f"UPDATE {self.table} SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-                (now, token_id),
-            )
             row = cursor.execute(
                 f"SELECT {_COLUMNS} FROM {self.table} WHERE token_id = ?", (token_id,)
             ).fetchone()
         return None if row is None else _record(row)
+
+    def revoke(
+        self, token_id: str, *, by: Actor = SERVER, request_id: str | None = None
+    ) -> TokenRecord | None:
+        """Revoke a token by id and record it; the record as it is now, or None when there is
+        no such token. Revoking a revoked token changes nothing."""
+        record = self.record_of(token_id)
+        if record is None or record.revoked_at is not None:
+            return record
+        now = datetime.now(UTC)
+        ctx = CommandContext(actor=by, at=now, request_id=request_id)
+        granted = self.store.find(ApiToken, api_token_id(token_id))
+        events = token_decisions.revoke(granted, ctx, token_id)
+        with suppress(ConflictError):  # revoked by someone else meanwhile: that stands
+            self.store.record(events, [token_revocation(self.table, token_id, now)])
+        return self.record_of(token_id)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def _token_role(role: Role | str) -> Role:
@@ -158,13 +218,13 @@ def _token_role(role: Role | str) -> Role:
         value = None
     if value not in TOKEN_ROLES:
         allowed = ", ".join(r.value for r in TOKEN_ROLES)
-        raise TokenError(f"role {role!r} is not one of {allowed}")
+        raise TokenError(f"role {role!r} is not one of {allowed}", "role")
     assert value is not None
     return value
 
 
 def _record(row: tuple[object, ...]) -> TokenRecord:
-    token_id, principal, role, uscc, name, created, revoked = row
+    token_id, principal, role, uscc, name, created, revoked, expires = row
     return TokenRecord(
         str(token_id),
         str(principal),
@@ -173,6 +233,7 @@ def _record(row: tuple[object, ...]) -> TokenRecord:
         str(name),
         datetime.fromisoformat(str(created)),
         None if revoked is None else datetime.fromisoformat(str(revoked)),
+        None if expires is None else datetime.fromisoformat(str(expires)),
     )
 
 
@@ -189,7 +250,7 @@ class TokenCache:
     def cached(self, token: str) -> Principal | None:
         """The token's principal if it was checked within the TTL (no database read)."""
         hit = self._entries.get(hash_token(token))
-        if hit is not None and hit[0] > time.monotonic():
+        if hit is not None and hit[0] > time.monotonic() and not hit[1].expired(datetime.now(UTC)):
             return hit[1]
         return None
 
@@ -213,38 +274,3 @@ class TokenCache:
             for key, (_, principal) in list(self._entries.items()):
                 if principal.token_id == token_id:
                     del self._entries[key]
-
-
-class FailedAuthLimiter:
-    """Counts failed authentications per client address; too many in a minute means 429."""
-
-    def __init__(self, per_minute: int, window: float = 60.0, max_clients: int = 100_000) -> None:
-        self.per_minute = per_minute
-        self.window = window
-        self.max_clients = max_clients
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def retry_after(self, client: str) -> int | None:
-        """Seconds the client must wait before trying again, or None when it may try now."""
-        now = time.monotonic()
-        with self._lock:
-            failures = self._failures.get(client)
-            if not failures:
-                return None
-            while failures and failures[0] <= now - self.window:
-                failures.popleft()
-            if len(failures) < self.per_minute:
-                return None
-            return max(1, int(failures[0] + self.window - now) + 1)
-
-    def failed(self, client: str) -> None:
-        """Record one failed authentication of the client."""
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) >= self.max_clients:
-                self._failures.clear()
-            failures = self._failures.setdefault(client, deque())
-            failures.append(now)
-            while len(failures) > self.per_minute:
-                failures.popleft()

@@ -16,10 +16,10 @@ from pydantic import BaseModel
 
 from api.http.auth import Principal
 from api.http.deps import Services
-from api.http.errors import ProblemError
+from api.http.errors import UNAVAILABLE, ProblemError
 from api.http.responses import OrjsonResponse
-from domain.base import CommandContext, NotFoundError, Role
-from ledger_store.application.idempotency import IdempotencyClaim
+from domain.base import CommandContext, ConflictError, DomainError, NotFoundError, Role
+from ledger_store.application.idempotency import IdempotencyClaim, IdempotencyMismatchError
 from ledger_store.application.reader import Reader
 from ledger_store.application.results import CommandResult, Decision
 
@@ -89,13 +89,22 @@ class Command:
         """Execute `decider(reader, ctx, *args, **kwargs)` as `principal`, with the request's
         If-Match and Idempotency-Key; on the event loop where the ledger can (see `Ledger`)."""
         ctx, claim = self._begin(principal, body)
-        result = await self.services.ledger.execute_async(
-            lambda reader: decider(reader, ctx, *args, **kwargs),
-            expected_version=self.expected_version,
-            idempotency=claim,
-        )
-        if not result.replayed and result.events:
+        name = getattr(decider, "__name__", "command")
+        metrics = self.services.metrics
+        try:
+            result = await self.services.ledger.execute_async(
+                lambda reader: decider(reader, ctx, *args, **kwargs),
+                expected_version=self.expected_version,
+                idempotency=claim,
+            )
+        except Exception as error:
+            metrics.commands.labels(name, failed_outcome(error)).inc()
+            raise
+        if result.replayed:
+            metrics.replays.labels(name).inc()
+        elif result.events:
             self.services.committed()
+        metrics.commands.labels(name, succeeded_outcome(result)).inc()
         return result
 
     def answer(self, result: CommandResult, location: Location | None = None) -> Response:
@@ -140,6 +149,24 @@ class Command:
             option=orjson.OPT_SORT_KEYS,
         )
         return hashlib.sha256(text).hexdigest()
+
+
+def succeeded_outcome(result: CommandResult) -> str:
+    """`replayed` (the first answer, given again), `recorded`, or `unchanged` (no events)."""
+    if result.replayed:
+        return "replayed"
+    return "recorded" if result.events else "unchanged"
+
+
+def failed_outcome(error: Exception) -> str:
+    """`conflict`, `refused` (a rule, a reused Idempotency-Key), `unavailable` or `error`."""
+    if isinstance(error, ConflictError):
+        return "conflict"
+    if isinstance(error, DomainError | IdempotencyMismatchError):
+        return "refused"
+    if isinstance(error, UNAVAILABLE):
+        return "unavailable"
+    return "error"
 
 
 async def command(

@@ -11,15 +11,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.http.auth import FailedAuthLimiter, Principal, TokenCache, TokenStore
+from api.http.auth import Principal, TokenCache, TokenStore
 from api.http.errors import ProblemError
+from api.http.limits import FailedAuthLimiter, PrincipalRateLimiter
 from api.http.metrics import Metrics
 from api.http.settings import ApiSettings
 from domain.base import Role
@@ -44,6 +45,7 @@ class Services:
     tokens: TokenStore
     token_cache: TokenCache
     limiter: FailedAuthLimiter
+    principal_limiter: PrincipalRateLimiter
     metrics: Metrics
     signing_key: Ed25519PrivateKey
     projector: InProcessProjector | None = None
@@ -122,9 +124,27 @@ def _client(request: Request) -> str:
 async def authenticate(
     request: Request, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
-    """The principal of the request's bearer token; 401 without a valid one, 429 when abused."""
+    """The principal of the request's bearer token; 401 without a valid one, 429 when abused.
+
+    A valid token is checked first and always passes the failure limit (failures from its
+    address are someone else's); then its principal's own request rate is limited.
+    """
     services: Services = request.app.state.services
-    client = _client(request)
+    principal = None
+    if credentials is not None:
+        token = credentials.credentials
+        principal = services.token_cache.cached(token)
+        if principal is None:  # a database read: off the event loop
+            principal = await run_in_threadpool(services.token_cache.principal, token)
+    if principal is None:
+        _refuse_unauthenticated(services, _client(request), missing=credentials is None)
+    request.scope.setdefault("state", {})["principal"] = principal
+    limit_principal(services, principal.principal_key)
+    return principal
+
+
+def _refuse_unauthenticated(services: Services, client: str, *, missing: bool) -> NoReturn:
+    """429 when the address failed too often, else 401 (counted as one more failure)."""
     wait = services.limiter.retry_after(client)
     if wait is not None:
         raise ProblemError(
@@ -133,30 +153,33 @@ async def authenticate(
             f"too many failed authentications from this address; retry in {wait} s",
             headers={"Retry-After": str(wait)},
         )
-    if credentials is None:
-        services.limiter.failed(client)
+    services.limiter.failed(client)
+    if missing:
         raise ProblemError(
             401,
             "token_required",
             "send Authorization: Bearer <token> (eport-ledger token create --role R)",
             headers={"WWW-Authenticate": 'Bearer realm="eport-ledger"'},
         )
-    token = credentials.credentials
-    principal = services.token_cache.cached(token)
-    if principal is None:  # a database read: off the event loop
-        principal = await run_in_threadpool(services.token_cache.principal, token)
-    if principal is None:
-        services.limiter.failed(client)
+    raise ProblemError(
+        401,
+        "invalid_token",
+        "the bearer token is unknown, expired or revoked",
+        headers={"WWW-Authenticate": 'Bearer realm="eport-ledger", error="invalid_token"'},
+    )
+
+
+def limit_principal(services: Services, principal_key: str) -> None:
+    """429 with Retry-After when the principal (a token, a console session's staff member)
+    has spent its requests (`EPORT_API_PRINCIPAL_REQUESTS_PER_SECOND`, `…_BURST`)."""
+    wait = services.principal_limiter.take(principal_key)
+    if wait is not None:
         raise ProblemError(
-            401,
-            "invalid_token",
-            "the bearer token is unknown or revoked",
-            headers={
-                "WWW-Authenticate": 'Bearer realm="eport-ledger", error="invalid_token"',
-            },
+            429,
+            "too_many_requests",
+            f"this principal sent too many requests; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
         )
-    request.scope.setdefault("state", {})["principal"] = principal
-    return principal
 
 
 def allow(*roles: Role) -> Any:

@@ -99,9 +99,18 @@ def problem(
         request_id=request.scope.get("state", {}).get("request_id"),
         **extra,
     )
+    if status < 500:
+        _count_refusal(request, rule)
     return ProblemResponse(
         body.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers
     )
+
+
+def _count_refusal(request: Request, rule: str) -> None:
+    """`eport_refusals_total{rule}` (api/http/metrics.py) of the app that answers."""
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        services.metrics.refusals.labels(rule).inc()
 
 
 def field_path(loc: Sequence[int | str]) -> str:

@@ -145,13 +145,21 @@ REFUSALS: Final[dict[str, Refusal]] = {
         412, "Someone changed this record; reload and try again", "记录已被他人更新，请刷新后重试"
     ),
     # -- who may call (令牌, 角色) --------------------------------------------------------------
-    "invalid_token": Refusal(401, "The token is unknown or revoked", "令牌无效或已撤销"),
+    "expiry_in_the_past": Refusal(
+        422, "A token must expire after it is granted", "令牌的到期时间必须晚于签发时间"
+    ),
+    "invalid_token": Refusal(
+        401, "The token is unknown, expired or revoked", "令牌无效、已过期或已撤销"
+    ),
     "invalid_token_request": Refusal(422, "Not a token that can be issued", "无法签发该令牌"),
     "other_enterprise": Refusal(403, "Another enterprise's record", "不是本企业的记录"),
     "role_not_allowed": Refusal(403, "Your role may not do this", "您的角色不能办理此业务"),
     "token_required": Refusal(401, "A bearer token is required", "需要令牌"),
     "too_many_failed_authentications": Refusal(
         429, "Too many failed authentications", "认证失败次数过多"
+    ),
+    "too_many_requests": Refusal(
+        429, "Too many requests from this principal; retry later", "请求过于频繁，请稍后重试"
     ),
     # -- the service ---------------------------------------------------------------------------
     "database_unavailable": Refusal(503, "The database cannot be reached", "数据库暂时无法访问"),

@@ -55,6 +55,11 @@ class AsyncPool:
         """Close every connection."""
         await self._pool.close()
 
+    def stats(self) -> dict[str, int]:
+        """The pool's counters (psycopg_pool's `get_stats`: `pool_size`, `pool_available`,
+        `requests_waiting`, …); no database call."""
+        return dict(self._pool.get_stats())
+
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
         """A live connection: ones that died while the database was away are dropped (the

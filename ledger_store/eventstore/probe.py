@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from datetime import datetime
 
-Reading = tuple[int, dict[str, int]]
-"""The ledger's size and the views' positions."""
+Reading = tuple[int, dict[str, int], datetime | None]
+"""The ledger's size, the views' positions and when the last checkpoint was signed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,8 @@ class ProbeResult:
     ledger_size: int | None = None
     positions: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    last_checkpoint: datetime | None = None
+    """When the latest checkpoint was signed (None before the first)."""
     seconds: float = 0.0
     """How long the read took (or how long we waited for it)."""
     at: float = 0.0
@@ -36,7 +39,8 @@ class ProbeResult:
 
 
 class DatabaseProbe:
-    """Reads `read()` (size and positions) in a thread, at most `timeout` seconds per answer."""
+    """Reads `read()` (size, positions, last checkpoint) in a thread, at most `timeout` seconds
+    per answer."""
 
     def __init__(
         self, read: Callable[[], Reading], *, timeout: float = 1.5, max_age: float = 0.0
@@ -83,7 +87,7 @@ class DatabaseProbe:
         def run() -> None:
             began = time.monotonic()
             try:
-                size, positions = self.read()
+                size, positions, last_checkpoint = self.read()
             except Exception as error:
                 text = " ".join(str(error).split()) or type(error).__name__
                 future.set_result(
@@ -91,7 +95,14 @@ class DatabaseProbe:
                 )
                 return
             future.set_result(
-                ProbeResult(True, size, positions, seconds=time.monotonic() - began, at=began)
+                ProbeResult(
+                    True,
+                    size,
+                    positions,
+                    last_checkpoint=last_checkpoint,
+                    seconds=time.monotonic() - began,
+                    at=began,
+                )
             )
 
         # A daemon thread: one stuck on a dead connection must not keep the process alive.

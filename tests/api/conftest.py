@@ -30,10 +30,12 @@ ROLES = ("enterprise", "window", "hotline", "auditor", "admin")
 
 
 def api_settings(**overrides: object) -> ApiSettings:
-    """Service settings for tests: no background checkpoints, generous brute-force limits."""
+    """Service settings for tests: no background checkpoints, generous abuse limits (their own
+    tests set them: tests/api/test_abuse_limits.py)."""
     values: dict[str, object] = {
         "checkpoints": False,
         "auth_failures_per_minute": 10_000,
+        "principal_requests_per_second": 0,
         "query_wait_seconds": 5.0,
         "log_json": False,
     }

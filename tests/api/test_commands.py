@@ -10,6 +10,7 @@ STRANGER = "0d3e3f6e-3b8e-5b53-8f7a-2f0d1f3c9a10"
 
 
 def test_a_creation_answers_201_with_location_etag_and_the_ledger_position(api: Api) -> None:
+    before = api.services.ledger.position()  # the fixture's token grants
     response = api.post(
         "enterprise",
         "/v1/enterprises",
@@ -21,7 +22,7 @@ def test_a_creation_answers_201_with_location_etag_and_the_ledger_position(api: 
         },
     )
     assert response.status_code == 201
-    assert response.json() == {"id": response.json()["id"], "version": 1, "position": 1}
+    assert response.json() == {"id": response.json()["id"], "version": 1, "position": before + 1}
     assert response.headers["Location"] == f"/v1/enterprises/{examples.USCC}"
     assert response.headers["ETag"] == '"1"'
     assert response.headers["Content-Type"] == "application/json"
@@ -154,6 +155,7 @@ def test_every_event_records_the_principal_and_the_request_id(enrolled: Api) -> 
         if r.role == "window" and r.principal_id != "window-clerk-07"
     )
     assert {e["actor"]["principal_id"] for e in everyone} == {
+        "eport-ledger",  # the token grants of the fixture (api/http/auth.py, SERVER)
         f"enterprise:{examples.USCC}",
         window,
         "window-clerk-07",

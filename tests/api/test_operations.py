@@ -73,7 +73,7 @@ def test_with_views_kept_by_a_worker_reads_wait_for_the_worker(
         assert (behind.status_code, behind.json()["rule"]) == (503, "views_behind")
         assert behind.headers["Retry-After"] == "1"
         stop = threading.Event()
-        thread = threading.Thread(target=worker.run, args=(None, stop), daemon=True)
+        thread = threading.Thread(target=worker.work, args=(settings, stop), daemon=True)
         thread.start()
         try:
             deadline = time.monotonic() + 10

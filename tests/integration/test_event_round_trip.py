@@ -10,6 +10,7 @@ and the bytes are what it wrote, so one backend is enough here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from eventsourcing.persistence import StoredEvent
 
 import domain.catalog  # noqa: F401  (fills EVENT_TYPES with every aggregate's events)
 from api.demo.scenario import Demo
+from api.http.auth import TokenStore
+from api.http.schemas.examples import USCC as KNOWN_USCC
 from domain.base import EVENT_TYPES
 from domain.ukey.events import KeyIssued
 from ledger_store.application import deciders
@@ -27,6 +30,7 @@ from ledger_store.proofs.chain import LedgerEntry
 from tests.factories import window_ctx
 
 MAPPER = PydanticMapper(transcoder=OrjsonTranscoder())
+ONE_DAY = timedelta(days=1)
 
 
 def void_a_key(ledger: Ledger) -> None:
@@ -63,9 +67,18 @@ def lift_a_freeze(ledger: Ledger) -> None:
     ledger.run(deciders.unfreeze_key, window_ctx(), card, reason="核实无误")
 
 
+def grant_and_revoke_a_token(ledger: Ledger) -> None:
+    """An API token granted with an expiry, then revoked (the demo issues no tokens)."""
+    tokens = TokenStore(ledger.store)
+    issued = tokens.issue("enterprise", uscc=KNOWN_USCC, expires_at=datetime.now(UTC) + ONE_DAY)
+    tokens.revoke(issued.record.token_id)
+
+
 NOT_MADE_BY_THE_DEMO: dict[str, Callable[[Ledger], None]] = {
     "KeyVoided": void_a_key,
     "KeyUnfrozen": lift_a_freeze,
+    "ApiTokenGranted": grant_and_revoke_a_token,
+    "ApiTokenRevoked": grant_and_revoke_a_token,
 }
 
 

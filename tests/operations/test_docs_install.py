@@ -113,6 +113,6 @@ def test_readme_postgresql_section_brings_api_and_worker_up(
     script = "\n".join(lines).replace(".venv/bin/", f"{BIN}/") + "\nwait\n"
     env = clean_env(PATH=os.environ["PATH"], HOME=str(tmp_path))
     output = run_block(script, tmp_path, env, f"http://127.0.0.1:{port}/readyz")
-    assert "worker:" in output, output[-2000:]
+    assert '"logger":"eport.worker"' in output, output[-2000:]  # its JSON lines, as serve's
     assert (tmp_path / ".config" / "eport-ledger" / "signing.key").exists()
     assert (tmp_path / ".config" / "eport-ledger" / "master-keys.json").exists()

@@ -98,6 +98,12 @@ def _mistakes(tmp: Path) -> dict[str, Mistake]:
         "bad log level": Mistake(
             ("serve",), {"EPORT_API_LOG_LEVEL": "LOUD"}, 3, ("EPORT_API_LOG_LEVEL=LOUD", "INFO")
         ),
+        "a trusted proxy that is no address": Mistake(
+            ("serve",),
+            {"EPORT_API_TRUSTED_PROXIES": "10.0.0.1, nginx"},
+            3,
+            ("EPORT_API_TRUSTED_PROXIES=10.0.0.1, nginx",),
+        ),
         "bad views mode": Mistake(
             ("serve",), {"EPORT_API_VIEWS": "sometimes"}, 3, ("EPORT_API_VIEWS=sometimes",)
         ),

@@ -36,7 +36,7 @@ def issue_tokens(settings: Settings, *roles: tuple[str, str | None]) -> list[str
     """Tokens straight from the token table of the ledger's database: (role, uscc) each."""
     ledger = EventStore(settings)
     try:
-        store = TokenStore(ledger.database)
+        store = TokenStore(ledger)
         return [store.issue(role, uscc=uscc).token for role, uscc in roles]
     finally:
         ledger.close()
@@ -54,6 +54,7 @@ def _environment(settings: Settings, **extra: str) -> dict[str, str]:
             "EPORT_POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "EPORT_POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout),
             "EPORT_API_AUTH_FAILURES_PER_MINUTE": "100000",
+            "EPORT_API_PRINCIPAL_REQUESTS_PER_SECOND": "0",  # workloads of a few tokens
             "EPORT_API_CHECKPOINTS": "false",
             "EPORT_API_LOG_JSON": "true",
         }

@@ -99,8 +99,8 @@ def test_brute_force_on_the_served_api_is_throttled_to_n_guesses_a_minute(
     settings: Settings, tmp_path: Path
 ) -> None:
     """Against `eport-ledger serve` over TCP (the in-process variant is in tests/api): after N
-    failures from one address every further guess — and even a good token — is 429 with
-    Retry-After, so guessing runs at N tokens a minute at most."""
+    failures from one address every further guess is 429 with Retry-After, so guessing runs at
+    N tokens a minute at most — while a good token from the same address still passes."""
     limit = 5
     (good,) = issue_tokens(settings, ("window", None))
     server = ServedApi(
@@ -113,14 +113,14 @@ def test_brute_force_on_the_served_api_is_throttled_to_n_guesses_a_minute(
                 http.get("/v1/window/queue", headers={"Authorization": f"Bearer epl_{n:043d}"})
                 for n in range(limit + 25)
             ]
-            blocked = http.get("/v1/window/queue", headers={"Authorization": f"Bearer {good}"})
+            allowed = http.get("/v1/window/queue", headers={"Authorization": f"Bearer {good}"})
     finally:
         server.stop()
     assert [a.status_code for a in answers[:limit]] == [401] * limit
     assert {a.status_code for a in answers[limit:]} == {429}
     assert all(int(a.headers["Retry-After"]) >= 1 for a in answers[limit:])
     assert problem_of(answers[-1])["rule"] == "too_many_failed_authentications"
-    assert blocked.status_code == 429
+    assert allowed.status_code == 200
     count("security.brute_force_guesses_refused_429", len(answers) - limit)
 
 

@@ -26,7 +26,7 @@ from api.http.console.key_card import CHINA_TIME
 from api.http.console.oidc import OidcClient
 from api.http.console.sessions import Session, SessionStore, same
 from api.http.console.settings import ConsoleSettings
-from api.http.deps import Services
+from api.http.deps import Services, limit_principal
 from domain.base import DomainError, Role
 from ledger_store.application.idempotency import IdempotencyMismatchError
 from ledger_store.application.results import CommandResult, VersionMismatchError
@@ -240,6 +240,7 @@ def allow(*roles: Role) -> Any:
             raise SignInRequiredError(target, "expired" if expired else None)
         if staff.role not in roles:
             raise ForbiddenError()
+        limit_principal(services_of(request), staff.principal.principal_key)
         return staff
 
     return signed_in

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import StringConstraints
 
 from api.http.auth import TokenError, TokenRecord
@@ -26,17 +26,33 @@ def _info(record: TokenRecord) -> dict[str, Any]:
         "role": record.role.value,
         "enterprise": record.uscc,
         "created_at": record.created_at,
+        "expires_at": record.expires_at,
         "revoked_at": record.revoked_at,
     }
 
 
+def _request_id(request: Request) -> str | None:
+    request_id: str | None = request.scope.get("state", {}).get("request_id")
+    return request_id
+
+
 @router.post("", status_code=201, response_model=NewToken, summary="Issue a token · 签发令牌")
-def create_token(body: CreateToken, admin: Admin, services: ServicesDep) -> dict[str, Any]:
-    """Issue a token; its secret is in this answer only (the ledger keeps its hash)."""
+def create_token(
+    body: CreateToken, admin: Admin, services: ServicesDep, request: Request
+) -> dict[str, Any]:
+    """Issue a token; its secret is in this answer only (the ledger keeps its hash and records
+    the grant)."""
     try:
-        issued = services.tokens.issue(body.role, uscc=body.enterprise, name=body.name)
+        issued = services.tokens.issue(
+            body.role,
+            uscc=body.enterprise,
+            name=body.name,
+            expires_at=body.expires_at,
+            by=admin.actor,
+            request_id=_request_id(request),
+        )
     except TokenError as error:
-        raise ProblemError(422, "invalid_token_request", str(error), field="enterprise") from None
+        raise ProblemError(422, "invalid_token_request", str(error), field=error.field) from None
     return {**_info(issued.record), "token": issued.token}
 
 
@@ -65,9 +81,11 @@ def revoke_token(
     token_id: Annotated[TokenId, Path()],
     admin: Admin,
     services: ServicesDep,
+    request: Request,
 ) -> Response:
-    """Revoke a token: it stops working at once here, within the cache time elsewhere."""
-    record = services.tokens.revoke(token_id)
+    """Revoke a token (recorded in the ledger): it stops working at once here, within the
+    cache time elsewhere."""
+    record = services.tokens.revoke(token_id, by=admin.actor, request_id=_request_id(request))
     if record is None:
         raise ProblemError(404, "not_found", f"no token {token_id}", field="path.token_id")
     services.token_cache.forget(token_id)

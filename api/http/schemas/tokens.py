@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.http.schemas import examples
 from api.http.schemas.common import Request
@@ -31,6 +31,9 @@ class CreateToken(Request):
     role: TokenRole
     enterprise: Uscc | None = Field(default=None, description="required for role enterprise")
     name: Text | None = Field(default=None, description="the principal recorded in every event")
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="when it stops working by itself (default: never)"
+    )
 
 
 class TokenInfo(BaseModel):
@@ -41,6 +44,7 @@ class TokenInfo(BaseModel):
     role: TokenRole
     enterprise: str | None
     created_at: datetime
+    expires_at: datetime | None
     revoked_at: datetime | None
 
 

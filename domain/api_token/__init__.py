@@ -1,0 +1,1 @@
+"""The ApiToken aggregate: a bearer token of the HTTP API, granted and revoked (no secret)."""
