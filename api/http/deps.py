@@ -51,18 +51,10 @@ class Services:
     projector: InProcessProjector | None = None
     checkpointer: Checkpointer | None = None
     probe: DatabaseProbe | None = None
-    """The database's state within a bounded time (`/readyz`, metrics): see `database_up`."""
+    """The database's state within a bounded time (`/readyz`, and `eport_database_up`)."""
     key_owners: dict[str, str] = field(default_factory=dict)
     _last_poke: float = 0.0
     _owners_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def database_up(self) -> bool:
-        """Whether the database answers: within 1.5 s whatever it does (never raises).
-
-        For the metrics: a gauge of it keeps saying "down" while the database is away,
-        instead of the ledger's gauges vanishing from the scrape.
-        """
-        return self.probe.database_up() if self.probe is not None else False
 
     def key_owner(self, card_no: str) -> str | None:
         """The USCC of a key's enterprise (it never changes, so it is cached), or None."""

@@ -68,5 +68,7 @@ async def readyz(services: ServicesDep) -> Response:
     summary="Prometheus metrics · 监控指标",
 )
 def metrics(services: ServicesDep) -> Response:
-    """Prometheus metrics: request latency by route, ledger size, each view's lag."""
+    """Prometheus metrics: process, database up, pools, request latency by route, commands,
+    refusals by rule, idempotent replays, checkpoint age, ledger size and each view's lag
+    (docs/operations.md lists them)."""
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
