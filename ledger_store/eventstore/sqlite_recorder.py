@@ -137,6 +137,10 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                 if raw.in_transaction:
                     raw.rollback()
                 raise
+            finally:
+                # Closed here, in the thread that holds the connection, not later by the
+                # garbage collector in whatever thread runs it while another uses it.
+                cursor.close()
 
     def committed_indexes(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
         """The ledger indexes of exactly these events if they are stored, else None."""
