@@ -19,7 +19,9 @@ APPENDED_POSITION = AppendedPosition("(SELECT indexes[cardinality(indexes)] FROM
 """Where an append ends, for the writes in its statement: they share its snapshot, so they read
 the function's answer (the `appended` CTE), never the events table."""
 
-APPEND_FUNCTION = files("ledger_store.eventstore").joinpath("append_function.sql").read_text(encoding="utf-8")
+APPEND_FUNCTION = (
+    files("ledger_store.eventstore").joinpath("append_function.sql").read_text(encoding="utf-8")
+)
 """The append, computed where the lock is held: PL/pgSQL in `append_function.sql` beside this
 file (`{schema}`, `{table}`… are filled in by psycopg's `SQL.format`, so a literal brace is
 doubled). `ledger_store.proofs.chain` is the reference: the verifier recomputes every hash in
