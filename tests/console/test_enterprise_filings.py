@@ -123,3 +123,8 @@ def test_adding_an_operator_shows_one_more_block_and_records_nothing(console: Co
     overview = console.api.ok(console.api.get("enterprise", f"/v1/enterprises/{examples.USCC}"))
     states = {f["kind"]: f["state"] for f in overview["filings"]}
     assert states["operator_preentry"] == "submitted"
+    # opened again, the form is as filed (to correct and resubmit), the phone as it is dialled
+    again = browser.get(path).text
+    assert f'value="{operator["id_number"]}"' in again
+    assert f'value="{operator["phone"].removeprefix("+86")}"' in again
+    assert 'name="operators.1.name"' not in again

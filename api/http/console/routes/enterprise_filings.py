@@ -29,6 +29,7 @@ from api.http.console.web import (
     execute,
     form_key,
     lang_of,
+    national_phone,
     posted,
     redirect,
     refusal,
@@ -76,7 +77,9 @@ def _current(request: Request, uscc: str, kind: FilingKind) -> Values | None:
         return None
     filed = enterprise.filings.get(kind)
     if filed is not None:
-        return flat(filed.model_dump(mode="json"))
+        values = flat(filed.model_dump(mode="json"))
+        phones = [name for name in values if name.endswith(("phone", "fax"))]
+        return {**values, **{name: national_phone(values[name]) for name in phones}}
     return starting_values(
         kind,
         enterprise.name,
