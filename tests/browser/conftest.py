@@ -39,6 +39,7 @@ STAFF = {
     "window": ("lin.fang", "林芳"),
     "hotline": ("zhou.min", "周敏"),
     "auditor": ("he.jun", "何军"),
+    "enterprise": ("yefeng", "椰风贸易"),
 }
 SCREENSHOTS = Path(os.environ.get("EPORT_SCREENSHOTS") or ROOT / "build" / "screenshots")
 
@@ -94,8 +95,8 @@ class Served:
         result: dict[str, Any] = answer.json() if answer.content else {}
         return result
 
-    def register_and_file(self) -> None:
-        """The example enterprise registers and files all four filings."""
+    def register(self) -> None:
+        """The example enterprise registers with its customs receipt."""
         self.call(
             "enterprise",
             "POST",
@@ -107,6 +108,10 @@ class Served:
                 "receipt_number": examples.RECEIPT_NUMBER,
             },
         )
+
+    def register_and_file(self) -> None:
+        """The example enterprise registers and files all four filings."""
+        self.register()
         for kind, body in examples.FILINGS.items():
             self.call("enterprise", "POST", f"/v1/enterprises/{examples.USCC}/filings/{kind}", body)
 
@@ -159,7 +164,11 @@ def served(settings: Settings, backend: str, tmp_path: Path) -> Iterator[Served]
         store = StaffStore(ledger.database)
         staff_ids = {
             role: store.create(
-                login=login, role=role, display_name=name, password=PASSWORD
+                login=login,
+                role=role,
+                display_name=name,
+                password=PASSWORD,
+                uscc=examples.USCC if role == "enterprise" else None,
             ).staff_id
             for role, (login, name) in STAFF.items()
         }

@@ -1,8 +1,9 @@
 """Each role's journey end to end in Chromium against a real server, on SQLite and PostgreSQL:
 the clerk reviews, rejects, approves, issues, mails and unlocks; the hotline finds a locked key
 by the holder's phone and sees the right advice; the auditor opens a key's history as of a past
-moment and downloads a proof that `eport-ledger verify-proof` accepts. Screenshots of each main
-page are written (see conftest)."""
+moment and downloads a proof that `eport-ledger verify-proof` accepts; the enterprise fills in
+its four filings and the clerk finds them awaiting review. Screenshots of each main page are
+written (see conftest)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from api.http.console.filing_forms import LISTS, flat
 from api.http.console.key_card import CHINA_TIME
 from api.http.schemas import examples
 from tests.browser.conftest import Served, verify_proof_command
@@ -20,6 +22,8 @@ from tests.reliability.processes import ROOT
 USCC = examples.USCC
 LP, OP = examples.LP_CARD, examples.OP_CARD
 OPERATOR = examples.FILINGS["three_in_one"]["materials"]["ic_card_registration_form"]["operator"]
+CHOSEN = ("gender", "media")
+"""Fields chosen with a radio button (the rest are typed, picked from a list or ticked)."""
 
 
 def enrolled_with_pair(served: Served) -> None:
@@ -216,3 +220,88 @@ def test_auditor_reads_history_as_of_a_past_moment_and_downloads_a_proof(
         check=False,
     )
     assert tampered.returncode != 0
+
+
+def fill_in(page: Any, filing: dict[str, Any]) -> None:
+    """Fill a filing's form as a person would: type, choose, pick and tick (phones typed the
+    national way)."""
+    for name, value in flat(filing).items():
+        if name in ("kind", "materials.upload_type"):
+            continue
+        if name in LISTS:
+            for ticked in value:
+                page.check(f"input[name='{name}'][value='{ticked}']")
+        elif name.rsplit(".", 1)[-1] in CHOSEN:
+            page.check(f"input[name='{name}'][value='{value}']")
+        elif name.endswith("id_type"):
+            page.select_option(f"select[name='{name}']", value)
+        else:
+            page.fill(f"input[name='{name}']", value.removeprefix("+86"))
+
+
+def test_enterprise_fills_in_its_four_filings_and_the_clerk_sees_them_awaiting_review(
+    served: Served, chromium: Any
+) -> None:
+    served.register()
+    page = served.page(chromium)
+    served.sign_in(page, "enterprise")
+    assert page.url.endswith("/ui/enterprise")
+    assert page.inner_text("#filings").count("未提交") == 4
+    served.shot(page, "enterprise-to-file")
+
+    # 三证合一 with the two forms it uploads (附件2, 附件3): the name and codes are filled in
+    page.click("#file-three_in_one")
+    assert page.input_value("input[name=company_name]") == examples.COMPANY
+    assert page.input_value("input[name=business_registration_dept_code]") == "460000"
+    assert "中国电子口岸企业IC卡登记表" in page.inner_text("#form-2")
+    fill_in(page, examples.FILINGS["three_in_one"])
+    served.shot(page, "enterprise-three-in-one")
+    page.click("#submit-filing")
+    assert "备案已提交" in page.inner_text(".flash.ok")
+    assert "已提交" in page.inner_text("#filings")
+
+    # 海关 and 外汇: what the registration receipt and the region give is filled in already
+    for kind in ("customs", "forex"):
+        page.click(f"#file-{kind}")
+        page.click("#submit-filing")
+        assert "备案已提交" in page.inner_text(".flash.ok")
+
+    # 操作员预录入: a mistyped ID number is refused next to its field, the rest kept as typed
+    page.click("#file-operator_preentry")
+    operator = examples.FILINGS["operator_preentry"]["operators"][0]
+    fill_in(page, {"operators": [{**operator, "id_number": operator["id_number"][:-1] + "4"}]})
+    page.click("#submit-filing")
+    error = page.inner_text("label.field.bad em.error")
+    assert "证件号码无效" in error
+    assert page.input_value("input[name='operators.0.name']") == operator["name"]
+    assert page.input_value("input[name='operators.0.email']") == operator["email"]
+    served.shot(page, "enterprise-preentry-error")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the form is {width} px wide on a phone"
+    served.shot(page, "enterprise-preentry-phone")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.fill("input[name='operators.0.id_number']", operator["id_number"])
+    page.click("#submit-filing")
+    assert "备案已提交" in page.inner_text(".flash.ok")
+    assert page.inner_text("#filings").count("已提交") == 4
+    assert "待审核" in page.inner_text(".ehead")
+    served.shot(page, "enterprise-filed")
+
+    # the window clerk finds the enterprise awaiting review, with the forms as filled in
+    clerk = served.page(chromium)
+    served.sign_in(clerk, "window")
+    assert "1" in clerk.inner_text("nav.tabs a.on .count")
+    clerk.click(f"a[href='/ui/window/enterprises/{USCC}']")
+    assert OPERATOR["name"] in clerk.inner_text("#form-2")
+    assert clerk.locator("#approve").count() == 1
+
+    # the people's data went through the command path: none of it is in the server's log
+    log = served.server.output()
+    three = examples.FILINGS["three_in_one"]["materials"]
+    people = (three["ic_card_registration_form"]["legal_person"], operator)
+    for secret in (
+        *(p["id_number"] for p in people),
+        three["express_handover_form"]["recipient_phone"][3:],
+    ):
+        assert secret not in log

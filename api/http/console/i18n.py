@@ -198,6 +198,68 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
         "disable.",
     ),
     "staff_accounts": ("员工账号", "Staff accounts"),
+    "fill_in": ("填写", "Fill in"),
+    "refile": ("修改后重新提交", "Correct and resubmit"),
+    "gender_male": ("男", "male"),
+    "gender_female": ("女", "female"),
+    "f_back": ("返回", "Back"),
+    "f_three_in_one": ("三证合一信息", "Business-registration data"),
+    "f_business_registration_dept_code": ("工商审核单位代码", "Business-registration dept. code"),
+    "f_commerce_authority_code": ("商务部主管机关代码", "Commerce authority code"),
+    "f_upload_type": ("上传材料类型", "Materials uploaded as"),
+    "f_upload_other": (
+        "其他：附件2《中国电子口岸企业IC卡登记表》、附件3《快递交接单》（填写如下）",
+        "other: attachment 2 (IC-card registration form) and 3 (handover form), below",
+    ),
+    "f_form2": ("中国电子口岸企业IC卡登记表", "China E-Port enterprise IC-card registration form"),
+    "f_form3": (
+        "全程互联网“不见面审批”快递交接单（申请人填写部分）",
+        "Express handover form (the applicant's part)",
+    ),
+    "f_legal_person": ("法人卡持卡人基本信息", "Legal-person card holder"),
+    "f_operator": ("操作员卡持卡人基本信息", "Operator card holder"),
+    "f_holder_name": ("持卡人姓名", "Holder's name"),
+    "f_gender": ("性别", "Gender"),
+    "f_nationality": ("国籍/地区", "Nationality / region"),
+    "f_position": ("职务", "Position"),
+    "f_phone": ("联系电话", "Phone"),
+    "f_id_type": ("证件类别", "ID document"),
+    "f_id_number": ("证件号码", "ID number"),
+    "f_media": ("操作员卡类型", "Operator key medium"),
+    "f_education": ("学历", "Education"),
+    "f_birth_date": ("出生日期", "Date of birth"),
+    "f_household_address": ("户口地址", "Household address"),
+    "f_user_address": ("用户地址", "Address"),
+    "f_email": ("电子信箱", "E-mail"),
+    "f_fax": ("传真", "Fax"),
+    "f_if_any": ("（如有）", "(if any)"),
+    "f_declarer": ("报关员备案信息", "Customs declarer"),
+    "f_exam_score": ("考试成绩", "Exam score"),
+    "f_barcode": ("条码号", "Barcode"),
+    "f_declarer_certificate": ("报关员证号", "Declarer certificate"),
+    "f_declaration_category": ("报关类别", "Declaration category"),
+    "f_issue_date": ("发证日期", "Issued on"),
+    "f_registration_valid_until": ("注册有效期", "Registration valid until"),
+    "f_remarks": ("备注", "Remarks"),
+    "f_customs_permissions": ("操作员向海关申请权限", "Permissions asked of customs"),
+    "f_officer": ("核销员备案信息", "Verification officer"),
+    "f_officer_certificate": ("核销员证号", "Officer certificate"),
+    "f_forex_permissions": ("操作员向外汇局申请权限", "Permissions asked of the forex bureau"),
+    "f_seal": ("申请单位签章", "Applicant's seal"),
+    "f_seal_hint": ("盖章后扫描上传，此处填写盖章日期", "sealed on paper; give the date"),
+    "f_receipt_date": ("回执日期", "Receipt date"),
+    "f_receipt_hint": (
+        "按海关进出口货物收发货人备案回执填写；回执编号与回执日期至少填写一项。",
+        "As on the customs registration receipt: its number, its date, or both.",
+    ),
+    "f_forex_bureau_code": ("主管外汇局代码", "Forex bureau code"),
+    "f_preentry_hint": (
+        "每位操作员填写一栏；需要更多栏时点“增加一名操作员”，不用的栏留空。",
+        "One block per operator; “Add an operator” for another; leave unused blocks empty.",
+    ),
+    "f_operator_n": ("操作员", "Operator"),
+    "f_add_operator": ("增加一名操作员", "Add an operator"),
+    "done_filing": ("备案已提交。", "Filing submitted."),
     "lang_other": ("English", "中文"),
     "stage_awaiting_review": ("待审核", "Awaiting review"),
     "stage_approved_awaiting_issue": ("待发卡", "Awaiting issue"),
@@ -245,11 +307,20 @@ PYDANTIC: Final[dict[str, tuple[str, str]]] = {
     "date_parsing": ("日期格式不正确。", "Not a date."),
     "enum": ("请选择列表中的一项。", "Choose one of the list."),
     "literal_error": ("请选择列表中的一项。", "Choose one of the list."),
+    "int_parsing": ("应为整数。", "A whole number."),
+    "greater_than_equal": ("数值过小。", "Too small."),
+    "less_than_equal": ("数值过大。", "Too large."),
 }
 
 _CARD_NO: Final = ("卡号最多20位，只含数字、字母和“-”。", "Up to 20 digits, letters and '-'.")
 _CERTIFICATE_NUMBER: Final = ("证书编号为16位十六进制字符。", "16 hex characters.")
 _REFERENCE: Final = ("只能包含字母、数字和“-”。", "Letters, digits and '-' only.")
+
+_SIX_DIGITS: Final = ("应为6位数字。", "6 digits.")
+_PHONE: Final = (
+    "电话号码无效：手机号11位，固定电话需带区号（如 0898-68516652）。",
+    "Not a phone number: an 11-digit mobile, or a landline with its area code.",
+)
 
 FIELD_HINTS: Final[dict[str, tuple[str, str]]] = {
     "ems_tracking_number": (
@@ -258,10 +329,7 @@ FIELD_HINTS: Final[dict[str, tuple[str, str]]] = {
         "Not an EMS number: 13 domestic digits starting 1, 8 or 9, or an S10 number such as "
         "EA123456785CN with a correct check digit.",
     ),
-    "recipient_phone": (
-        "电话号码无效：手机号11位，固定电话需带区号（如 0898-68516652）。",
-        "Not a phone number: an 11-digit mobile, or a landline with its area code.",
-    ),
+    "recipient_phone": _PHONE,
     "postcode": ("邮编应为6位数字。", "A postcode is 6 digits."),
     "legal_person_card_no": _CARD_NO,
     "operator_card_no": _CARD_NO,
@@ -270,6 +338,27 @@ FIELD_HINTS: Final[dict[str, tuple[str, str]]] = {
     "legal_person_certificate_number": _CERTIFICATE_NUMBER,
     "operator_certificate_number": _CERTIFICATE_NUMBER,
     "case_number": _REFERENCE,
+    "phone": _PHONE,
+    "fax": _PHONE,
+    "id_number": (
+        "证件号码无效或重复：居民身份证号码为18位，末位校验码须正确；其他证件为1-30位字母和数字；"
+        "同一人只填写一次。",
+        "Not a valid ID number, or given twice: a resident ID is 18 characters with a correct "
+        "check digit; other documents 1-30 letters and digits.",
+    ),
+    "birth_date": (
+        "出生日期须与居民身份证号码中的一致。",
+        "The date of birth must be the one in the resident ID number.",
+    ),
+    "email": ("电子信箱格式不正确。", "Not an e-mail address."),
+    "business_registration_dept_code": _SIX_DIGITS,
+    "forex_bureau_code": _SIX_DIGITS,
+    "commerce_authority_code": ("应为4位数字。", "4 digits."),
+    "customs_code": ("海关编码为10位，按备案回执填写。", "10 characters, as on the receipt."),
+    "receipt_number": (
+        "请填写备案回执编号（字母、数字和“-”）或回执日期。",
+        "Give the receipt's number (letters, digits, '-') or its date.",
+    ),
     "order_number": _REFERENCE,
 }
 

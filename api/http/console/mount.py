@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from api.http.console.routes import audit, enterprise, hotline, signin, window
+from api.http.console.routes import audit, enterprise, enterprise_filings, hotline, signin, window
 from api.http.console.settings import ConsoleSettings
 from api.http.console.web import (
     HERE,
@@ -21,7 +21,7 @@ from api.http.console.web import (
 def install(app: FastAPI, settings: ConsoleSettings) -> None:
     """Serve the console at /ui on this app (its parts are opened by the app's lifespan)."""
     app.state.console_settings = settings
-    for module in (signin, window, hotline, audit, enterprise):
+    for module in (signin, window, hotline, audit, enterprise, enterprise_filings):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="console-static")
 
