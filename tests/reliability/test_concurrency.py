@@ -159,14 +159,14 @@ def test_64_http_clients_leave_legal_histories_and_equal_views(
     ledger = Ledger(settings)
     try:
         firms = [enroll(ledger, f"http-{n}", deliver=n % 2 == 0) for n in range(FIRMS)]
-        start = ledger.position()
+        tokens = issue_tokens(
+            settings, ("window", None), *(("enterprise", firm.uscc) for firm in firms)
+        )
+        start = ledger.position()  # after the grants: every later entry is a client's
     finally:
         ledger.close()
     owners = {card: firm for firm in firms for card in firm.cards}
     cards = list(owners)
-    tokens = issue_tokens(
-        settings, ("window", None), *(("enterprise", firm.uscc) for firm in firms)
-    )
     per_firm = dict(zip((firm.uscc for firm in firms), tokens[1:], strict=True))
     server = ServedApi(settings, tmp_path / "serve.log")
     server.start()

@@ -184,12 +184,12 @@ def test_sigkill_of_the_api_mid_load_loses_no_acknowledged_command_and_doubles_n
     ledger = Ledger(settings)
     try:
         firms = [enroll(ledger, f"crash-{n}") for n in range(2)]
-        start = ledger.position()
+        tokens = issue_tokens(
+            settings, ("window", None), *(("enterprise", firm.uscc) for firm in firms)
+        )
+        start = ledger.position()  # after the grants: every later entry is a client's
     finally:
         ledger.close()
-    tokens = issue_tokens(
-        settings, ("window", None), *(("enterprise", firm.uscc) for firm in firms)
-    )
     window = tokens[0]
     cards = [(card, token) for firm, token in zip(firms, tokens[1:], strict=True)
              for card in firm.cards]  # fmt: skip

@@ -172,12 +172,12 @@ def test_cut_postgres_answers_503_writes_nothing_half_way_and_recovers_by_itself
     ledger = Ledger(pg_settings)
     try:
         firms = [enroll(ledger, f"fault-{n}") for n in range(2)]
-        start = ledger.position()
+        tokens = issue_tokens(
+            pg_settings, ("window", None), *(("enterprise", firm.uscc) for firm in firms)
+        )
+        start = ledger.position()  # after the grants: every later entry is a client's
     finally:
         ledger.close()
-    tokens = issue_tokens(
-        pg_settings, ("window", None), *(("enterprise", firm.uscc) for firm in firms)
-    )
     cards = [(card, token) for firm, token in zip(firms, tokens[1:], strict=True)
              for card in firm.cards]  # fmt: skip
     with TcpProxy(upstream(pg_settings)) as proxy:
