@@ -9,6 +9,7 @@ import uuid
 from typing import Any, Final
 
 import orjson
+from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.errors import PROBLEM_TYPE, log_unexpected
@@ -34,13 +35,6 @@ def route_templates(app: Any) -> dict[int, tuple[str, frozenset[str]]]:
     FastAPI (since 0.137) includes routers lazily, so `scope["route"]` is the router's own route
     whose `path` lacks the prefix; `iter_route_contexts` (since 0.138) gives the full template.
     """
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # older FastAPI: included routes are copied with their full path
-        return {
-            id(route): (str(route.path), frozenset(getattr(route, "methods", None) or ()))
-            for route in app.routes
-        }
     return {
         id(context.original_route): (
             str(context.path_format or context.path),
@@ -50,22 +44,38 @@ def route_templates(app: Any) -> dict[int, tuple[str, frozenset[str]]]:
     }
 
 
+_TEMPLATES: dict[int, tuple[object, str]] = {}
+"""Route → its full template, for every app of the process: the routers are module-level, so
+their routes are shared by every app built (each test builds one), and finding the templates
+builds every route's FastAPI state (about 0.25 s), which is then paid once per process. The
+route itself is kept beside its template so a reused id never names another route."""
+
+
+def route_template(app: Any, route: object) -> str:
+    """The full path template of one of `app`'s routes (its prefix included)."""
+    known = _TEMPLATES.get(id(route))
+    if known is None or known[0] is not route:
+        for context in iter_route_contexts(app.routes):
+            template = str(context.path_format or context.path)
+            _TEMPLATES[id(context.original_route)] = (context.original_route, template)
+        known = _TEMPLATES.get(id(route))
+    if known is None or known[0] is not route:
+        return str(getattr(route, "path", "unmatched"))
+    return known[1]
+
+
 class RequestContextMiddleware:
     """Gives each request an id (X-Request-ID, echoed), times it, logs it and counts it."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._templates: dict[int, tuple[str, frozenset[str]]] | None = None
 
     def _route_template(self, scope: Scope) -> str:
         route = scope.get("route")
         if route is None:
             return "unmatched"
-        if self._templates is None:
-            self._templates = route_templates(scope["app"])
-        known = self._templates.get(id(route))
-        return known[0] if known else str(getattr(route, "path", "unmatched"))
+        return route_template(scope["app"], route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one HTTP request (other scopes pass through)."""
