@@ -125,15 +125,10 @@ class TokenStore:
     ) -> IssuedToken:
         """Store a new token's hash, record its grant; the token (shown once, never again)."""
         role = _token_role(role)
-        if role is Role.ENTERPRISE:
-            if not uscc:
-                raise TokenError("an enterprise token needs --enterprise USCC")
-            try:
-                uscc = check_uscc(uscc)
-            except ValueError as error:
-                raise TokenError(f"--enterprise: {error}") from None
-        elif uscc:
-            raise TokenError("only enterprise tokens are bound to a USCC")
+        try:
+            uscc = enterprise_binding(role, uscc, "token")
+        except ValueError as error:
+            raise TokenError(str(error)) from None
         now = datetime.now(UTC)
         if expires_at is not None and expires_at.astimezone(UTC) <= now:
             raise TokenError("a token must expire in the future", "expires_at")
@@ -209,6 +204,21 @@ class TokenStore:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
+
+
+def enterprise_binding(role: Role, uscc: str | None, what: str) -> str | None:
+    """The USCC a token or staff account (`what`) of `role` is bound to: an enterprise's is
+    required and checked, any other role's must be none (ValueError naming the problem)."""
+    if role is not Role.ENTERPRISE:
+        if uscc:
+            raise ValueError(f"only enterprise {what}s are bound to a USCC")
+        return None
+    if not uscc:
+        raise ValueError(f"an enterprise {what} needs --enterprise USCC")
+    try:
+        return check_uscc(uscc)
+    except ValueError as error:
+        raise ValueError(f"--enterprise: {error}") from None
 
 
 def _token_role(role: Role | str) -> Role:

@@ -17,8 +17,8 @@ from typing import Final
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from api.http.auth import enterprise_binding
 from domain.base import Role
-from domain.identifiers import check_uscc
 from ledger_store.eventstore.database import LedgerDatabase
 
 TABLE: Final = "console_staff"
@@ -103,15 +103,10 @@ class StaffStore:
         name = display_name.strip()
         if not name or len(name) > 50 or not name.isprintable():
             raise StaffError("a display name is 1-50 printable characters")
-        if role is Role.ENTERPRISE:
-            if not uscc:
-                raise StaffError("an enterprise account needs --enterprise USCC")
-            try:
-                uscc = check_uscc(uscc)
-            except ValueError as error:
-                raise StaffError(f"--enterprise: {error}") from None
-        elif uscc:
-            raise StaffError("only enterprise accounts are bound to a USCC")
+        try:
+            uscc = enterprise_binding(role, uscc, "account")
+        except ValueError as error:
+            raise StaffError(str(error)) from None
         if password is None and not oidc_subject:
             raise StaffError("an account needs a password or an SSO subject (--oidc-subject)")
         if bool(oidc_subject) != bool(oidc_issuer):
