@@ -80,11 +80,7 @@ async def issue_key(
             body,
             deciders.issue_free_pair,
             body.uscc,
-            legal_person_card_no=body.legal_person_card_no,
-            operator_card_no=body.operator_card_no,
-            legal_person_media=body.legal_person_media,
-            legal_person_certificate_number=body.legal_person_certificate_number,
-            operator_certificate_number=body.operator_certificate_number,
+            **body.decider_arguments(),
         )
         return command.answer(result, f"/v1/keys/{body.legal_person_card_no}")
     result = await command.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field
@@ -27,6 +27,19 @@ class IssueFreePair(Request):
     )
     legal_person_certificate_number: CertificateNumber | None = None
     operator_certificate_number: CertificateNumber | None = None
+
+    def decider_arguments(self) -> dict[str, Any]:
+        """`deciders.issue_free_pair`'s keyword arguments (after the USCC), for API and console."""
+        return self.model_dump(include=_FREE_PAIR_ARGUMENTS)
+
+
+_FREE_PAIR_ARGUMENTS: Final = {
+    "legal_person_card_no",
+    "operator_card_no",
+    "legal_person_media",
+    "legal_person_certificate_number",
+    "operator_certificate_number",
+}
 
 
 class IssueBoughtKey(Request):

@@ -302,11 +302,7 @@ async def issue_pair(request: Request, uscc: str, staff: Clerk) -> Response:
             staff,
             deciders.issue_free_pair,
             body.uscc,
-            legal_person_card_no=body.legal_person_card_no,
-            operator_card_no=body.operator_card_no,
-            legal_person_media=body.legal_person_media,
-            legal_person_certificate_number=body.legal_person_certificate_number,
-            operator_certificate_number=body.operator_certificate_number,
+            **body.decider_arguments(),
         )
     except REFUSED as error:
         found = refusal(error, lang_of(request))
