@@ -15,7 +15,9 @@ The rules:
 - A command that commutes (a PIN attempt) is decided again when it loses a race, up to
   COMMUTING_RETRIES times; any other lost race is a ConflictError for the caller to reconsider.
 - A decision's personal data is sealed (`privacy.vault`) before it is appended, so what is
-  stored, cached and answered holds it only as ciphertext under each person's key.
+  stored, cached and answered holds it only as ciphertext under each person's key. A new
+  person's key is stored by the append itself; when another command stored one for the same
+  person first, the append is refused and the command decided and sealed again.
 - When the connection breaks during the append, a read tells whether it committed: if so its
   indexes are the result (never decided twice), else the error stands.
 """
@@ -104,6 +106,8 @@ class Appended:
 
     positions: Sequence[int] = ()
     refused: bool = False
+    key_raced: bool = False
+    """Refused because another command stored a data key this append was creating."""
     lost: BaseException | None = None
     """The error of a connection that broke: the append may or may not have committed."""
 
@@ -182,6 +186,9 @@ def command_steps(
             writes += sealing_writes
         prepared = prepare(decision, events, writes, idempotency)
         appended: Appended = yield Append(prepared.stored, prepared.writes)
+        if appended.key_raced and races < COMMUTING_RETRIES:
+            races += 1  # the person's key is stored now: decide and seal again, under it
+            continue
         if appended.refused:
             if idempotency is not None and (first := (yield FindFirstResult(idempotency))):
                 return CommandResult.from_fields(first)  # a concurrent retry stored it first

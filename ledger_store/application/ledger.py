@@ -9,7 +9,7 @@ the ledger opened for its database (PostgreSQL; on SQLite the whole command runs
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -52,6 +52,7 @@ from ledger_store.eventstore.async_pool import AsyncPool
 from ledger_store.eventstore.database import LedgerDatabase, TransactionWrite
 from ledger_store.eventstore.settings import Settings, load_settings
 from ledger_store.eventstore.store import LOST_CONNECTION, EventStore, remember
+from ledger_store.privacy.key_store import raced_for_a_key
 from ledger_store.privacy.master_keys import master_keys_for
 from ledger_store.privacy.vault import PersonalDataVault
 
@@ -240,13 +241,8 @@ class Ledger:
             reader = self._reader(fresh=step.fresh)
             return await asyncio.to_thread(self._decide, step.decide, reader)
         if isinstance(step, Append):
-            try:
-                positions = await database.insert_events_async(pool, step.stored, step.writes)
-            except IntegrityError:
-                return Appended(refused=True)
-            except LOST_CONNECTION as error:
-                return Appended(lost=error)
-            return Appended(positions=positions)
+            appending = database.insert_events_async(pool, step.stored, step.writes)
+            return await _appended_async(appending)
         if isinstance(step, FindFirstResult):
             rows = await pool.fetchall(*answer_query(database, step.claim))
             return answer_from_row(rows[0] if rows else None, step.claim)
@@ -263,7 +259,20 @@ def _appended(append: Callable[[], Sequence[int]]) -> Appended:
     """Run an append and name its outcome."""
     try:
         return Appended(positions=list(append()))
-    except IntegrityError:
-        return Appended(refused=True)
-    except LOST_CONNECTION as error:
-        return Appended(lost=error)
+    except (IntegrityError, *LOST_CONNECTION) as error:
+        return _failed(error)
+
+
+async def _appended_async(append: Awaitable[Sequence[int]]) -> Appended:
+    """`_appended` for an append on the event loop."""
+    try:
+        return Appended(positions=list(await append))
+    except (IntegrityError, *LOST_CONNECTION) as error:
+        return _failed(error)
+
+
+def _failed(error: BaseException) -> Appended:
+    """A failed append named: refused (a version or a new person's key was taken), or lost."""
+    if isinstance(error, IntegrityError):
+        return Appended(refused=True, key_raced=raced_for_a_key(error))
+    return Appended(lost=error)

@@ -81,53 +81,45 @@ def keys_by_id(
     return rows_to_keys(cursor.execute(statement, params).fetchall())
 
 
-def get_or_create_keys(
-    database: LedgerDatabase, new: Sequence[KeyRow], created_at: str
-) -> dict[UUID, KeyRow]:
-    """Each subject's live key: the stored one, else the new one offered for it — in ONE
-    round trip on PostgreSQL (an autocommitted statement), one short transaction on SQLite.
+class KeyCreation:
+    """Stores new data keys in the transaction that appends the events sealed under them.
 
-    A subject missing from the answer raced another process creating its key: ask again.
+    A plain INSERT: when another command stored a key for one of these subjects first, the
+    subject's UNIQUE constraint fails the whole append (events, keys, index) and the command
+    is decided and sealed again, under the stored key (`raced_for_a_key`). So a key is never
+    stored without the events that need it, and a command naming a new person commits once.
     """
-    if not new:
-        return {}
-    if database.dialect == "sqlite":
-        with database.transaction() as cursor:
-            insert_keys(cursor, database, new, created_at)
-            return keys_of_subjects(cursor, database, [row.subject for row in new])
-    table = database.table(KEYS)
-    values = ", ".join(["(?, ?, ?, ?::bytea, ?)"] * len(new))
-    marks = ", ".join("?" * len(new))
-    params: list[Any] = [
-        value
-        for row in new
-        for value in (str(row.key_id), str(row.subject), row.master_key_id, row.wrapped, created_at)
-    ]
-    params += [str(row.subject) for row in new]
-    statement = (
-        f"WITH offered (key_id, subject_id, master_key_id, wrapped, created_at) AS "
-        f"(VALUES {values}), "
-        f"created AS (INSERT INTO {table} SELECT * FROM offered ON CONFLICT DO NOTHING "
-        "RETURNING key_id, subject_id, master_key_id, wrapped) "
-        "SELECT key_id, subject_id, master_key_id, wrapped FROM created UNION ALL "
-        f"SELECT key_id, subject_id, master_key_id, wrapped FROM {table} "
-        f"WHERE subject_id IN ({marks})"
-    )
-    with database.reading() as cursor:  # autocommit: the statement is its own transaction
-        rows = cursor.execute(statement, params).fetchall()
-    return {row.subject: row for row in map(_row, rows)}
+
+    def __init__(self, database: LedgerDatabase, rows: Sequence[KeyRow], created_at: str) -> None:
+        self.table = database.table(KEYS)
+        self.rows = rows
+        self.created_at = created_at
+        self.cast = "?::bytea" if database.dialect == "postgres" else "?"
+
+    def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
+        """One multi-row INSERT."""
+        values = ", ".join([f"(?, ?, ?, {self.cast}, ?)"] * len(self.rows))
+        params = tuple(
+            value
+            for row in self.rows
+            for value in (
+                str(row.key_id),
+                str(row.subject),
+                row.master_key_id,
+                row.wrapped,
+                self.created_at,
+            )
+        )
+        return (
+            f"INSERT INTO {self.table} "
+            f"(key_id, subject_id, master_key_id, wrapped, created_at) VALUES {values}",
+            params,
+        )
 
 
-def insert_keys(
-    cursor: SqlCursor, database: LedgerDatabase, rows: Sequence[KeyRow], created_at: str
-) -> None:
-    """Store new keys; a subject that got a key meanwhile keeps that one (read it back)."""
-    cursor.executemany(
-        f"INSERT INTO {database.table(KEYS)} "
-        "(key_id, subject_id, master_key_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT DO NOTHING",
-        [(str(r.key_id), str(r.subject), r.master_key_id, r.wrapped, created_at) for r in rows],
-    )
+def raced_for_a_key(error: BaseException) -> bool:
+    """Whether an append failed because another command stored a data key it was creating."""
+    return KEYS in str(error)
 
 
 def all_keys(cursor: SqlCursor, database: LedgerDatabase) -> list[KeyRow]:

@@ -5,9 +5,10 @@
   an id from an ID number, and the same person always gets the same id.
 - **Sealing** (before an append): each personal part of an event (`DomainEvent.personal_parts`)
   becomes a `Sealed` value: AES-256-GCM under the subject's data key, with the subject and key
-  ids as associated data. The data key is created on first use (one short transaction of its
-  own: a key stored without events is harmless), wrapped by the current master key. What a
-  caller may find the person by goes into the blind index, in the append's transaction.
+  ids as associated data. The data key is created on first use, wrapped by the current master
+  key, and stored by the append that first needs it (in its transaction: a command naming a new
+  person still commits once). What a caller may find the person by goes into the blind index,
+  in the same transaction.
 - **Revealing** reads the keys of the sealed values it is given, unwraps and decrypts; a value
   whose key was erased reveals as `ERASED`. Plaintext from ledgers written before sealing (release
   0.1.0) passes through as it is.
@@ -38,7 +39,7 @@ from domain.identifiers import check_phone
 from domain.personal import STORED, Sealed, Subject
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor, TransactionWrite
 from ledger_store.privacy import key_store
-from ledger_store.privacy.key_store import IndexWrite, KeyRow
+from ledger_store.privacy.key_store import IndexWrite, KeyCreation, KeyRow
 from ledger_store.privacy.master_keys import (
     KEY_BYTES,
     NONCE_BYTES,
@@ -147,7 +148,7 @@ class PersonalDataVault:
         subjects = {self.subject_id(part.subject) for _, parts in plans for part in parts}
         if not subjects:
             return list(events), []
-        keys = self._keys_for_sealing(subjects)
+        keys, created = self._keys_for_sealing(subjects)
         sealed: list[DomainEvent] = []
         entries: set[tuple[str, UUID]] = set()
         for event, parts in plans:
@@ -165,27 +166,30 @@ class PersonalDataVault:
                 entries |= {(self.digest(kind, found), subject) for kind, found in part.found_by}
             sealed.append(type(event).model_validate(state, context={STORED: True}))
         writes: list[TransactionWrite] = []
+        if created:
+            writes.append(KeyCreation(self.database, created, datetime.now(UTC).isoformat()))
         if entries:
             writes.append(IndexWrite(self.database, sorted(entries, key=str)))
         return sealed, writes
 
-    def _keys_for_sealing(self, subjects: set[UUID]) -> dict[UUID, tuple[UUID, bytes]]:
-        """Each subject's live data key, creating those that have none (one round trip)."""
-        stamp = datetime.now(UTC).isoformat()
-        found: dict[UUID, KeyRow] = {}
-        for _ in range(3):  # a subject missing from an answer raced another process: again
-            wanted = sorted(subjects - found.keys(), key=str)
-            offered = [self._new_key(subject) for subject in wanted]
-            found |= key_store.get_or_create_keys(self.database, offered, stamp)
-            if found.keys() >= subjects:
-                break
-        return {subject: (row.key_id, self._data_key(row)) for subject, row in found.items()}
+    def _keys_for_sealing(
+        self, subjects: set[UUID]
+    ) -> tuple[dict[UUID, tuple[UUID, bytes]], list[KeyRow]]:
+        """Each subject's data key (id, plaintext), and the new keys the append must store.
 
-    def _new_key(self, subject: UUID) -> KeyRow:
-        key_id = uuid.uuid4()
-        data_key = os.urandom(KEY_BYTES)
-        master_key_id, wrapped = self.master_keys.wrap(data_key, _wrap_context(subject, key_id))
-        return KeyRow(key_id, subject, master_key_id, wrapped)
+        One read: a subject with a stored key uses it; one without gets a new key, stored by a
+        `KeyCreation` in the append's own transaction (no commit of its own).
+        """
+        with self.database.reading() as cursor:
+            stored = key_store.keys_of_subjects(cursor, self.database, subjects)
+        keys = {subject: (row.key_id, self._data_key(row)) for subject, row in stored.items()}
+        created: list[KeyRow] = []
+        for subject in sorted(subjects - stored.keys(), key=str):
+            key_id, data_key = uuid.uuid4(), os.urandom(KEY_BYTES)
+            master_key_id, wrapped = self.master_keys.wrap(data_key, _wrap_context(subject, key_id))
+            created.append(KeyRow(key_id, subject, master_key_id, wrapped))
+            keys[subject] = (key_id, data_key)
+        return keys, created
 
     # -- revealing --------------------------------------------------------------------------
 

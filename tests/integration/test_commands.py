@@ -9,13 +9,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from api.demo import samples
 from api.demo.scenario import Demo
 from domain.base import Actor, CommandContext, ConflictError, DomainError, Role
 from domain.filings import FilingKind
+from domain.forms import SIGNATORIES, Signature
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
+from domain.personal import person_key
 from domain.ukey.events import DeliveryChannel
 from domain.ukey.status import KeyStatus
 from ledger_store.application import deciders
@@ -27,7 +30,7 @@ from ledger_store.proofs.chain import verify_chain
 from projections.engine.runner import Runner
 from projections.enterprise_overview.queries import get_enterprise
 from projections.key_status.queries import find_keys
-from tests.factories import execute
+from tests.factories import execute, mailing_details
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 WINDOW = Actor(principal_id="window-clerk-01", role=Role.WINDOW)
@@ -51,6 +54,14 @@ def owner(uscc: str) -> Actor:
 
 def enrolled(ledger: Ledger, seed: int = 1) -> tuple[str, str, str]:
     """An approved enterprise with its free pair issued and delivered: (uscc, lp card, op card)."""
+    uscc, lp, op = issued(ledger, seed)
+    for card in (lp, op):  # handed over at the window
+        ledger.run(deciders.deliver_key, ctx(WINDOW, 4), card, DeliveryChannel.WINDOW)
+    return uscc, lp, op
+
+
+def issued(ledger: Ledger, seed: int = 1) -> tuple[str, str, str]:
+    """An approved enterprise with its free pair issued, not handed over yet."""
     rng = random.Random(seed)
     region = ledger.region
     uscc = make_uscc(rng, region_prefix="4601")
@@ -73,8 +84,6 @@ def enrolled(ledger: Ledger, seed: int = 1) -> tuple[str, str, str]:
     ledger.run(
         deciders.issue_free_pair, ctx(WINDOW, 3), uscc, legal_person_card_no=lp, operator_card_no=op
     )
-    for card in (lp, op):  # handed over at the window
-        ledger.run(deciders.deliver_key, ctx(WINDOW, 4), card, DeliveryChannel.WINDOW)
     return uscc, lp, op
 
 
@@ -230,3 +239,42 @@ def test_registering_an_enterprise_twice_is_a_conflict(ledger: Ledger) -> None:
             receipt_number="HZ1",
         )
     assert refused.value.rule == "already_exists"
+
+
+def test_a_new_persons_key_stored_first_by_another_process_is_the_one_sealed_under(
+    ledger: Ledger, settings: Settings
+) -> None:
+    """Two processes mail two parcels signed by the same postal clerk, whom the ledger has not
+    seen yet: both create the clerk's data key with their append. The second append is refused
+    on the key alone, so its command is decided and sealed again — under the stored key."""
+    first, second = issued(ledger, seed=1), issued(ledger, seed=2)
+    rng = random.Random(5)
+    clerk = Signature(name="符晓梅", date=T0.date())
+    mine = mailing_details(rng, first[1], first[2], T0).model_copy(update={"postal_clerk": clerk})
+    theirs = mailing_details(rng, second[1], second[2], T0)
+    theirs = theirs.model_copy(update={"postal_clerk": clerk})
+    other_process = Ledger(settings)
+    seal = ledger.vault.seal
+    sealings: list[int] = []
+
+    def seal_while_another_process_mails(events: Any) -> Any:
+        sealed = seal(events)
+        if not sealings:  # between this command's sealing and its append
+            other_process.run(deciders.mail_free_pair, ctx(WINDOW, 5), second[0], theirs)
+        sealings.append(len(events))
+        return sealed
+
+    ledger.vault.seal = seal_while_another_process_mails  # type: ignore[method-assign]
+    try:
+        result = ledger.run(deciders.mail_free_pair, ctx(WINDOW, 5), first[0], mine)
+    finally:
+        other_process.close()
+    assert len(sealings) == 2  # raced for the clerk's key once, then sealed under the stored one
+    assert result.extra["legal_person_card_no"] == first[1]
+    clerk_id = ledger.vault.subject_id(person_key(SIGNATORIES, "signatory", clerk.name))
+    assert set(ledger.vault.live_keys([clerk_id])) == {clerk_id}
+    stored = [orjson.loads(entry.state) for entry in ledger.database.iter_entries()]
+    opened = ledger.vault.reveal_inside(stored, erased=lambda value: pytest.fail(f"{value}"))
+    assert opened is not None
+    assert orjson.dumps(opened).decode().count(clerk.name) == 4  # two parcels, two keys each
+    assert verify_chain(ledger.database.iter_entries()).intact
