@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import binascii
 import os
+import re
 import unicodedata
 import uuid
 from base64 import b64decode, b64encode
@@ -36,7 +37,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from domain.base import DomainEvent
 from domain.identifiers import check_phone
-from domain.personal import STORED, Sealed, Subject
+from domain.personal import STORED, PersonalPart, Sealed, Subject
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor, TransactionWrite
 from ledger_store.privacy import key_store
 from ledger_store.privacy.key_store import IndexWrite, KeyCreation, KeyRow
@@ -52,6 +53,9 @@ T = TypeVar("T")
 TModel = TypeVar("TModel", bound=BaseModel)
 
 AAD: Final = b"eport-ledger personal data v1\x00"
+
+_E164_CN: Final = re.compile(r"\+86[1-9]\d{6,11}")
+"""A mainland number already in E.164, as `check_phone` gives it and the ledger stores it."""
 
 
 class Erased:
@@ -72,6 +76,8 @@ def _uuid_from(digest: bytes) -> UUID:
 def normalised(kind: str, value: str) -> str:
     """How a finder's value is compared: ID numbers upper-case, phones E.164, names NFKC."""
     text = unicodedata.normalize("NFKC", value).strip()
+    if kind == "phone" and _E164_CN.fullmatch(text):  # as the ledger stores phones
+        return text
     if kind == "phone":
         try:
             return check_phone(text)
@@ -143,28 +149,34 @@ class PersonalDataVault:
     def seal(
         self, events: Sequence[DomainEvent]
     ) -> tuple[list[DomainEvent], list[TransactionWrite]]:
-        """The events with every plaintext personal part sealed, and the blind-index writes."""
-        plans = [(event, event.personal_parts()) for event in events]
-        subjects = {self.subject_id(part.subject) for _, parts in plans for part in parts}
-        if not subjects:
+        """The events with every plaintext personal part sealed, and the key-store writes (new
+        keys, blind-index entries) for the append's transaction."""
+        states: dict[int, dict[str, Any]] = {}  # the JSON form of each event that needs sealing
+        plaintext: list[tuple[int, PersonalPart, UUID]] = []
+        for number, event in enumerate(events):
+            for part in event.personal_parts():
+                if number not in states:
+                    states[number] = event.model_dump(mode="json")
+                value = _json_path_get(states[number], part.path)
+                if value is not None and not is_sealed_json(value):
+                    plaintext.append((number, part, self.subject_id(part.subject)))
+        if not plaintext:
             return list(events), []
-        keys, created = self._keys_for_sealing(subjects)
-        sealed: list[DomainEvent] = []
+        keys, created = self._keys_for_sealing({subject for _, _, subject in plaintext})
         entries: set[tuple[str, UUID]] = set()
-        for event, parts in plans:
-            if not parts:
-                sealed.append(event)
-                continue
-            state = event.model_dump(mode="json")
-            for part in parts:
-                value = _json_path_get(state, part.path)
-                if value is None or is_sealed_json(value):
-                    continue
-                subject = self.subject_id(part.subject)
-                key_id, data_key = keys[subject]
-                _json_path_set(state, part.path, _seal(value, subject, key_id, data_key))
-                entries |= {(self.digest(kind, found), subject) for kind, found in part.found_by}
-            sealed.append(type(event).model_validate(state, context={STORED: True}))
+        for number, part, subject in plaintext:
+            state = states[number]
+            key_id, data_key = keys[subject]
+            value = _json_path_get(state, part.path)
+            _json_path_set(state, part.path, _seal(value, subject, key_id, data_key))
+            entries |= {(self.digest(kind, found), subject) for kind, found in part.found_by}
+        touched = {number for number, _, _ in plaintext}
+        sealed = [
+            type(event).model_validate(states[number], context={STORED: True})
+            if number in touched
+            else event
+            for number, event in enumerate(events)
+        ]
         writes: list[TransactionWrite] = []
         if created:
             writes.append(KeyCreation(self.database, created, datetime.now(UTC).isoformat()))
