@@ -22,6 +22,9 @@ from ledger_store.eventstore.database import AppendedPosition, LedgerDatabase, S
 
 KEYS = "personal_data_keys"
 INDEX = "personal_data_index"
+KEY_COLUMNS = ("key_id", "subject_id", "master_key_id", "wrapped")
+"""What a read of a key selects, in `KeyRow`'s order."""
+_SELECT_KEYS = f"SELECT {', '.join(KEY_COLUMNS)} FROM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +51,7 @@ def keys_of_subjects(
         return {}
     marks = ", ".join("?" * len(wanted))
     rows = cursor.execute(
-        f"SELECT key_id, subject_id, master_key_id, wrapped FROM {database.table(KEYS)} "
-        f"WHERE subject_id IN ({marks})",
+        f"{_SELECT_KEYS} {database.table(KEYS)} WHERE subject_id IN ({marks})",
         wanted,
     ).fetchall()
     return {row.subject: row for row in map(_row, rows)}
@@ -60,8 +62,7 @@ def keys_statement(database: LedgerDatabase, key_ids: Iterable[UUID]) -> tuple[s
     wanted = sorted({str(k) for k in key_ids})
     marks = ", ".join("?" * len(wanted))
     return (
-        f"SELECT key_id, subject_id, master_key_id, wrapped FROM {database.table(KEYS)} "
-        f"WHERE key_id IN ({marks})",
+        f"{_SELECT_KEYS} {database.table(KEYS)} WHERE key_id IN ({marks})",
         wanted,
     )
 
@@ -124,10 +125,7 @@ def raced_for_a_key(error: BaseException) -> bool:
 
 def all_keys(cursor: SqlCursor, database: LedgerDatabase) -> list[KeyRow]:
     """Every live key (for a master-key rotation)."""
-    rows = cursor.execute(
-        f"SELECT key_id, subject_id, master_key_id, wrapped FROM {database.table(KEYS)} "
-        "ORDER BY key_id"
-    ).fetchall()
+    rows = cursor.execute(f"{_SELECT_KEYS} {database.table(KEYS)} ORDER BY key_id").fetchall()
     return [_row(row) for row in rows]
 
 

@@ -10,15 +10,16 @@ the live views, in as-of copies and in every rebuild alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 import orjson
 
-from ledger_store.eventstore.database import SqlCursor
-from ledger_store.privacy.key_store import KeyRow
+from ledger_store.eventstore.database import Dialect, SqlCursor
+from ledger_store.privacy.key_store import KEY_COLUMNS, KEYS, KeyRow, rows_to_keys
 from ledger_store.privacy.vault import ERASED, Erased, PersonalDataVault, is_sealed_json
+from projections.engine.schema import TableNames
 
 __all__ = ["ERASED", "Erased", "Revealed", "personal_text"]
 
@@ -35,6 +36,38 @@ def _key_id(text: str | None) -> UUID | None:
     return UUID(value["key"]) if is_sealed_json(value) else None
 
 
+def sealed_key_sql(dialect: Dialect, column: str) -> str:
+    """SQL for the id of the key a stored value was sealed under (NULL when not sealed), so a
+    query can join the key store and read a row and its keys in one statement."""
+    if dialect == "postgres":
+        return f"CASE WHEN left({column}, 1) = '{{' THEN ({column}::jsonb ->> 'key') END"
+    return f"CASE WHEN substr({column}, 1, 1) = '{{' THEN json_extract({column}, '$.key') END"
+
+
+def joined_keys(
+    names: TableNames, columns: Sequence[str], alias: str = "dk"
+) -> tuple[str, str, int]:
+    """LEFT JOINs of the key store for the sealed values in these columns: (the columns to
+    select, the joins, how many columns they add). `keys_in` reads them back from a row."""
+    table = names.database.table(KEYS)
+    selected = ", ".join(
+        f"{alias}{number}.{name}" for number in range(len(columns)) for name in KEY_COLUMNS
+    )
+    joins = " ".join(
+        f"LEFT JOIN {table} {alias}{number} "
+        f"ON {alias}{number}.key_id = {sealed_key_sql(names.dialect, column)}"
+        for number, column in enumerate(columns)
+    )
+    return selected, joins, len(columns) * len(KEY_COLUMNS)
+
+
+def keys_in(values: Sequence[Any]) -> dict[UUID, KeyRow]:
+    """The keys `joined_keys` selected, from a row's trailing columns (absent ones skipped)."""
+    width = len(KEY_COLUMNS)
+    found = [values[i : i + width] for i in range(0, len(values), width)]
+    return rows_to_keys(row for row in found if row[0] is not None)
+
+
 def key_ids(texts: Iterable[str | None]) -> set[UUID]:
     """The ids of the keys these stored values were sealed under."""
     return {key for key in map(_key_id, texts) if key is not None}
@@ -46,6 +79,7 @@ class Revealed:
     def __init__(self, vault: PersonalDataVault, keys: dict[UUID, KeyRow]) -> None:
         self.vault = vault
         self.keys = keys
+        self._revealed: dict[str, Any] = {}  # a value read for several fields opens once
 
     @classmethod
     def read(
@@ -58,7 +92,9 @@ class Revealed:
         """The plaintext JSON value of a stored column, ERASED, or None."""
         if text is None:
             return None
-        return self.vault.reveal_json(orjson.loads(text), self.keys)
+        if text not in self._revealed:
+            self._revealed[text] = self.vault.reveal_json(orjson.loads(text), self.keys)
+        return self._revealed[text]
 
     def text(self, text: str | None) -> str | None:
         """A revealed string (a name): None when absent or erased."""

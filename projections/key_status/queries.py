@@ -16,11 +16,10 @@ from domain.forms import MAILING_RECIPIENT_FIELDS, KeyKind, Supplier
 from domain.ukey.status import KeyStatus, attempts_left, days_left, is_expired, status_at
 from ledger_store.eventstore.async_pool import AsyncPool
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
-from ledger_store.privacy.key_store import KeyRow, keys_statement, rows_to_keys
 from ledger_store.privacy.vault import PersonalDataVault, normalised
 from projections.engine.entries import parse_time, time_text, to_time
 from projections.engine.freshness import DEFAULT_TIMEOUT, require_position_async
-from projections.engine.personal import Revealed, key_ids
+from projections.engine.personal import Revealed, joined_keys, keys_in
 from projections.engine.query import masked_id, masked_phone, now_or, snapshot
 from projections.engine.schema import TableNames
 from projections.engine.sqlbulk import select_where_in
@@ -48,9 +47,9 @@ def _renewals(rows: Iterable[Sequence[Any]]) -> list[Renewal]:
     ]  # fmt: skip
 
 
-def _select(names: TableNames, renewal_columns: Sequence[str] = ()) -> str:
+def _select(names: TableNames, renewal_columns: Sequence[str] = (), keys: str = "") -> str:
     cols = ", ".join(f"k.{c}" for c in KEYS.column_names)
-    more = "".join(f", r.{c}" for c in renewal_columns)
+    more = "".join(f", r.{c}" for c in renewal_columns) + (f", {keys}" if keys else "")
     return (
         f"SELECT {cols}, e.name, e.representative_changed_at, h.person{more} "
         f"FROM {names(KEYS.name)} k "
@@ -193,8 +192,7 @@ def get_key(
     moment = now_or(now)
     with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
         rows = cursor.execute(*_key_statement(tables, card_no)).fetchall()
-        reveal = Revealed.read(vault, cursor, personal_texts(rows[:1]))
-    return _key_from_rows(rows, reveal, mask, moment)
+    return _key_from_rows(rows, vault, mask, moment)
 
 
 async def get_key_async(
@@ -218,30 +216,38 @@ async def get_key_async(
     await require_position_async(database, VIEWS, min_position, timeout)
     moment = now_or(now)
     rows = await pool.fetchall(*_key_statement(TableNames(database), card_no))
-    keys: dict[UUID, KeyRow] = {}
-    if wanted := key_ids(personal_texts(rows[:1])):
-        keys = rows_to_keys(await pool.fetchall(*keys_statement(database, wanted)))
-    return _key_from_rows(rows, Revealed(vault, keys), mask, moment)
+    return _key_from_rows(rows, vault, mask, moment)
+
+
+SEALED_UNDER = ("k.holder_name", "k.mail_recipient_name", "h.person")
+"""The columns of a key row sealed under different keys (holder, mail recipient; the holder's
+record may be under a later key of the same person): one lookup joins each one's key."""
 
 
 def _key_statement(tables: TableNames, card_no: str) -> tuple[str, tuple[str]]:
-    """One statement: the key with its renewals joined (a row per renewal, usually one row)."""
+    """ONE statement: the key with its renewals (a row per renewal, usually one row) and the
+    data keys its personal values were sealed under (no second round trip to reveal them)."""
+    keys, joins, _ = joined_keys(tables, SEALED_UNDER)
     return (
-        f"{_select(tables, RENEWAL_COLUMNS)} "
-        f"LEFT JOIN {tables(RENEWALS.name)} r ON r.key_id = k.key_id "
+        f"{_select(tables, RENEWAL_COLUMNS, keys)} "
+        f"LEFT JOIN {tables(RENEWALS.name)} r ON r.key_id = k.key_id {joins} "
         "WHERE k.card_no = ?",
         (card_no,),
     )
 
 
 def _key_from_rows(
-    rows: Sequence[tuple[Any, ...]], reveal: Revealed, mask: bool, moment: datetime
+    rows: Sequence[tuple[Any, ...]], vault: PersonalDataVault, mask: bool, moment: datetime
 ) -> KeyRecord | None:
     if not rows:
         return None
     width = len(KEYS.column_names) + EXTRA
-    renewals = {rows[0][0]: _renewals(row[width:] for row in rows if row[width] is not None)}
+    renewals_end = width + len(RENEWAL_COLUMNS)
+    renewals = {
+        rows[0][0]: _renewals(row[width:renewals_end] for row in rows if row[width] is not None)
+    }
     key = dict(zip(KEYS.column_names, rows[0][: width - EXTRA], strict=True))
+    reveal = Revealed(vault, keys_in(rows[0][renewals_end:]))
     return _record(key, rows[0][width - EXTRA : width], renewals, reveal, mask, moment)
 
 
