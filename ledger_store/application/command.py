@@ -25,7 +25,7 @@ The rules:
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 from uuid import UUID
 
@@ -36,6 +36,7 @@ from ledger_store.application.idempotency import IdempotencyClaim
 from ledger_store.application.reader import Reader
 from ledger_store.application.results import CommandResult, Decision, VersionMismatchError
 from ledger_store.eventstore.database import TransactionWrite
+from ledger_store.privacy.key_store import KeyRow
 
 COMMUTING_RETRIES = 20
 
@@ -69,6 +70,8 @@ class Decided:
     refusal: DomainError | None
     versions: Mapping[UUID, int]
     unverified: Mapping[UUID, int]
+    keys: Mapping[UUID, KeyRow] = field(default_factory=dict)
+    """The live data keys the decision read to reveal, by subject (sealing needs no re-read)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +90,11 @@ class FindCurrent:
 
 @dataclass(frozen=True, slots=True)
 class Seal:
-    """Seal the events' personal parts → (the sealed events, the blind-index writes)."""
+    """Seal the events' personal parts → (the sealed events, the key-store writes)."""
 
     events: Sequence[DomainEvent]
+    keys: Mapping[UUID, KeyRow]
+    """Data keys the decision read already, by subject."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +187,7 @@ def command_steps(
             continue
         events, writes = decision.events, list(decision.writes)
         if any(event.personal_parts() for event in events):
-            events, sealing_writes = yield Seal(events)
+            events, sealing_writes = yield Seal(events, decided.keys)
             writes += sealing_writes
         prepared = prepare(decision, events, writes, idempotency)
         appended: Appended = yield Append(prepared.stored, prepared.writes)

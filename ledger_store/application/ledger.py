@@ -194,7 +194,9 @@ class Ledger:
             refusal: DomainError | None = None
         except DomainError as error:
             decision, refusal = None, error
-        return Decided(decision, refusal, dict(reader.versions), dict(reader.unverified))
+        return Decided(
+            decision, refusal, dict(reader.versions), dict(reader.unverified), dict(reader.keys)
+        )
 
     def _prepare(
         self,
@@ -218,7 +220,7 @@ class Ledger:
         if isinstance(step, DecideStep):
             return self._decide(step.decide, self._reader(fresh=step.fresh))
         if isinstance(step, Seal):
-            return self.vault.seal(step.events)
+            return self.vault.seal(step.events, step.keys)
         if isinstance(step, Append):
             return _appended(lambda: store.append(step.stored, step.writes))
         if isinstance(step, FindFirstResult):

@@ -56,6 +56,8 @@ class Reader:
         """Every aggregate this reader gave, at the version it gave."""
         self.unverified: dict[UUID, int] = {}
         """The aggregates it gave from the cache without a read (possibly stale)."""
+        self.keys: dict[UUID, KeyRow] = {}
+        """The live data keys it read to reveal, by subject (sealing reuses them)."""
 
     def load(self, cls: type[TAgg], aggregate_id: UUID, *, what: str = "") -> TAgg:
         """The aggregate (NotFoundError when it does not exist)."""
@@ -88,10 +90,10 @@ class Reader:
             return value
         if not self._may_read:
             raise NeedsReadError(value.subject)
-        revealed = self._vault.reveal_as(value, cls)
+        revealed = self._reveal([value])[0]
         if isinstance(revealed, Erased):
             raise DomainError("personal_data_erased", f"{what} was erased", field)
-        return revealed
+        return self._vault.as_type(revealed, cls)
 
     def reveal_many(self, wanted: Mapping[str, tuple[object, Any]], what: str) -> dict[str, Any]:
         """Several values in plaintext (each as its type), reading their keys once; refused
@@ -99,7 +101,7 @@ class Reader:
         sealed = [value for value, _ in wanted.values() if isinstance(value, Sealed)]
         if sealed and not self._may_read:
             raise NeedsReadError(what)
-        revealed = dict(zip(map(id, sealed), self._vault.reveal_all(sealed), strict=True))
+        revealed = dict(zip(map(id, sealed), self._reveal(sealed), strict=True))
         answer: dict[str, Any] = {}
         for field, (value, cls) in wanted.items():
             if not isinstance(value, Sealed):
@@ -110,6 +112,12 @@ class Reader:
                 raise DomainError("personal_data_erased", f"{what} {field} was erased", field)
             answer[field] = self._vault.as_type(plain, cls)
         return answer
+
+    def _reveal(self, sealed: list[Sealed]) -> list[Any]:
+        """Sealed values revealed (JSON, or ERASED) with one read of their keys, kept."""
+        keys = self._vault.read_keys(sealed) if sealed else {}
+        self.keys |= {row.subject: row for row in keys.values()}
+        return [self._vault.reveal_json(value, keys) for value in sealed]
 
     def find_subjects(self, kind: str, value: str) -> set[UUID]:
         """The data subjects an ID number, phone or name belongs to (blind index)."""

@@ -49,7 +49,6 @@ from ledger_store.privacy.master_keys import (
     MasterKeyError,
 )
 
-T = TypeVar("T")
 TModel = TypeVar("TModel", bound=BaseModel)
 
 AAD: Final = b"eport-ledger personal data v1\x00"
@@ -147,10 +146,11 @@ class PersonalDataVault:
     # -- sealing ----------------------------------------------------------------------------
 
     def seal(
-        self, events: Sequence[DomainEvent]
+        self, events: Sequence[DomainEvent], known: Mapping[UUID, KeyRow] | None = None
     ) -> tuple[list[DomainEvent], list[TransactionWrite]]:
         """The events with every plaintext personal part sealed, and the key-store writes (new
-        keys, blind-index entries) for the append's transaction."""
+        keys, blind-index entries) for the append's transaction. `known`: live keys by subject
+        that the command already read (deciding), which need no second read."""
         states: dict[int, dict[str, Any]] = {}  # the JSON form of each event that needs sealing
         plaintext: list[tuple[int, PersonalPart, UUID]] = []
         for number, event in enumerate(events):
@@ -162,7 +162,8 @@ class PersonalDataVault:
                     plaintext.append((number, part, self.subject_id(part.subject)))
         if not plaintext:
             return list(events), []
-        keys, created = self._keys_for_sealing({subject for _, _, subject in plaintext})
+        subjects = {subject for _, _, subject in plaintext}
+        keys, created = self._keys_for_sealing(subjects, known or {})
         entries: set[tuple[str, UUID]] = set()
         for number, part, subject in plaintext:
             state = states[number]
@@ -185,15 +186,18 @@ class PersonalDataVault:
         return sealed, writes
 
     def _keys_for_sealing(
-        self, subjects: set[UUID]
+        self, subjects: set[UUID], known: Mapping[UUID, KeyRow]
     ) -> tuple[dict[UUID, tuple[UUID, bytes]], list[KeyRow]]:
         """Each subject's data key (id, plaintext), and the new keys the append must store.
 
-        One read: a subject with a stored key uses it; one without gets a new key, stored by a
-        `KeyCreation` in the append's own transaction (no commit of its own).
+        At most one read (none when the command read every key deciding): a subject with a
+        stored key uses it; one without gets a new key, stored by a `KeyCreation` in the
+        append's own transaction (no commit of its own).
         """
-        with self.database.reading() as cursor:
-            stored = key_store.keys_of_subjects(cursor, self.database, subjects)
+        stored = {subject: known[subject] for subject in subjects if subject in known}
+        if unknown := subjects - stored.keys():
+            with self.database.reading() as cursor:
+                stored |= key_store.keys_of_subjects(cursor, self.database, unknown)
         keys = {subject: (row.key_id, self._data_key(row)) for subject, row in stored.items()}
         created: list[KeyRow] = []
         for subject in sorted(subjects - stored.keys(), key=str):
@@ -244,23 +248,10 @@ class PersonalDataVault:
             ) from error
         return orjson.loads(plain)
 
-    def reveal_all(self, values: Iterable[Any]) -> list[Any]:
-        """Reveal several values, reading the keys they need once."""
-        items = list(values)
+    def read_keys(self, values: Iterable[Any]) -> dict[UUID, KeyRow]:
+        """The live keys the sealed values among `values` need, by key id (one read)."""
         with self.database.reading() as cursor:
-            keys = self.keys_for(cursor, items)
-        return [self.reveal_json(item, keys) for item in items]
-
-    def reveal_as(self, value: T | Sealed, cls: Any) -> T | Erased:
-        """A sealed value as the plaintext type it was (a model, a union, a string); ERASED
-        once erased."""
-        if not isinstance(value, Sealed):
-            return value
-        revealed = self.reveal_all([value])[0]
-        if isinstance(revealed, Erased):
-            return ERASED
-        typed: T = self.as_type(revealed, cls)
-        return typed
+            return self.keys_for(cursor, values)
 
     def reveal_model(self, model: TModel) -> TModel:
         """A model (an aggregate, a filing) with its sealed values revealed in place; an erased
