@@ -20,8 +20,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 
@@ -32,6 +33,7 @@ from domain.base import DomainEvent
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.database import TransactionWrite
 from ledger_store.eventstore.settings import Settings
+from ledger_store.privacy.key_store import KeyRow
 from ledger_store.privacy.master_keys import generate, write_file
 from ledger_store.privacy.vault import PersonalDataVault
 from projections.engine.rebuild import rebuild
@@ -43,7 +45,7 @@ class PlaintextVault(PersonalDataVault):
     """The baseline: events stored as they are (what the ledger did before sealing)."""
 
     def seal(
-        self, events: Sequence[DomainEvent]
+        self, events: Sequence[DomainEvent], known: Mapping[UUID, KeyRow] | None = None
     ) -> tuple[list[DomainEvent], list[TransactionWrite]]:
         """No sealing, no key store, no blind index."""
         return list(events), []
