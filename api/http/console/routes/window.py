@@ -488,14 +488,7 @@ async def _run_key_action(
         return await execute(request, staff, decider, card_no, reason=reason)
     if action == "void":
         void = Void(reason=data["reason"], erase_personal_data=bool(data["erase_personal_data"]))
-        return await execute(
-            request,
-            staff,
-            deciders.void_key,
-            card_no,
-            reason=void.reason,
-            erase_personal_data=void.erase_personal_data,
-        )
+        return await execute(request, staff, deciders.void_key, card_no, **void.decider_arguments())
     if action == "replace":
         body = Replace.model_validate(
             {
@@ -507,15 +500,7 @@ async def _run_key_action(
             }
         )
         return await execute(
-            request,
-            staff,
-            deciders.replace_key,
-            card_no,
-            new_card_no=body.new_card_no,
-            reason=body.reason,
-            supplier=body.supplier,
-            product=body.product,
-            certificate_number=body.certificate_number,
+            request, staff, deciders.replace_key, card_no, **body.decider_arguments()
         )
     if action == "renewal_request":
         return await execute(request, staff, deciders.request_renewal, card_no)
@@ -526,17 +511,9 @@ async def _run_key_action(
     documents = RenewalDocuments(
         **{name: form.get(name) == "on" for name in RENEWAL_DOCUMENT_LABELS}
     )
-    body_renew = Renew(
+    renew = Renew(
         application_id=data["application_id"],
         documents=documents,
         certificate_number=optional(data["certificate_number"]),
     )
-    return await execute(
-        request,
-        staff,
-        deciders.renew_key,
-        card_no,
-        application_id=body_renew.application_id,
-        documents=body_renew.documents,
-        certificate_number=body_renew.certificate_number,
-    )
+    return await execute(request, staff, deciders.renew_key, card_no, **renew.decider_arguments())
