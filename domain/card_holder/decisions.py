@@ -12,7 +12,7 @@ from domain.base import (
     DomainError,
     DomainEvent,
     Role,
-    event_fields,
+    first_event_fields,
     next_event_fields,
     plaintext,
     project,
@@ -102,9 +102,7 @@ def register(
             "holder",
         )
     event = OperatorRegistered(
-        originator_id=holder_id,
-        originator_version=1,
-        **event_fields(ctx),
+        **first_event_fields(holder_id, ctx),
         uscc=enterprise.uscc,
         holder_kind=holder_kind,
         holder=holder,
