@@ -193,6 +193,11 @@ def event_fields(ctx: CommandContext) -> dict[str, Any]:
     }
 
 
+def first_event_fields(originator_id: UUID, ctx: CommandContext) -> dict[str, Any]:
+    """The fields of the event that starts the stream `originator_id` (version 1), from `ctx`."""
+    return {"originator_id": originator_id, "originator_version": 1, **event_fields(ctx)}
+
+
 def next_event_fields(aggregate: Aggregate, ctx: CommandContext, offset: int = 1) -> dict[str, Any]:
     """The fields of the event that follows `aggregate`'s version by `offset`, from `ctx`."""
     return {

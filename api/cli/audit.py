@@ -21,6 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from api.cli.output import print_document
 from ledger_store.eventstore.store import EventStore
 from ledger_store.proofs.checkpoint import (
     Checkpoint,
@@ -165,11 +166,6 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
-def _print_compact(value: Any) -> None:
-    """One JSON document on one line (`--json`)."""
-    sys.stdout.write(orjson.dumps(value).decode() + "\n")
-
-
 def _fail(message: str, code: int = 2) -> int:
     print(f"eport-ledger: {message}", file=sys.stderr)
     return code
@@ -192,7 +188,7 @@ def run_verify(args: argparse.Namespace) -> int:
         ledger.close()
     code = 0 if report.intact else 1
     if args.json:
-        _print_compact(
+        print_document(
             {
                 "ok": report.intact,
                 "intact": report.intact,
@@ -232,7 +228,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
     try:
         if args.list:
             listed = [cp.to_json() for cp in iter_checkpoints(ledger.database)]
-            _print_compact(listed) if args.json else _print_json(listed)
+            print_document(listed) if args.json else _print_json(listed)
             return 0
         database = ledger.database
         key = open_signing_key(ledger.settings.key_path(), database, rotate=args.rotate_key)
@@ -241,7 +237,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
         return _fail(f"cannot checkpoint: {error}", 1)
     finally:
         ledger.close()
-    _print_compact(checkpoint.to_json()) if args.json else _print_json(checkpoint.to_json())
+    print_document(checkpoint.to_json()) if args.json else _print_json(checkpoint.to_json())
     return 0
 
 

@@ -7,10 +7,10 @@ import sys
 import time
 from typing import Any
 
-import orjson
 from rich.console import Console
 from rich.progress import TimeElapsedColumn
 
+from api.cli.output import print_document
 from api.cli.progress import counting_bar
 from api.demo.scenario import Demo
 from ledger_store.application.ledger import Ledger
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             "chain_head": head,
             "seed": args.seed,
         }
-        sys.stdout.write(orjson.dumps(document).decode() + "\n")
+        print_document(document)
         return 0
     print(
         f"demo: {stats.enterprises} enterprises, {stats.total} commands in {elapsed:.1f} s "

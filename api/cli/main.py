@@ -15,12 +15,12 @@ import traceback
 from collections.abc import Sequence
 from importlib import metadata
 
-import orjson
 import psycopg
 from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
+from api.cli.output import print_document
 from api.http.settings import ApiSettings
 from domain.base import DomainError
 from ledger_store.eventstore.failures import OperatorError
@@ -120,7 +120,7 @@ def _failed(args: argparse.Namespace, message: str, code: int) -> int:
     print(f"eport-ledger: {message}", file=sys.stderr)
     if getattr(args, "json", False):
         document = {"ok": False, "error": message, "exit_code": code}
-        sys.stdout.write(orjson.dumps(document).decode() + "\n")
+        print_document(document)
     return code
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-import orjson
-
+from api.cli.output import print_document
 from ledger_store.eventstore.settings import load_settings
 from ledger_store.eventstore.store import EventStore
 from ledger_store.migrations.runner import schema_status
@@ -63,6 +61,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _say(args: argparse.Namespace, document: dict[str, Any], line: str) -> None:
     if args.json:
-        sys.stdout.write(orjson.dumps(document).decode() + "\n")
+        print_document(document)
     else:
         print(line)

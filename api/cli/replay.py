@@ -7,10 +7,10 @@ import sys
 from datetime import datetime
 from typing import Any
 
-import orjson
 from rich.console import Console
 from rich.progress import TimeRemainingColumn
 
+from api.cli.output import print_document
 from api.cli.progress import counting_bar
 from ledger_store.eventstore.store import EventStore
 from projections.engine.rebuild import rebuild
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             "seconds": round(result.seconds, 3),
             "events_per_second": round(result.events_per_second),
         }
-        sys.stdout.write(orjson.dumps(document).decode() + "\n")
+        print_document(document)
         return 0
     where = "asof_ tables (live views untouched)" if result.as_of else "the live views"
     print(

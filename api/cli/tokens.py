@@ -10,8 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
+from api.cli.output import print_document
 from api.http.auth import TOKEN_ROLES, TokenError, TokenRecord, TokenStore
 from domain.base import Actor, Role
 from ledger_store.eventstore.settings import Settings
@@ -109,7 +108,7 @@ def run_list(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     if args.json:
         document = {"tokens": [token_json(record, now) for record in records]}
-        sys.stdout.write(orjson.dumps(document).decode() + "\n")
+        print_document(document)
         return 0
     for record in records:
         expires = "never" if record.expires_at is None else f"{record.expires_at:%Y-%m-%d %H:%M}Z"
@@ -132,10 +131,10 @@ def run_revoke(args: argparse.Namespace) -> int:
         print(f"eport-ledger: {message}", file=sys.stderr)
         if args.json:
             document = {"ok": False, "error": message, "exit_code": 2}
-            sys.stdout.write(orjson.dumps(document).decode() + "\n")
+            print_document(document)
         return 2
     if args.json:
-        sys.stdout.write(orjson.dumps(token_json(record, datetime.now(UTC))).decode() + "\n")
+        print_document(token_json(record, datetime.now(UTC)))
     else:
         print(f"token {record.token_id} ({record.principal_id}) is revoked")
     return 0

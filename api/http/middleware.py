@@ -127,30 +127,9 @@ class RequestContextMiddleware:
 
     @staticmethod
     async def _internal_error(scope: Scope, send: Send, request_id: str) -> None:
-        body = orjson.dumps(
-            {
-                "type": PROBLEM_TYPE + "internal_error",
-                "title": REFUSALS["internal_error"].en,
-                "title_zh": REFUSALS["internal_error"].zh,
-                "status": 500,
-                "detail": "an unexpected error occurred",
-                "instance": scope.get("path"),
-                "rule": "internal_error",
-                "errors": [],
-                "request_id": request_id,
-            }
+        await _send_problem(
+            scope, send, 500, "internal_error", "an unexpected error occurred", [], request_id
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 500,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
 
 class BodyTooLargeError(Exception):
@@ -198,27 +177,44 @@ class BodyLimitMiddleware:
                 await self._too_large(scope, send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
-        body = orjson.dumps(
-            {
-                "type": PROBLEM_TYPE + "body_too_large",
-                "title": REFUSALS["body_too_large"].en,
-                "title_zh": REFUSALS["body_too_large"].zh,
-                "status": 413,
-                "detail": f"request bodies are limited to {self.max_bytes} bytes",
-                "instance": scope.get("path"),
-                "rule": "body_too_large",
-                "errors": [{"field": "body", "message": f"more than {self.max_bytes} bytes"}],
-                "request_id": scope.get("state", {}).get("request_id") or _request_id(scope),
-            }
+        await _send_problem(
+            scope,
+            send,
+            413,
+            "body_too_large",
+            f"request bodies are limited to {self.max_bytes} bytes",
+            [{"field": "body", "message": f"more than {self.max_bytes} bytes"}],
+            scope.get("state", {}).get("request_id") or _request_id(scope),
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+
+async def _send_problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    rule: str,
+    detail: str,
+    errors: list[dict[str, str]],
+    request_id: str,
+) -> None:
+    """Answer with a problem document straight through ASGI, from a middleware outside the
+    app's exception handlers (the same document they would write)."""
+    body = orjson.dumps(
+        {
+            "type": PROBLEM_TYPE + rule,
+            "title": REFUSALS[rule].en,
+            "title_zh": REFUSALS[rule].zh,
+            "status": status,
+            "detail": detail,
+            "instance": scope.get("path"),
+            "rule": rule,
+            "errors": errors,
+            "request_id": request_id,
+        }
+    )
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -7,7 +7,15 @@ from datetime import datetime
 from domain.aggregate_ids import api_token_id
 from domain.api_token.events import ApiTokenGranted, ApiTokenRevoked
 from domain.api_token.state import ApiToken
-from domain.base import CommandContext, DomainError, DomainEvent, Role, event_fields, require_role
+from domain.base import (
+    CommandContext,
+    DomainError,
+    DomainEvent,
+    Role,
+    event_fields,
+    first_event_fields,
+    require_role,
+)
 
 MANAGERS = (Role.ADMIN, Role.SYSTEM)
 
@@ -28,9 +36,7 @@ def grant(
         )
     return [
         ApiTokenGranted(
-            originator_id=api_token_id(token_id),
-            originator_version=1,
-            **event_fields(ctx),
+            **first_event_fields(api_token_id(token_id), ctx),
             token_id=token_id,
             principal=principal,
             role=role,

@@ -12,7 +12,7 @@ from domain.base import (
     DomainError,
     DomainEvent,
     Role,
-    event_fields,
+    first_event_fields,
     next_event_fields,
     plaintext,
     project,
@@ -102,9 +102,7 @@ def register(
             "holder",
         )
     event = OperatorRegistered(
-        originator_id=holder_id,
-        originator_version=1,
-        **event_fields(ctx),
+        **first_event_fields(holder_id, ctx),
         uscc=enterprise.uscc,
         holder_kind=holder_kind,
         holder=holder,
@@ -116,16 +114,26 @@ def register(
     return [event]
 
 
-def _check_change(card_holder: CardHolder, permissions: frozenset[Permission]) -> None:
-    """Refuse a change of permissions of the legal person, or one that names none."""
+def _permission_change(
+    card_holder: CardHolder,
+    ctx: CommandContext,
+    permissions: Iterable[Permission],
+    authorising_key: UKey | None,
+    action: str,
+) -> tuple[frozenset[Permission], str | None]:
+    """The permissions a grant or revocation names, and the card number that authorises it;
+    refuses one without authority, one for the legal person, or one that names none."""
+    card_no = _authorise(ctx, card_holder.uscc, authorising_key, action)
+    named = frozenset(permissions)
     if card_holder.holder_kind is not KeyKind.OPERATOR:
         raise DomainError(
             "not_an_operator",
             "permissions are granted to operators, not the legal person",
             "holder",
         )
-    if not permissions:
+    if not named:
         raise DomainError("no_permissions", "name at least one permission", field="permissions")
+    return named, card_no
 
 
 def grant(
@@ -135,9 +143,9 @@ def grant(
     authorising_key: UKey | None,
 ) -> list[DomainEvent]:
     """Grant permissions not yet held; authorised by the legal-person key (or the window)."""
-    wanted = frozenset(permissions)
-    card_no = _authorise(ctx, card_holder.uscc, authorising_key, "granting permissions")
-    _check_change(card_holder, wanted)
+    wanted, card_no = _permission_change(
+        card_holder, ctx, permissions, authorising_key, "granting permissions"
+    )
     if held := wanted & card_holder.permissions:
         raise DomainError(
             "permission_already_granted",
@@ -158,9 +166,9 @@ def revoke(
     authorising_key: UKey | None,
 ) -> list[DomainEvent]:
     """Revoke held permissions; authorised by the legal-person key (or the window)."""
-    unwanted = frozenset(permissions)
-    card_no = _authorise(ctx, card_holder.uscc, authorising_key, "revoking permissions")
-    _check_change(card_holder, unwanted)
+    unwanted, card_no = _permission_change(
+        card_holder, ctx, permissions, authorising_key, "revoking permissions"
+    )
     if missing := unwanted - card_holder.permissions:
         raise DomainError(
             "permission_not_granted", f"not held: {', '.join(sorted(missing))}", "permissions"

@@ -11,7 +11,7 @@ from domain.base import (
     DomainEvent,
     Role,
     checked,
-    event_fields,
+    first_event_fields,
     next_event_fields,
     require_role,
     require_text,
@@ -64,9 +64,7 @@ def register(
             field="uscc",
         )
     event = EnterpriseRegistered(
-        originator_id=enterprise_id(uscc),
-        originator_version=1,
-        **event_fields(ctx),
+        **first_event_fields(enterprise_id(uscc), ctx),
         uscc=uscc,
         name=require_text(name, "name_required", "name", "the enterprise name"),
         customs_code=code,

@@ -9,7 +9,7 @@ from domain.base import (
     CommandContext,
     DomainEvent,
     Role,
-    event_fields,
+    first_event_fields,
     require_role,
     require_text,
 )
@@ -26,9 +26,7 @@ def erase(ctx: CommandContext, subject: UUID, key: UUID, reason: str) -> list[Do
     reason = require_text(reason, "reason_required", "reason", "a reason")
     return [
         PersonalDataErased(
-            originator_id=erasure_id(key),
-            originator_version=1,
-            **event_fields(ctx),
+            **first_event_fields(erasure_id(key), ctx),
             subject=subject,
             key=key,
             reason=reason,

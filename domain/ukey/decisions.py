@@ -17,7 +17,7 @@ from domain.base import (
     NotFoundError,
     Role,
     checked,
-    event_fields,
+    first_event_fields,
     next_event_fields,
     require_role,
     require_text,
@@ -127,9 +127,7 @@ def issue(
         if replaces == card_no:
             raise DomainError("same_card_number", "a key cannot replace itself", field="replaces")
     event = KeyIssued(
-        originator_id=key_id(card_no),
-        originator_version=1,
-        **event_fields(ctx),
+        **first_event_fields(key_id(card_no), ctx),
         card_no=card_no,
         kind=kind,
         media=media,

@@ -7,7 +7,7 @@ current as those two (its position is the lower of theirs).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,7 +20,7 @@ from projections.enterprise_overview.fold import ENTERPRISES as OVERVIEW
 from projections.key_status.fold import ENTERPRISES as KEY_ENTERPRISES, KEYS, RENEWALS, TERMINAL
 
 VIEWS = ("enterprise_overview", "key_status")
-STAGES = (
+Stage = Literal[
     "awaiting_review",
     "approved_awaiting_issue",
     "issued_awaiting_mailing",
@@ -28,7 +28,9 @@ STAGES = (
     "renewals_awaiting_visit",
     "locked_keys",
     "certificates_to_update",
-)
+]
+"""A stage of the window's work, in the queue's order (the API's `stage` parameter too)."""
+STAGES: tuple[str, ...] = get_args(Stage)
 
 
 class QueueItem(BaseModel):

@@ -7,8 +7,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Final, ParamSpec
+from typing import Annotated, Any, Final, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -28,6 +29,7 @@ from api.http.console.sessions import Session, SessionStore, same
 from api.http.console.settings import ConsoleSettings
 from api.http.deps import Services, limit_principal
 from domain.base import DomainError, Role
+from domain.permissions import PERMISSION_CATALOGUE, Authority
 from ledger_store.application.idempotency import IdempotencyMismatchError
 from ledger_store.application.results import CommandResult, VersionMismatchError
 
@@ -55,6 +57,7 @@ SECURITY_HEADERS: Final = {
 }
 
 P = ParamSpec("P")
+Member = TypeVar("Member", bound=StrEnum)
 
 
 class SignInRequiredError(Exception):
@@ -148,6 +151,20 @@ def national_phone(phone: str | None) -> str:
             return rest
         return f"0{rest[:3]}-{rest[3:]}" if rest.startswith("898") else f"0{rest}"
     return phone
+
+
+def by_value(labels: Mapping[Member, str]) -> dict[str, str]:
+    """A label table keyed by the values a form posts (`"ikey"`, not `Media.IKEY`)."""
+    return {member.value: label for member, label in labels.items()}
+
+
+def permission_labels(authority: Authority | None = None) -> dict[str, str]:
+    """Each permission's `group·label` by its value: of one authority, or all."""
+    return {
+        permission.value: f"{info.group_label}·{info.label}"
+        for permission, info in PERMISSION_CATALOGUE.items()
+        if authority is None or info.authority is authority
+    }
 
 
 def lang_of(request: Request) -> str:

@@ -68,13 +68,7 @@ async def register_enterprise(
     """Register an enterprise that holds its customs registration receipt."""
     check_enterprise(principal, body.uscc)
     result = await command.execute(
-        principal,
-        body,
-        deciders.register_enterprise,
-        uscc=body.uscc,
-        name=body.name,
-        customs_code=body.customs_code,
-        receipt_number=body.receipt_number,
+        principal, body, deciders.register_enterprise, **body.decider_arguments()
     )
     return command.answer(result, f"/v1/enterprises/{body.uscc}")
 

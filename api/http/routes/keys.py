@@ -76,23 +76,11 @@ async def issue_key(
         if principal.role is not Role.WINDOW:
             raise ProblemError(403, "role_not_allowed", "the free pair is issued by the window")
         result = await command.execute(
-            principal,
-            body,
-            deciders.issue_free_pair,
-            body.uscc,
-            **body.decider_arguments(),
+            principal, body, deciders.issue_free_pair, body.uscc, **body.decider_arguments()
         )
         return command.answer(result, f"/v1/keys/{body.legal_person_card_no}")
     result = await command.execute(
-        principal,
-        body,
-        deciders.issue_bought_key,
-        body.uscc,
-        card_no=body.card_no,
-        holder_id=body.holder_id,
-        supplier=body.supplier,
-        product=body.product,
-        certificate_number=body.certificate_number,
+        principal, body, deciders.issue_bought_key, body.uscc, **body.decider_arguments()
     )
     return command.answer(result, f"/v1/keys/{body.card_no}")
 
@@ -198,13 +186,7 @@ async def renew_key(
 ) -> Response:
     """Renew in person with the four documents: ten more years, PIN initial again."""
     result = await command.execute(
-        principal,
-        body,
-        deciders.renew_key,
-        card_no,
-        application_id=body.application_id,
-        documents=body.documents,
-        certificate_number=body.certificate_number,
+        principal, body, deciders.renew_key, card_no, **body.decider_arguments()
     )
     return command.answer(result)
 
@@ -263,12 +245,7 @@ async def void_key(
     """Void the key (作废), optionally erasing its holder's personal data from the views."""
     await own_key(command.services, principal, card_no)
     result = await command.execute(
-        principal,
-        body,
-        deciders.void_key,
-        card_no,
-        reason=body.reason,
-        erase_personal_data=body.erase_personal_data,
+        principal, body, deciders.void_key, card_no, **body.decider_arguments()
     )
     return command.answer(result)
 
@@ -288,14 +265,6 @@ async def replace_key(
     """Replace a lost, frozen or faulty key with a bought one (补办); the answer is the new key."""
     await own_key(command.services, principal, card_no)
     result = await command.execute(
-        principal,
-        body,
-        deciders.replace_key,
-        card_no,
-        new_card_no=body.new_card_no,
-        reason=body.reason,
-        supplier=body.supplier,
-        product=body.product,
-        certificate_number=body.certificate_number,
+        principal, body, deciders.replace_key, card_no, **body.decider_arguments()
     )
     return command.answer(result, f"/v1/keys/{body.new_card_no}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Query
 
@@ -12,19 +12,9 @@ from api.http.paging import Limit, Offset, from_offset
 from api.http.routing import PrefixRouter
 from api.http.schemas.queries import ExpiringPage, QueuePage
 from projections.expiry_calendar.queries import expiring_keys
-from projections.window_queue.queries import window_queue
+from projections.window_queue.queries import Stage, window_queue
 
 router = PrefixRouter(prefix="/v1/window", tags=["window"], responses=PROBLEMS)
-
-Stage = Literal[
-    "awaiting_review",
-    "approved_awaiting_issue",
-    "issued_awaiting_mailing",
-    "renewals_awaiting_pre_review",
-    "renewals_awaiting_visit",
-    "locked_keys",
-    "certificates_to_update",
-]
 
 
 @router.get("/queue", response_model=QueuePage, summary="The window's work queue · 窗口待办事项")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from pydantic import (
@@ -22,6 +22,14 @@ class Request(BaseModel):
     """A request body: unknown fields are refused, so a typo is a 422, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+    passed_otherwise: ClassVar[frozenset[str]] = frozenset()
+    """Fields that are not the decider's keyword arguments (a tag, what the route passes first)."""
+
+    def decider_arguments(self) -> dict[str, Any]:
+        """The decider's keyword arguments, for API route and console alike: the fields as they
+        are (not dumped: a nested model stays a model), but those in `passed_otherwise`."""
+        return {name: value for name, value in self if name not in self.passed_otherwise}
 
 
 def untagged(discriminator: str) -> WrapValidator:

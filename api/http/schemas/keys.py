@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Final, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field
@@ -13,6 +13,9 @@ from api.http.schemas.common import Request, untagged
 from domain.forms import MailingDetails, Media, RenewalDocuments, Supplier, SupplierProduct, Text
 from domain.identifiers import CardNumber, CertificateNumber, Uscc
 from domain.ukey.events import ApplicationId, DeliveryChannel
+
+_ISSUED_TO: Final = frozenset({"source", "uscc"})
+"""The union's tag, and the enterprise an issue is for: the decider takes it first."""
 
 
 class IssueFreePair(Request):
@@ -28,18 +31,7 @@ class IssueFreePair(Request):
     legal_person_certificate_number: CertificateNumber | None = None
     operator_certificate_number: CertificateNumber | None = None
 
-    def decider_arguments(self) -> dict[str, Any]:
-        """`deciders.issue_free_pair`'s keyword arguments (after the USCC), for API and console."""
-        return self.model_dump(include=_FREE_PAIR_ARGUMENTS)
-
-
-_FREE_PAIR_ARGUMENTS: Final = {
-    "legal_person_card_no",
-    "operator_card_no",
-    "legal_person_media",
-    "legal_person_certificate_number",
-    "operator_certificate_number",
-}
+    passed_otherwise = _ISSUED_TO
 
 
 class IssueBoughtKey(Request):
@@ -52,6 +44,8 @@ class IssueBoughtKey(Request):
     supplier: Supplier
     product: SupplierProduct
     certificate_number: CertificateNumber | None = None
+
+    passed_otherwise = _ISSUED_TO
 
 
 IssueKeyKinds = TypeAliasType(

@@ -26,10 +26,12 @@ from api.http.console.web import (
     EnterpriseStaff,
     Refusal,
     Staff,
+    by_value,
     execute,
     form_key,
     lang_of,
     national_phone,
+    permission_labels,
     posted,
     redirect,
     refusal,
@@ -39,25 +41,17 @@ from api.http.console.web import (
 )
 from domain.base import NotFoundError
 from domain.filings import FILING_KIND_LABELS, FilingKind
-from domain.forms import ID_TYPE_LABELS, MEDIA_LABELS, PERMISSION_CATALOGUE, Authority
+from domain.forms import ID_TYPE_LABELS, MEDIA_LABELS, Authority
 from ledger_store.application import deciders
 
 router = screens("/ui/enterprise/filings")
 
 CHOICES = {
-    "id_types": {kind.value: label for kind, label in ID_TYPE_LABELS.items()},
-    "media": {kind.value: label for kind, label in MEDIA_LABELS.items()},
+    "id_types": by_value(ID_TYPE_LABELS),
+    "media": by_value(MEDIA_LABELS),
     "genders": {"male": "男", "female": "女"},
-    "customs_permissions": {
-        p.value: f"{info.group_label}·{info.label}"
-        for p, info in PERMISSION_CATALOGUE.items()
-        if info.authority is Authority.CUSTOMS
-    },
-    "forex_permissions": {
-        p.value: f"{info.group_label}·{info.label}"
-        for p, info in PERMISSION_CATALOGUE.items()
-        if info.authority is Authority.FOREX
-    },
+    "customs_permissions": permission_labels(Authority.CUSTOMS),
+    "forex_permissions": permission_labels(Authority.FOREX),
 }
 
 

@@ -24,6 +24,7 @@ from api.http.console.web import (
     Clerk,
     Refusal,
     Staff,
+    by_value,
     execute,
     fields,
     form_key,
@@ -31,6 +32,7 @@ from api.http.console.web import (
     lang_of,
     national_phone,
     optional,
+    permission_labels,
     posted,
     redirect,
     refusal,
@@ -47,7 +49,6 @@ from domain.forms import (
     ID_TYPE_LABELS,
     KEY_KIND_LABELS,
     MEDIA_LABELS,
-    PERMISSION_CATALOGUE,
     RENEWAL_DOCUMENT_LABELS,
     SUPPLIER_LABELS,
     SUPPLIER_PRODUCT_LABELS,
@@ -76,16 +77,14 @@ QUEUE_TABS = (
     "renewals_awaiting_visit",
 )
 LABELS = {
-    "filing_kinds": {kind.value: label for kind, label in FILING_KIND_LABELS.items()},
-    "id_types": {kind.value: label for kind, label in ID_TYPE_LABELS.items()},
-    "media": {kind.value: label for kind, label in MEDIA_LABELS.items()},
-    "key_kinds": {kind.value: label for kind, label in KEY_KIND_LABELS.items()},
-    "suppliers": {kind.value: label for kind, label in SUPPLIER_LABELS.items()},
-    "products": {kind.value: label for kind, label in SUPPLIER_PRODUCT_LABELS.items()},
+    "filing_kinds": by_value(FILING_KIND_LABELS),
+    "id_types": by_value(ID_TYPE_LABELS),
+    "media": by_value(MEDIA_LABELS),
+    "key_kinds": by_value(KEY_KIND_LABELS),
+    "suppliers": by_value(SUPPLIER_LABELS),
+    "products": by_value(SUPPLIER_PRODUCT_LABELS),
     "documents": RENEWAL_DOCUMENT_LABELS,
-    "permissions": {
-        p.value: f"{info.group_label}·{info.label}" for p, info in PERMISSION_CATALOGUE.items()
-    },
+    "permissions": permission_labels(),
 }
 
 
@@ -488,14 +487,7 @@ async def _run_key_action(
         return await execute(request, staff, decider, card_no, reason=reason)
     if action == "void":
         void = Void(reason=data["reason"], erase_personal_data=bool(data["erase_personal_data"]))
-        return await execute(
-            request,
-            staff,
-            deciders.void_key,
-            card_no,
-            reason=void.reason,
-            erase_personal_data=void.erase_personal_data,
-        )
+        return await execute(request, staff, deciders.void_key, card_no, **void.decider_arguments())
     if action == "replace":
         body = Replace.model_validate(
             {
@@ -507,15 +499,7 @@ async def _run_key_action(
             }
         )
         return await execute(
-            request,
-            staff,
-            deciders.replace_key,
-            card_no,
-            new_card_no=body.new_card_no,
-            reason=body.reason,
-            supplier=body.supplier,
-            product=body.product,
-            certificate_number=body.certificate_number,
+            request, staff, deciders.replace_key, card_no, **body.decider_arguments()
         )
     if action == "renewal_request":
         return await execute(request, staff, deciders.request_renewal, card_no)
@@ -526,17 +510,9 @@ async def _run_key_action(
     documents = RenewalDocuments(
         **{name: form.get(name) == "on" for name in RENEWAL_DOCUMENT_LABELS}
     )
-    body_renew = Renew(
+    renew = Renew(
         application_id=data["application_id"],
         documents=documents,
         certificate_number=optional(data["certificate_number"]),
     )
-    return await execute(
-        request,
-        staff,
-        deciders.renew_key,
-        card_no,
-        application_id=body_renew.application_id,
-        documents=body_renew.documents,
-        certificate_number=body_renew.certificate_number,
-    )
+    return await execute(request, staff, deciders.renew_key, card_no, **renew.decider_arguments())
