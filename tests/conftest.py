@@ -206,7 +206,8 @@ class LedgerTemplates:
         `build` returned."""
         template = self._template(backend, name, build)
         key_path = tmp_path / "ledger.key"
-        shutil.copy2(template.settings.key_path(), key_path)
+        if template.settings.key_path().exists():  # the app makes one; a bare store does not
+            shutil.copy2(template.settings.key_path(), key_path)
         if backend == "sqlite":
             target = tmp_path / "ledger.db"
             shutil.copyfile(template.settings.sqlite_path(), target)
