@@ -10,7 +10,6 @@ from typing import Any
 import uvicorn
 
 from api.cli.log_setup import start_logging
-from api.http.app import create_app
 from api.http.auth import TokenStore
 from ledger_store.eventstore.settings import Settings, load_settings
 from ledger_store.eventstore.store import EventStore
@@ -81,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stdout,
         flush=True,
     )
+    # Imported here, not at the top: every other command (token, verify, migrate …) would
+    # otherwise import the whole web app and its routes (~0.8 s) just to build the parser.
+    from api.http.app import create_app
+
     uvicorn.run(
         create_app(settings, api),
         host=args.host,

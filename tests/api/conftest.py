@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from api.http.settings import ApiSettings
 from ledger_store.eventstore.settings import Settings
 from projections.engine.freshness import wait_for_position
 from projections.registry import TRACKED
+from tests.conftest import LedgerTemplates
 
 OTHER_USCC = "91350100M000100Y43"
 ROLES = ("enterprise", "window", "hotline", "auditor", "admin")
@@ -147,11 +149,18 @@ class Api:
 
 
 @contextmanager
-def opened(settings: Settings, **overrides: object) -> Iterator[Api]:
-    """The app on these settings, started, with a token per role."""
+def opened(
+    settings: Settings, *, headers: dict[str, dict[str, str]] | None = None, **overrides: object
+) -> Iterator[Api]:
+    """The app on these settings, started, with a token per role (`headers`: the tokens the
+    ledger holds already, as `Api.headers`; else new ones are issued)."""
     app = create_app(settings, api_settings(**overrides))
     with TestClient(app, raise_server_exceptions=False) as client:
         api = Api(client, {})
+        if headers is not None:
+            api.headers = {name: dict(header) for name, header in headers.items()}
+            yield api
+            return
         for role in ROLES:
             uscc = examples.USCC if role == "enterprise" else None
             api.headers[role] = {"Authorization": f"Bearer {api.token(role, uscc)}"}
@@ -161,15 +170,46 @@ def opened(settings: Settings, **overrides: object) -> Iterator[Api]:
         yield api
 
 
+def _with_tokens(settings: Settings) -> dict[str, dict[str, str]]:
+    """Template: a token per role (what `opened` issues)."""
+    with opened(settings) as api:
+        return api.headers
+
+
+def _enrolled(settings: Settings) -> dict[str, dict[str, str]]:
+    """Template: a token per role, then the example enterprise enrolled (`Api.enrolled`)."""
+    with opened(settings) as api:
+        api.enrolled()
+        return api.headers
+
+
 @pytest.fixture
-def api(settings: Settings) -> Iterator[Api]:
-    """The API on a fresh ledger, on SQLite and on PostgreSQL."""
-    with opened(settings) as started:
+def api(
+    backend: str,
+    tmp_path: Path,
+    ledger_templates: LedgerTemplates,
+    request: pytest.FixtureRequest,
+) -> Iterator[Api]:
+    """The API on a fresh ledger, on SQLite and on PostgreSQL, with a token per role; with the
+    example enterprise enrolled already when the test asks for `enrolled` too.
+
+    The ledger is a copy of one built once per session through the same app and helpers
+    (tests/conftest.py, LedgerTemplates): the same entries at the same positions, in a database
+    of the test's own. The app is this test's, so what it keeps in memory (metrics, caches)
+    starts empty: a test about the app's own record of the enrollment enrolls through it.
+    """
+    if backend == "postgres":
+        request.getfixturevalue("postgres_available")
+    build = _enrolled if "enrolled" in request.fixturenames else _with_tokens
+    with (
+        ledger_templates.copy(backend, build.__name__, build, tmp_path) as (settings, headers),
+        opened(settings, headers=headers) as started,
+    ):
         yield started
 
 
 @pytest.fixture
 def enrolled(api: Api) -> Api:
-    """The API with the example enterprise enrolled and its free pair issued."""
-    api.enrolled()
+    """The API with the example enterprise enrolled and its free pair issued (the `api`
+    fixture's ledger is a copy of one enrolled through `Api.enrolled`)."""
     return api

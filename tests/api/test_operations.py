@@ -19,8 +19,8 @@ LEGAL_PERSON = examples.FILINGS["three_in_one"]["materials"]["ic_card_registrati
 ]
 
 
-def test_health_readiness_and_metrics_need_no_token(enrolled: Api) -> None:
-    api = enrolled
+def test_health_readiness_and_metrics_need_no_token(api: Api) -> None:
+    api.enrolled()  # through this app: its metrics name the PIN attempt's route (below)
     assert api.client.get("/healthz").json() == {"status": "ok"}
     api.settle()
     ready = api.client.get("/readyz").json()

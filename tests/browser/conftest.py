@@ -22,7 +22,7 @@ from api.http.console.accounts import StaffStore
 from api.http.schemas import examples
 from ledger_store.eventstore.settings import Settings
 from ledger_store.eventstore.store import EventStore
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, LedgerTemplates
 from tests.reliability.processes import ROOT, ServedApi, issue_tokens
 
 CHROMIUM = "/usr/bin/chromium"
@@ -156,9 +156,9 @@ class Served:
         return path
 
 
-@pytest.fixture
-def served(settings: Settings, backend: str, tmp_path: Path) -> Iterator[Served]:
-    """`eport-ledger serve` on a fresh ledger, with staff accounts and API tokens."""
+def _staff_and_tokens(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
+    """Template: the staff accounts (argon2 hashes: ~0.5 s) and the API tokens; their ids and
+    the tokens."""
     ledger = EventStore(settings)
     try:
         store = StaffStore(ledger.database)
@@ -177,17 +177,36 @@ def served(settings: Settings, backend: str, tmp_path: Path) -> Iterator[Served]
     window, enterprise, auditor = issue_tokens(
         settings, ("window", None), ("enterprise", examples.USCC), ("auditor", None)
     )
+    return staff_ids, {"window": window, "enterprise": enterprise, "auditor": auditor}
+
+
+@pytest.fixture
+def served(
+    backend: str, tmp_path: Path, ledger_templates: LedgerTemplates, request: pytest.FixtureRequest
+) -> Iterator[Served]:
+    """`eport-ledger serve` on a fresh ledger, with staff accounts and API tokens (the ledger
+    a copy of one prepared once per session: tests/conftest.py, LedgerTemplates)."""
+    if backend == "postgres":
+        request.getfixturevalue("postgres_available")
+    with ledger_templates.copy(backend, "browser", _staff_and_tokens, tmp_path) as (
+        settings,
+        built,
+    ):
+        yield from _serve(settings, backend, tmp_path, dict(built[0]), dict(built[1]))
+
+
+def _serve(
+    settings: Settings,
+    backend: str,
+    tmp_path: Path,
+    staff_ids: dict[str, str],
+    tokens: dict[str, str],
+) -> Iterator[Served]:
     server = ServedApi(settings, tmp_path / "serve.log")
     server.start()
     shots = SCREENSHOTS / backend
     shots.mkdir(parents=True, exist_ok=True)
-    served = Served(
-        server,
-        backend,
-        {"window": window, "enterprise": enterprise, "auditor": auditor},
-        staff_ids,
-        shots,
-    )
+    served = Served(server, backend, tokens, staff_ids, shots)
     try:
         yield served
     finally:

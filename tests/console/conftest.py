@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from api.http.console.settings import ConsoleSettings
 from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import Api, TestClient, opened
+from tests.conftest import LedgerTemplates
 
 PASSWORD = "correct horse battery"
 STAFF = {
@@ -70,9 +72,9 @@ def sign_in(client: TestClient, login: str, password: str) -> httpx.Response:
     )
 
 
-@pytest.fixture
-def console(settings: Settings) -> Iterator[Console]:
-    """The app with the console on a fresh ledger (SQLite and PostgreSQL), one account a role."""
+def _with_staff(settings: Settings) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Template: a token per role (`opened`) and one staff account a role; the tokens' headers
+    and the accounts' ids."""
     with opened(settings) as api:
         store = api.client.app.state.console.staff  # type: ignore[attr-defined]
         ids = {}
@@ -80,7 +82,28 @@ def console(settings: Settings) -> Iterator[Console]:
             ids[role] = store.create(
                 login=login, role=role, display_name=name, password=PASSWORD
             ).staff_id
-        yield Console(api, ids)
+        return api.headers, ids
+
+
+@pytest.fixture
+def console(
+    backend: str,
+    tmp_path: Path,
+    ledger_templates: LedgerTemplates,
+    request: pytest.FixtureRequest,
+) -> Iterator[Console]:
+    """The app with the console on a fresh ledger (SQLite and PostgreSQL), one account a role.
+
+    The ledger is a copy of one built once per session (tests/conftest.py, LedgerTemplates):
+    creating the four accounts hashes four passwords with argon2 (~0.5 s), once, not per test.
+    """
+    if backend == "postgres":
+        request.getfixturevalue("postgres_available")
+    with (
+        ledger_templates.copy(backend, "console", _with_staff, tmp_path) as (settings, built),
+        opened(settings, headers=built[0]) as api,
+    ):
+        yield Console(api, dict(built[1]))
 
 
 def console_settings(**values: object) -> ConsoleSettings:
