@@ -71,7 +71,9 @@ class Decided:
     versions: Mapping[UUID, int]
     unverified: Mapping[UUID, int]
     keys: Mapping[UUID, KeyRow] = field(default_factory=dict)
-    """The live data keys the decision read to reveal, by subject (sealing needs no re-read)."""
+    """The live data keys the decision revealed with, by subject (sealing needs no re-read)."""
+    cached_keys: bool = False
+    """Whether some of them came from the keys this process read before (maybe erased since)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,14 +170,14 @@ def command_steps(
                 continue
             raise VersionMismatchError(expected_version, decided.versions[mismatch])
         if decided.refusal is not None:
-            if unverified:  # refused on what may be stale
+            if unverified or decided.cached_keys:  # refused on what may be stale
                 fresh = True
                 continue
             raise decided.refusal
         decision = decided.decision
         assert decision is not None
         if not decision.events:
-            if unverified:
+            if unverified or decided.cached_keys:
                 fresh = True
                 continue
             version, position = yield FindCurrent(decision.subject)
@@ -186,7 +188,7 @@ def command_steps(
             fresh = True
             continue
         events, writes = decision.events, list(decision.writes)
-        if any(event.personal_parts() for event in events):
+        if decided.keys or any(event.personal_parts() for event in events):
             events, sealing_writes = yield Seal(events, decided.keys)
             writes += sealing_writes
         prepared = prepare(decision, events, writes, idempotency)

@@ -195,7 +195,12 @@ class Ledger:
         except DomainError as error:
             decision, refusal = None, error
         return Decided(
-            decision, refusal, dict(reader.versions), dict(reader.unverified), dict(reader.keys)
+            decision,
+            refusal,
+            dict(reader.versions),
+            dict(reader.unverified),
+            dict(reader.keys),
+            reader.cached_keys,
         )
 
     def _prepare(
@@ -222,7 +227,7 @@ class Ledger:
         if isinstance(step, Seal):
             return self.vault.seal(step.events, step.keys)
         if isinstance(step, Append):
-            return _appended(lambda: store.append(step.stored, step.writes))
+            return self._keys_checked(_appended(lambda: store.append(step.stored, step.writes)))
         if isinstance(step, FindFirstResult):
             return find_answer(self.database, step.claim)
         if isinstance(step, FindMoved):
@@ -244,11 +249,18 @@ class Ledger:
             return await asyncio.to_thread(self._decide, step.decide, reader)
         if isinstance(step, Append):
             appending = database.insert_events_async(pool, step.stored, step.writes)
-            return await _appended_async(appending)
+            return self._keys_checked(await _appended_async(appending))
         if isinstance(step, FindFirstResult):
             rows = await pool.fetchall(*answer_query(database, step.claim))
             return answer_from_row(rows[0] if rows else None, step.claim)
         return await asyncio.to_thread(self._perform, step)
+
+    def _keys_checked(self, appended: Appended) -> Appended:
+        """An append refused on the key store means a key read before is gone (erased by
+        another process) or was created by another: forget the keys read before."""
+        if appended.key_raced:
+            self.vault.forget_keys()
+        return appended
 
     def _finished(self, result: CommandResult) -> CommandResult:
         """Let the cache follow what was recorded."""

@@ -57,7 +57,10 @@ class Reader:
         self.unverified: dict[UUID, int] = {}
         """The aggregates it gave from the cache without a read (possibly stale)."""
         self.keys: dict[UUID, KeyRow] = {}
-        """The live data keys it read to reveal, by subject (sealing reuses them)."""
+        """The live data keys it revealed with, by subject (sealing reuses them; the append
+        checks they are still live)."""
+        self.cached_keys = False
+        """Whether some came from the keys read before (trusting the cache), not the store."""
 
     def load(self, cls: type[TAgg], aggregate_id: UUID, *, what: str = "") -> TAgg:
         """The aggregate (NotFoundError when it does not exist)."""
@@ -115,7 +118,8 @@ class Reader:
 
     def _reveal(self, sealed: list[Sealed]) -> list[Any]:
         """Sealed values revealed (JSON, or ERASED) with one read of their keys, kept."""
-        keys = self._vault.read_keys(sealed) if sealed else {}
+        keys, cached = self._vault.read_keys(sealed, fresh=not self._trust_cache)
+        self.cached_keys |= cached
         self.keys |= {row.subject: row for row in keys.values()}
         return [self._vault.reveal_json(value, keys) for value in sealed]
 

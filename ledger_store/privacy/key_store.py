@@ -118,6 +118,69 @@ class KeyCreation:
         )
 
 
+class KeyGuard:
+    """Fails the append unless every data key the command revealed or sealed with is still
+    live when it commits — so a key this process had cached, and another process erased
+    meanwhile, is never written under nor decided on.
+
+    It runs after the append took the writer lock (it reads where the append ends), so an
+    erasure either committed before it (the key is gone: the append fails on the key store,
+    `raced_for_a_key`, and the command is decided again with fresh keys) or waits for it.
+    The failure is a NOT NULL refusal of the key table, inserted only when a key is missing.
+    """
+
+    def __init__(self, database: LedgerDatabase, key_ids: Iterable[UUID]) -> None:
+        self.table = database.table(KEYS)
+        self.key_ids = sorted({str(key_id) for key_id in key_ids})
+        self.lock = " FOR SHARE" if database.dialect == "postgres" else ""
+
+    def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
+        """One INSERT of nothing, or of a row no table accepts when a key is missing."""
+        marks = ", ".join("?" * len(self.key_ids))
+        live = (
+            f"SELECT 1 FROM {self.table} WHERE key_id IN ({marks}) "
+            f"AND {position.sql} IS NOT NULL{self.lock}"
+        )
+        return (
+            f"INSERT INTO {self.table} (key_id, subject_id, master_key_id, wrapped, created_at) "
+            f"SELECT NULL, NULL, NULL, NULL, NULL "
+            f"WHERE (SELECT count(*) FROM ({live}) AS live) < ?",
+            (*self.key_ids, *position.params, len(self.key_ids)),
+        )
+
+
+class LiveKeys:
+    """The data keys this process has read, by subject and by key id (bounded).
+
+    A cache that may be stale only one way — a key another process erased — and every use of
+    it is checked at commit by a `KeyGuard`; a failed check forgets it all.
+    """
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit
+        self.by_subject: dict[UUID, KeyRow] = {}
+        self.by_id: dict[UUID, KeyRow] = {}
+
+    def add(self, rows: Iterable[KeyRow]) -> None:
+        """Remember keys read from the store."""
+        rows = list(rows)
+        if len(self.by_id) + len(rows) > self.limit:
+            self.forget()
+        for row in rows:
+            self.by_subject[row.subject] = row
+            self.by_id[row.key_id] = row
+
+    def discard(self, key: KeyRow) -> None:
+        """Forget one key (erased by this process)."""
+        self.by_subject.pop(key.subject, None)
+        self.by_id.pop(key.key_id, None)
+
+    def forget(self) -> None:
+        """Forget every key (one of them was found erased)."""
+        self.by_subject = {}
+        self.by_id = {}
+
+
 def raced_for_a_key(error: BaseException) -> bool:
     """Whether an append failed because another command stored a data key it was creating."""
     return KEYS in str(error)

@@ -40,7 +40,7 @@ from domain.identifiers import check_phone
 from domain.personal import STORED, PersonalPart, Sealed, Subject
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor, TransactionWrite
 from ledger_store.privacy import key_store
-from ledger_store.privacy.key_store import IndexWrite, KeyCreation, KeyRow
+from ledger_store.privacy.key_store import IndexWrite, KeyCreation, KeyGuard, KeyRow, LiveKeys
 from ledger_store.privacy.master_keys import (
     KEY_BYTES,
     NONCE_BYTES,
@@ -111,6 +111,8 @@ class PersonalDataVault:
         self.database = database
         self.master_keys = master_keys
         self._unwrap = lru_cache(maxsize=20_000)(self._unwrap_uncached)
+        self.live = LiveKeys()
+        """Keys read before: a command using them has each checked at commit (`KeyGuard`)."""
 
     # -- ids and the blind index ------------------------------------------------------------
 
@@ -140,17 +142,23 @@ class PersonalDataVault:
 
     def erasure_writes(self, key: KeyRow) -> list[TransactionWrite]:
         """What erasing `key` writes in the transaction of its `PersonalDataErased` event."""
+        self.live.discard(key)
         writes: list[TransactionWrite] = key_store.erasure_writes(self.database, key)
         return writes
+
+    def forget_keys(self) -> None:
+        """Forget the keys read before (a command found one of them erased)."""
+        self.live.forget()
 
     # -- sealing ----------------------------------------------------------------------------
 
     def seal(
         self, events: Sequence[DomainEvent], known: Mapping[UUID, KeyRow] | None = None
     ) -> tuple[list[DomainEvent], list[TransactionWrite]]:
-        """The events with every plaintext personal part sealed, and the key-store writes (new
-        keys, blind-index entries) for the append's transaction. `known`: live keys by subject
-        that the command already read (deciding), which need no second read."""
+        """The events with every plaintext personal part sealed, and the key-store writes for
+        the append's transaction: new keys, blind-index entries, and the check that every key
+        used — to seal, or to reveal while deciding (`known`, by subject) — is still live."""
+        known = known or {}
         states: dict[int, dict[str, Any]] = {}  # the JSON form of each event that needs sealing
         plaintext: list[tuple[int, PersonalPart, UUID]] = []
         for number, event in enumerate(events):
@@ -160,10 +168,13 @@ class PersonalDataVault:
                 value = _json_path_get(states[number], part.path)
                 if value is not None and not is_sealed_json(value):
                     plaintext.append((number, part, self.subject_id(part.subject)))
+        writes: list[TransactionWrite] = []
         if not plaintext:
-            return list(events), []
+            if known:
+                writes.append(KeyGuard(self.database, (row.key_id for row in known.values())))
+            return list(events), writes
         subjects = {subject for _, _, subject in plaintext}
-        keys, created = self._keys_for_sealing(subjects, known or {})
+        keys, created = self._keys_for_sealing(subjects, known)
         entries: set[tuple[str, UUID]] = set()
         for number, part, subject in plaintext:
             state = states[number]
@@ -178,9 +189,13 @@ class PersonalDataVault:
             else event
             for number, event in enumerate(events)
         ]
-        writes: list[TransactionWrite] = []
+        new = {row.key_id for row in created}
+        used = {key_id for key_id, _ in keys.values()} - new
+        used |= {row.key_id for row in known.values()}
         if created:
             writes.append(KeyCreation(self.database, created, datetime.now(UTC).isoformat()))
+        if used:
+            writes.append(KeyGuard(self.database, used))
         if entries:
             writes.append(IndexWrite(self.database, sorted(entries, key=str)))
         return sealed, writes
@@ -190,14 +205,18 @@ class PersonalDataVault:
     ) -> tuple[dict[UUID, tuple[UUID, bytes]], list[KeyRow]]:
         """Each subject's data key (id, plaintext), and the new keys the append must store.
 
-        At most one read (none when the command read every key deciding): a subject with a
-        stored key uses it; one without gets a new key, stored by a `KeyCreation` in the
-        append's own transaction (no commit of its own).
+        At most one read (none when the command read every key deciding, or this process read
+        them before — `seal` has each checked at commit): a subject with a stored key uses it;
+        one without gets a new key, stored by a `KeyCreation` in the append's own transaction
+        (no commit of its own).
         """
-        stored = {subject: known[subject] for subject in subjects if subject in known}
+        live = self.live.by_subject
+        stored = {s: known.get(s) or live[s] for s in subjects if s in known or s in live}
         if unknown := subjects - stored.keys():
             with self.database.reading() as cursor:
-                stored |= key_store.keys_of_subjects(cursor, self.database, unknown)
+                read = key_store.keys_of_subjects(cursor, self.database, unknown)
+            self.live.add(read.values())
+            stored |= read
         keys = {subject: (row.key_id, self._data_key(row)) for subject, row in stored.items()}
         created: list[KeyRow] = []
         for subject in sorted(subjects - stored.keys(), key=str):
@@ -248,10 +267,20 @@ class PersonalDataVault:
             ) from error
         return orjson.loads(plain)
 
-    def read_keys(self, values: Iterable[Any]) -> dict[UUID, KeyRow]:
-        """The live keys the sealed values among `values` need, by key id (one read)."""
-        with self.database.reading() as cursor:
-            return self.keys_for(cursor, values)
+    def read_keys(
+        self, values: Iterable[Any], *, fresh: bool = True
+    ) -> tuple[dict[UUID, KeyRow], bool]:
+        """The live keys the sealed values among `values` need, by key id, with at most one
+        read; and whether any came from the keys read before (unless `fresh`: only then can
+        one be stale, so a command using them has them checked at commit)."""
+        wanted = {value.key for value in values if isinstance(value, Sealed)}
+        before = {} if fresh else {k: self.live.by_id[k] for k in wanted if k in self.live.by_id}
+        if missing := wanted - before.keys():
+            with self.database.reading() as cursor:
+                read = key_store.keys_by_id(cursor, self.database, missing)
+            self.live.add(read.values())
+            return before | read, bool(before)
+        return before, bool(before)
 
     def reveal_model(self, model: TModel) -> TModel:
         """A model (an aggregate, a filing) with its sealed values revealed in place; an erased

@@ -16,7 +16,7 @@ from api.demo import samples
 from api.demo.scenario import Demo
 from domain.base import Actor, CommandContext, ConflictError, DomainError, Role
 from domain.filings import FilingKind
-from domain.forms import SIGNATORIES, Signature
+from domain.forms import SIGNATORIES, Signature, Supplier, SupplierProduct
 from domain.identifier_generators import make_card_number, make_customs_code, make_uscc
 from domain.personal import person_key
 from domain.ukey.events import DeliveryChannel
@@ -278,3 +278,35 @@ def test_a_new_persons_key_stored_first_by_another_process_is_the_one_sealed_und
     assert opened is not None
     assert orjson.dumps(opened).decode().count(clerk.name) == 4  # two parcels, two keys each
     assert verify_chain(ledger.database.iter_entries()).intact
+
+
+def test_a_key_another_process_erased_is_not_used_from_this_ones_memory(
+    ledger: Ledger, settings: Settings
+) -> None:
+    """This process revealed the operator's data (so it keeps the operator's data key in
+    memory); another process erases the operator; a key bought for the operator here is then
+    refused as erased — not issued with the name sealed under a key that no longer exists."""
+    uscc, _, operator_card = enrolled(ledger)
+    operator = ledger.key(operator_card).holder_id
+    me = owner(uscc)
+    bought = {"supplier": Supplier.AISINO, "product": SupplierProduct.SMART_KEY}
+    ledger.run(
+        deciders.issue_bought_key, ctx(me, 5), uscc, card_no="8800000000000101",
+        holder_id=operator, **bought,
+    )  # fmt: skip
+    other_process = Ledger(settings)
+    try:
+        other_process.run(
+            deciders.erase_personal_data, ctx(WINDOW, 6), reason="撤回同意", card_holder_id=operator
+        )
+    finally:
+        other_process.close()
+    size = ledger.position()
+    with pytest.raises(DomainError) as refused:
+        ledger.run(
+            deciders.issue_bought_key, ctx(me, 7), uscc, card_no="8800000000000102",
+            holder_id=operator, **bought,
+        )  # fmt: skip
+    assert refused.value.rule == "personal_data_erased"
+    assert ledger.position() == size
+    assert ledger.find_key("8800000000000102") is None
