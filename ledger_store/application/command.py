@@ -72,8 +72,8 @@ class Decided:
     unverified: Mapping[UUID, int]
     keys: Mapping[UUID, KeyRow] = field(default_factory=dict)
     """The live data keys the decision revealed with, by subject (sealing needs no re-read)."""
-    cached_keys: bool = False
-    """Whether some of them came from the keys this process read before (maybe erased since)."""
+    remembered: frozenset[UUID] = frozenset()
+    """The ids of those taken from this process's memory, not read (maybe erased since)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,9 @@ class Seal:
 
     events: Sequence[DomainEvent]
     keys: Mapping[UUID, KeyRow]
-    """Data keys the decision read already, by subject."""
+    """Data keys the decision revealed with, by subject."""
+    remembered: frozenset[UUID]
+    """The ids of those it took from the process's memory (checked at commit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,14 +172,14 @@ def command_steps(
                 continue
             raise VersionMismatchError(expected_version, decided.versions[mismatch])
         if decided.refusal is not None:
-            if unverified or decided.cached_keys:  # refused on what may be stale
+            if unverified or decided.remembered:  # refused on what may be stale
                 fresh = True
                 continue
             raise decided.refusal
         decision = decided.decision
         assert decision is not None
         if not decision.events:
-            if unverified or decided.cached_keys:
+            if unverified or decided.remembered:
                 fresh = True
                 continue
             version, position = yield FindCurrent(decision.subject)
@@ -188,8 +190,8 @@ def command_steps(
             fresh = True
             continue
         events, writes = decision.events, list(decision.writes)
-        if decided.keys or any(event.personal_parts() for event in events):
-            events, sealing_writes = yield Seal(events, decided.keys)
+        if decided.remembered or any(event.personal_parts() for event in events):
+            events, sealing_writes = yield Seal(events, decided.keys, decided.remembered)
             writes += sealing_writes
         prepared = prepare(decision, events, writes, idempotency)
         appended: Appended = yield Append(prepared.stored, prepared.writes)

@@ -200,7 +200,7 @@ class Ledger:
             dict(reader.versions),
             dict(reader.unverified),
             dict(reader.keys),
-            reader.cached_keys,
+            frozenset(reader.remembered),
         )
 
     def _prepare(
@@ -225,7 +225,7 @@ class Ledger:
         if isinstance(step, DecideStep):
             return self._decide(step.decide, self._reader(fresh=step.fresh))
         if isinstance(step, Seal):
-            return self.vault.seal(step.events, step.keys)
+            return self.vault.seal(step.events, step.keys, step.remembered)
         if isinstance(step, Append):
             return self._keys_checked(_appended(lambda: store.append(step.stored, step.writes)))
         if isinstance(step, FindFirstResult):

@@ -59,8 +59,8 @@ class Reader:
         self.keys: dict[UUID, KeyRow] = {}
         """The live data keys it revealed with, by subject (sealing reuses them; the append
         checks they are still live)."""
-        self.cached_keys = False
-        """Whether some came from the keys read before (trusting the cache), not the store."""
+        self.remembered: set[UUID] = set()
+        """The ids of those taken from the process's memory (trusting the cache), not read."""
 
     def load(self, cls: type[TAgg], aggregate_id: UUID, *, what: str = "") -> TAgg:
         """The aggregate (NotFoundError when it does not exist)."""
@@ -118,8 +118,8 @@ class Reader:
 
     def _reveal(self, sealed: list[Sealed]) -> list[Any]:
         """Sealed values revealed (JSON, or ERASED) with one read of their keys, kept."""
-        keys, cached = self._vault.read_keys(sealed, fresh=not self._trust_cache)
-        self.cached_keys |= cached
+        keys, remembered = self._vault.read_keys(sealed, fresh=not self._trust_cache)
+        self.remembered |= remembered
         self.keys |= {row.subject: row for row in keys.values()}
         return [self._vault.reveal_json(value, keys) for value in sealed]
 

@@ -119,27 +119,26 @@ class KeyCreation:
 
 
 class KeyGuard:
-    """Fails the append unless every data key the command revealed or sealed with is still
-    live when it commits — so a key this process had cached, and another process erased
-    meanwhile, is never written under nor decided on.
+    """Fails the append unless every data key the command took from this process's memory
+    (`LiveKeys`) to reveal or seal with is still live — so a key another process erased
+    since this one read it is never written under nor decided on.
 
-    It runs after the append took the writer lock (it reads where the append ends), so an
-    erasure either committed before it (the key is gone: the append fails on the key store,
-    `raced_for_a_key`, and the command is decided again with fresh keys) or waits for it.
-    The failure is a NOT NULL refusal of the key table, inserted only when a key is missing.
+    It reads where the append ends, so it runs after the append took the writer lock. The
+    failure is a NOT NULL refusal of the key table, inserted only when a key is missing
+    (`raced_for_a_key`): the command is then decided again, with the keys read afresh. An
+    erasure that commits while this append waits for the lock is as close a race as a key
+    read just before the append always was (docs/privacy.md).
     """
 
     def __init__(self, database: LedgerDatabase, key_ids: Iterable[UUID]) -> None:
         self.table = database.table(KEYS)
         self.key_ids = sorted({str(key_id) for key_id in key_ids})
-        self.lock = " FOR SHARE" if database.dialect == "postgres" else ""
 
     def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
         """One INSERT of nothing, or of a row no table accepts when a key is missing."""
         marks = ", ".join("?" * len(self.key_ids))
         live = (
-            f"SELECT 1 FROM {self.table} WHERE key_id IN ({marks}) "
-            f"AND {position.sql} IS NOT NULL{self.lock}"
+            f"SELECT 1 FROM {self.table} WHERE key_id IN ({marks}) AND {position.sql} IS NOT NULL"
         )
         return (
             f"INSERT INTO {self.table} (key_id, subject_id, master_key_id, wrapped, created_at) "
@@ -150,10 +149,11 @@ class KeyGuard:
 
 
 class LiveKeys:
-    """The data keys this process has read, by subject and by key id (bounded).
+    """The data keys this process has read or created, by subject and by key id (bounded).
 
-    A cache that may be stale only one way — a key another process erased — and every use of
-    it is checked at commit by a `KeyGuard`; a failed check forgets it all.
+    A cache that may be stale only one way — a key another process erased, or one whose
+    append failed — and every use of it is checked at commit by a `KeyGuard`; a failed check
+    forgets it all.
     """
 
     def __init__(self, limit: int = 20_000) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import binascii
 import os
-import re
 import unicodedata
 import uuid
 from base64 import b64decode, b64encode
@@ -36,7 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, TypeAdapter
 
 from domain.base import DomainEvent
-from domain.identifiers import check_phone
+from domain.identifiers import STORED_PHONE, check_phone
 from domain.personal import STORED, PersonalPart, Sealed, Subject
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor, TransactionWrite
 from ledger_store.privacy import key_store
@@ -52,9 +51,6 @@ from ledger_store.privacy.master_keys import (
 TModel = TypeVar("TModel", bound=BaseModel)
 
 AAD: Final = b"eport-ledger personal data v1\x00"
-
-_E164_CN: Final = re.compile(r"\+86[1-9]\d{6,11}")
-"""A mainland number already in E.164, as `check_phone` gives it and the ledger stores it."""
 
 
 class Erased:
@@ -75,7 +71,7 @@ def _uuid_from(digest: bytes) -> UUID:
 def normalised(kind: str, value: str) -> str:
     """How a finder's value is compared: ID numbers upper-case, phones E.164, names NFKC."""
     text = unicodedata.normalize("NFKC", value).strip()
-    if kind == "phone" and _E164_CN.fullmatch(text):  # as the ledger stores phones
+    if kind == "phone" and STORED_PHONE.fullmatch(text):  # as the ledger stores phones
         return text
     if kind == "phone":
         try:
@@ -153,11 +149,15 @@ class PersonalDataVault:
     # -- sealing ----------------------------------------------------------------------------
 
     def seal(
-        self, events: Sequence[DomainEvent], known: Mapping[UUID, KeyRow] | None = None
+        self,
+        events: Sequence[DomainEvent],
+        known: Mapping[UUID, KeyRow] | None = None,
+        remembered: Iterable[UUID] = (),
     ) -> tuple[list[DomainEvent], list[TransactionWrite]]:
         """The events with every plaintext personal part sealed, and the key-store writes for
-        the append's transaction: new keys, blind-index entries, and the check that every key
-        used — to seal, or to reveal while deciding (`known`, by subject) — is still live."""
+        the append's transaction: new keys, blind-index entries, and the check (`KeyGuard`)
+        that each key taken from this process's memory is still live — to seal with, or
+        `remembered` by the decision, which revealed with the `known` keys (by subject)."""
         known = known or {}
         states: dict[int, dict[str, Any]] = {}  # the JSON form of each event that needs sealing
         plaintext: list[tuple[int, PersonalPart, UUID]] = []
@@ -168,13 +168,13 @@ class PersonalDataVault:
                 value = _json_path_get(states[number], part.path)
                 if value is not None and not is_sealed_json(value):
                     plaintext.append((number, part, self.subject_id(part.subject)))
-        writes: list[TransactionWrite] = []
-        if not plaintext:
-            if known:
-                writes.append(KeyGuard(self.database, (row.key_id for row in known.values())))
-            return list(events), writes
-        subjects = {subject for _, _, subject in plaintext}
-        keys, created = self._keys_for_sealing(subjects, known)
+        guarded = set(remembered)
+        keys: dict[UUID, tuple[UUID, bytes]] = {}
+        created: list[KeyRow] = []
+        if plaintext:
+            subjects = {subject for _, _, subject in plaintext}
+            keys, created, from_memory = self._keys_for_sealing(subjects, known)
+            guarded |= from_memory
         entries: set[tuple[str, UUID]] = set()
         for number, part, subject in plaintext:
             state = states[number]
@@ -189,29 +189,30 @@ class PersonalDataVault:
             else event
             for number, event in enumerate(events)
         ]
-        new = {row.key_id for row in created}
-        used = {key_id for key_id, _ in keys.values()} - new
-        used |= {row.key_id for row in known.values()}
+        writes: list[TransactionWrite] = []
         if created:
             writes.append(KeyCreation(self.database, created, datetime.now(UTC).isoformat()))
-        if used:
-            writes.append(KeyGuard(self.database, used))
+            self.live.add(created)  # stored by this append; a failed one is caught by the guard
+        if guarded:
+            writes.append(KeyGuard(self.database, guarded))
         if entries:
             writes.append(IndexWrite(self.database, sorted(entries, key=str)))
         return sealed, writes
 
     def _keys_for_sealing(
         self, subjects: set[UUID], known: Mapping[UUID, KeyRow]
-    ) -> tuple[dict[UUID, tuple[UUID, bytes]], list[KeyRow]]:
-        """Each subject's data key (id, plaintext), and the new keys the append must store.
+    ) -> tuple[dict[UUID, tuple[UUID, bytes]], list[KeyRow], set[UUID]]:
+        """Each subject's data key (id, plaintext); the new keys the append must store; and
+        the ids of those taken from this process's memory (the append checks they are live).
 
-        At most one read (none when the command read every key deciding, or this process read
-        them before — `seal` has each checked at commit): a subject with a stored key uses it;
-        one without gets a new key, stored by a `KeyCreation` in the append's own transaction
-        (no commit of its own).
+        At most one read — none when the decision read every key, or this process has them: a
+        subject with a stored key uses it; one without gets a new key, stored by a
+        `KeyCreation` in the append's own transaction (no commit of its own).
         """
-        live = self.live.by_subject
-        stored = {s: known.get(s) or live[s] for s in subjects if s in known or s in live}
+        stored = {subject: known[subject] for subject in subjects if subject in known}
+        memory = self.live.by_subject
+        remembered = {s: memory[s] for s in subjects - stored.keys() if s in memory}
+        stored |= remembered
         if unknown := subjects - stored.keys():
             with self.database.reading() as cursor:
                 read = key_store.keys_of_subjects(cursor, self.database, unknown)
@@ -224,7 +225,7 @@ class PersonalDataVault:
             master_key_id, wrapped = self.master_keys.wrap(data_key, _wrap_context(subject, key_id))
             created.append(KeyRow(key_id, subject, master_key_id, wrapped))
             keys[subject] = (key_id, data_key)
-        return keys, created
+        return keys, created, {row.key_id for row in remembered.values()}
 
     # -- revealing --------------------------------------------------------------------------
 
@@ -269,18 +270,21 @@ class PersonalDataVault:
 
     def read_keys(
         self, values: Iterable[Any], *, fresh: bool = True
-    ) -> tuple[dict[UUID, KeyRow], bool]:
+    ) -> tuple[dict[UUID, KeyRow], set[UUID]]:
         """The live keys the sealed values among `values` need, by key id, with at most one
-        read; and whether any came from the keys read before (unless `fresh`: only then can
-        one be stale, so a command using them has them checked at commit)."""
+        read; and the ids of those taken from this process's memory instead (never when
+        `fresh`), which a command using them has checked at commit (`KeyGuard`)."""
         wanted = {value.key for value in values if isinstance(value, Sealed)}
-        before = {} if fresh else {k: self.live.by_id[k] for k in wanted if k in self.live.by_id}
-        if missing := wanted - before.keys():
+        remembered = (
+            {} if fresh else {k: self.live.by_id[k] for k in wanted if k in self.live.by_id}
+        )
+        keys = dict(remembered)
+        if missing := wanted - keys.keys():
             with self.database.reading() as cursor:
                 read = key_store.keys_by_id(cursor, self.database, missing)
             self.live.add(read.values())
-            return before | read, bool(before)
-        return before, bool(before)
+            keys |= read
+        return keys, set(remembered)
 
     def reveal_model(self, model: TModel) -> TModel:
         """A model (an aggregate, a filing) with its sealed values revealed in place; an erased

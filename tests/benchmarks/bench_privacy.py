@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from uuid import UUID
 
@@ -45,7 +45,10 @@ class PlaintextVault(PersonalDataVault):
     """The baseline: events stored as they are (what the ledger did before sealing)."""
 
     def seal(
-        self, events: Sequence[DomainEvent], known: Mapping[UUID, KeyRow] | None = None
+        self,
+        events: Sequence[DomainEvent],
+        known: Mapping[UUID, KeyRow] | None = None,
+        remembered: Iterable[UUID] = (),
     ) -> tuple[list[DomainEvent], list[TransactionWrite]]:
         """No sealing, no key store, no blind index."""
         return list(events), []

@@ -257,8 +257,8 @@ def test_a_new_persons_key_stored_first_by_another_process_is_the_one_sealed_und
     seal = ledger.vault.seal
     sealings: list[int] = []
 
-    def seal_while_another_process_mails(events: Any, known: Any) -> Any:
-        sealed = seal(events, known)
+    def seal_while_another_process_mails(events: Any, *keys: Any) -> Any:
+        sealed = seal(events, *keys)
         if not sealings:  # between this command's sealing and its append
             other_process.run(deciders.mail_free_pair, ctx(WINDOW, 5), second[0], theirs)
         sealings.append(len(events))

@@ -10,7 +10,7 @@ import pytest
 import stdnum.cn.ric
 import stdnum.cn.uscc
 from hypothesis import given, strategies as st
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from domain.identifier_generators import (
     make_card_number,
@@ -49,6 +49,7 @@ from domain.identifiers import (
     s10_check_digit,
     uscc_check_char,
 )
+from domain.personal import STORED
 
 VALID_USCCS = [
     "91350100M000100Y43",
@@ -568,3 +569,12 @@ def test_generators_are_deterministic_for_a_seed() -> None:
 def test_generators_refuse_malformed_arguments(call: Callable[[random.Random], str]) -> None:
     with pytest.raises(ValueError, match=r"must be|at most"):
         call(random.Random(0))
+
+
+def test_a_stored_phone_is_read_back_as_stored_but_a_sent_one_is_checked() -> None:
+    phones = TypeAdapter(PhoneNumber)
+    assert phones.validate_python("+8613800138000", context={STORED: True}) == "+8613800138000"
+    assert phones.validate_python("13800138000") == "+8613800138000"
+    with pytest.raises(ValueError, match="not a valid mainland"):
+        phones.validate_python("+8610012345678")  # no such mobile prefix: refused when sent
+    assert phones.validate_python(" 138 0013 8000 ", context={STORED: True}) == "+8613800138000"
