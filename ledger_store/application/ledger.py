@@ -227,7 +227,8 @@ class Ledger:
         if isinstance(step, Seal):
             return self.vault.seal(step.events, step.keys, step.remembered)
         if isinstance(step, Append):
-            return self._keys_checked(_appended(lambda: store.append(step.stored, step.writes)))
+            appended = _appended(lambda: store.append(step.stored, step.writes))
+            return self._keys_checked(appended, step.writes)
         if isinstance(step, FindFirstResult):
             return find_answer(self.database, step.claim)
         if isinstance(step, FindMoved):
@@ -249,17 +250,17 @@ class Ledger:
             return await asyncio.to_thread(self._decide, step.decide, reader)
         if isinstance(step, Append):
             appending = database.insert_events_async(pool, step.stored, step.writes)
-            return self._keys_checked(await _appended_async(appending))
+            return self._keys_checked(await _appended_async(appending), step.writes)
         if isinstance(step, FindFirstResult):
             rows = await pool.fetchall(*answer_query(database, step.claim))
             return answer_from_row(rows[0] if rows else None, step.claim)
         return await asyncio.to_thread(self._perform, step)
 
-    def _keys_checked(self, appended: Appended) -> Appended:
-        """An append refused on the key store means a key read before is gone (erased by
-        another process) or was created by another: forget the keys read before."""
+    def _keys_checked(self, appended: Appended, writes: Sequence[TransactionWrite]) -> Appended:
+        """An append refused on the key store: a key it took from memory is gone, or a key it
+        created existed already — the vault forgets and reads them before the next try."""
         if appended.key_raced:
-            self.vault.forget_keys()
+            self.vault.after_key_race(writes)
         return appended
 
     def _finished(self, result: CommandResult) -> CommandResult:

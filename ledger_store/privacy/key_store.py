@@ -95,6 +95,8 @@ class KeyCreation:
         self.table = database.table(KEYS)
         self.rows = rows
         self.created_at = created_at
+        self.key_ids = [row.key_id for row in rows]
+        self.subjects = [row.subject for row in rows]
         self.cast = "?::bytea" if database.dialect == "postgres" else "?"
 
     def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
@@ -132,7 +134,8 @@ class KeyGuard:
 
     def __init__(self, database: LedgerDatabase, key_ids: Iterable[UUID]) -> None:
         self.table = database.table(KEYS)
-        self.key_ids = sorted({str(key_id) for key_id in key_ids})
+        self.key_ids = sorted(set(key_ids), key=str)
+        self.subjects: list[UUID] = []  # known by the key ids
 
     def statement(self, position: AppendedPosition) -> tuple[str, tuple[Any, ...]]:
         """One INSERT of nothing, or of a row no table accepts when a key is missing."""
@@ -144,7 +147,7 @@ class KeyGuard:
             f"INSERT INTO {self.table} (key_id, subject_id, master_key_id, wrapped, created_at) "
             f"SELECT NULL, NULL, NULL, NULL, NULL "
             f"WHERE (SELECT count(*) FROM ({live}) AS live) < ?",
-            (*self.key_ids, *position.params, len(self.key_ids)),
+            (*map(str, self.key_ids), *position.params, len(self.key_ids)),
         )
 
 
@@ -175,8 +178,21 @@ class LiveKeys:
         self.by_subject.pop(key.subject, None)
         self.by_id.pop(key.key_id, None)
 
+    def discard_all(self, key_ids: Iterable[UUID], subjects: Iterable[UUID]) -> set[UUID]:
+        """Forget these keys and these subjects' keys; the subjects whose keys were forgotten."""
+        forgotten = set(subjects)
+        for key_id in key_ids:
+            if (row := self.by_id.get(key_id)) is not None:
+                forgotten.add(row.subject)
+        for subject in forgotten:
+            if (row := self.by_subject.pop(subject, None)) is not None:
+                self.by_id.pop(row.key_id, None)
+        for key_id in key_ids:
+            self.by_id.pop(key_id, None)
+        return forgotten
+
     def forget(self) -> None:
-        """Forget every key (one of them was found erased)."""
+        """Forget every key (the cache is full)."""
         self.by_subject = {}
         self.by_id = {}
 

@@ -108,7 +108,9 @@ class PersonalDataVault:
         self.master_keys = master_keys
         self._unwrap = lru_cache(maxsize=20_000)(self._unwrap_uncached)
         self.live = LiveKeys()
-        """Keys read before: a command using them has each checked at commit (`KeyGuard`)."""
+        """Keys read or created before: a command using them has each checked at commit."""
+        self.read_first: set[UUID] = set()
+        """People whose key an append found stored elsewhere: read, do not assume new."""
 
     # -- ids and the blind index ------------------------------------------------------------
 
@@ -142,9 +144,13 @@ class PersonalDataVault:
         writes: list[TransactionWrite] = key_store.erasure_writes(self.database, key)
         return writes
 
-    def forget_keys(self) -> None:
-        """Forget the keys read before (a command found one of them erased)."""
-        self.live.forget()
+    def after_key_race(self, writes: Iterable[TransactionWrite]) -> None:
+        """An append failed on the key store: a person it created a key for had one already
+        (stored by another process), or a key it took from memory is gone (erased by another
+        process). Forget those keys, and read those people's keys next time."""
+        for write in writes:
+            if isinstance(write, KeyCreation | KeyGuard):
+                self.read_first |= self.live.discard_all(write.key_ids, write.subjects)
 
     # -- sealing ----------------------------------------------------------------------------
 
@@ -205,18 +211,22 @@ class PersonalDataVault:
         """Each subject's data key (id, plaintext); the new keys the append must store; and
         the ids of those taken from this process's memory (the append checks they are live).
 
-        At most one read — none when the decision read every key, or this process has them: a
-        subject with a stored key uses it; one without gets a new key, stored by a
-        `KeyCreation` in the append's own transaction (no commit of its own).
+        No read for a person this process has not seen: they are taken to be new, and get a
+        new key that the append stores (`KeyCreation`, in its own transaction). Had they a key
+        already (stored by another process, or before a restart), that append fails on the
+        key store, and the command is sealed again after reading it (`after_key_race`). A
+        person the decision revealed, or this process saw, uses the key it has (checked at
+        commit by a `KeyGuard`).
         """
         stored = {subject: known[subject] for subject in subjects if subject in known}
         memory = self.live.by_subject
         remembered = {s: memory[s] for s in subjects - stored.keys() if s in memory}
         stored |= remembered
-        if unknown := subjects - stored.keys():
+        if unknown := (subjects - stored.keys()) & self.read_first:
             with self.database.reading() as cursor:
                 read = key_store.keys_of_subjects(cursor, self.database, unknown)
             self.live.add(read.values())
+            self.read_first -= unknown
             stored |= read
         keys = {subject: (row.key_id, self._data_key(row)) for subject, row in stored.items()}
         created: list[KeyRow] = []

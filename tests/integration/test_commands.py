@@ -310,3 +310,24 @@ def test_a_key_another_process_erased_is_not_used_from_this_ones_memory(
     assert refused.value.rule == "personal_data_erased"
     assert ledger.position() == size
     assert ledger.find_key("8800000000000102") is None
+
+
+def test_a_person_this_process_has_not_seen_keeps_the_key_another_process_made(
+    ledger: Ledger, settings: Settings
+) -> None:
+    """A process takes a person it has not seen for new; after a restart (a new process), a
+    clerk who signed before signs again: the append that creates a second key for them fails,
+    and the command is sealed again under the key they have."""
+    first, second = issued(ledger, seed=1), issued(ledger, seed=2)
+    rng = random.Random(6)
+    clerk = Signature(name="王建国", date=T0.date())
+    for (uscc, lp, op), process in ((first, ledger), (second, Ledger(settings))):
+        details = mailing_details(rng, lp, op, T0).model_copy(update={"postal_clerk": clerk})
+        process.run(deciders.mail_free_pair, ctx(WINDOW, 5), uscc, details)
+        if process is not ledger:
+            process.close()
+    clerk_id = ledger.vault.subject_id(person_key(SIGNATORIES, "signatory", clerk.name))
+    assert set(ledger.vault.live_keys([clerk_id])) == {clerk_id}
+    stored = [orjson.loads(entry.state) for entry in ledger.database.iter_entries()]
+    opened = ledger.vault.reveal_inside(stored, erased=lambda value: pytest.fail(f"{value}"))
+    assert orjson.dumps(opened).decode().count(clerk.name) == 4
