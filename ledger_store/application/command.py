@@ -16,8 +16,11 @@ The rules:
   COMMUTING_RETRIES times; any other lost race is a ConflictError for the caller to reconsider.
 - A decision's personal data is sealed (`privacy.vault`) before it is appended, so what is
   stored, cached and answered holds it only as ciphertext under each person's key. A new
-  person's key is stored by the append itself; when another command stored one for the same
-  person first, the append is refused and the command decided and sealed again.
+  person's key is stored by the append itself, and a key taken from the process's memory is
+  checked by it; when another command stored a key for the same person first, or a remembered
+  key was erased, the append is refused on the key store and the command is decided and sealed
+  again (with those keys read afresh). A refusal or no-op decided with remembered keys is
+  decided again on fresh state, as one decided on cached aggregates is.
 - When the connection breaks during the append, a read tells whether it committed: if so its
   indexes are the result (never decided twice), else the error stands.
 """
@@ -116,7 +119,8 @@ class Appended:
     positions: Sequence[int] = ()
     refused: bool = False
     key_raced: bool = False
-    """Refused because another command stored a data key this append was creating."""
+    """Refused on the key store: a key it created was stored first by another command, or a
+    key it took from memory is gone."""
     lost: BaseException | None = None
     """The error of a connection that broke: the append may or may not have committed."""
 
@@ -196,7 +200,7 @@ def command_steps(
         prepared = prepare(decision, events, writes, idempotency)
         appended: Appended = yield Append(prepared.stored, prepared.writes)
         if appended.key_raced and races < COMMUTING_RETRIES:
-            races += 1  # the person's key is stored now: decide and seal again, under it
+            races += 1  # decide and seal again, with the keys concerned read afresh
             continue
         if appended.refused:
             if idempotency is not None and (first := (yield FindFirstResult(idempotency))):

@@ -219,8 +219,8 @@ class PersonalDataVault:
         commit by a `KeyGuard`).
         """
         stored = {subject: known[subject] for subject in subjects if subject in known}
-        memory = self.live.by_subject
-        remembered = {s: memory[s] for s in subjects - stored.keys() if s in memory}
+        memory = self.live.by_subject  # other threads may forget meanwhile: get, never index
+        remembered = {s: row for s in subjects - stored.keys() if (row := memory.get(s))}
         stored |= remembered
         if unknown := (subjects - stored.keys()) & self.read_first:
             with self.database.reading() as cursor:
@@ -285,9 +285,8 @@ class PersonalDataVault:
         read; and the ids of those taken from this process's memory instead (never when
         `fresh`), which a command using them has checked at commit (`KeyGuard`)."""
         wanted = {value.key for value in values if isinstance(value, Sealed)}
-        remembered = (
-            {} if fresh else {k: self.live.by_id[k] for k in wanted if k in self.live.by_id}
-        )
+        memory = {} if fresh else self.live.by_id
+        remembered = {k: row for k in wanted if (row := memory.get(k))}
         keys = dict(remembered)
         if missing := wanted - keys.keys():
             with self.database.reading() as cursor:
