@@ -39,6 +39,14 @@ def register(subparsers: Any) -> None:
     rotate = actions.add_parser(
         "rotate", help="rewrap every data key under a new master key (the ledger is untouched)"
     )
+    rotate.add_argument(
+        "--settle",
+        type=float,
+        default=master_keys.SETTLE_SECONDS,
+        metavar="SECONDS",
+        help="wait before the last pass, for keys running services wrapped just before "
+        f"(default {master_keys.SETTLE_SECONDS:g}: longer than an append waits for its lock)",
+    )
     rotate.set_defaults(run=run_keys_rotate)
 
 
@@ -80,11 +88,6 @@ def run_keys_init(args: argparse.Namespace) -> int:
 def run_keys_rotate(args: argparse.Namespace) -> int:
     """Rotate the configured master keys: the file is replaced once every key is rewrapped."""
     settings = Settings()
-    try:
-        keys = master_keys.master_keys_for(settings)
-    except MasterKeyError as error:
-        print(f"eport-ledger: {error}", file=sys.stderr)
-        return 2
     path = settings.master_key_path()
     if settings.master_keys is not None or path is None:
         print(
@@ -93,11 +96,16 @@ def run_keys_rotate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        keys = master_keys.load_file(path, create=False)
+    except MasterKeyError as error:
+        print(f"eport-ledger: {error}", file=sys.stderr)
+        return 2
     store = EventStore(settings)
     try:
         staged = keys.with_new_current()
         master_keys.write_file(path, staged, replace=True)  # both keys, until the rewrap commits
-        rotated, count = master_keys.rotate(store.database, staged)
+        rotated, count = master_keys.rotate(store.database, staged, settle=args.settle)
         master_keys.write_file(path, rotated, replace=True)
     finally:
         store.close()

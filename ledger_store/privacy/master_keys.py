@@ -25,6 +25,8 @@ import binascii
 import hmac
 import os
 import secrets
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -194,7 +196,57 @@ def write_file(path: Path, keys: MasterKeys, *, replace: bool) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def master_keys_for(settings: Settings) -> MasterKeys:
+class KeyFile:
+    """The master keys of a file, read again whenever the file was replaced — so a running
+    service wraps new data keys under the key a rotation (`eport-ledger keys rotate`, in
+    another process) made current, and unwraps the keys it rewrapped. The keys it loaded
+    before stay in its memory until it restarts."""
+
+    def __init__(self, path: Path, *, create: bool) -> None:
+        self.path = path
+        self._keys = load_file(path, create=create)
+        self._seen = self._signature()
+        self._lock = threading.Lock()
+
+    def _signature(self) -> tuple[int, int, int] | None:
+        try:
+            found = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return found.st_ino, found.st_mtime_ns, found.st_size
+
+    def keys(self) -> MasterKeys:
+        """The keys as the file holds them now (it is replaced atomically, never edited)."""
+        signature = self._signature()
+        if signature is not None and signature != self._seen:
+            with self._lock:
+                fresh = load_file(self.path, create=False)
+                # Keys this process loaded stay in its memory (as they were before), so what it
+                # remembers wrapped under a retired key still opens until it restarts.
+                keys = {**self._keys.keys, **fresh.keys}
+                self._keys = MasterKeys(fresh.current, keys, fresh.index_key)
+                self._seen = signature
+        return self._keys
+
+    @property
+    def current_id(self) -> str:
+        """The id of the key that wraps new data keys."""
+        return self.keys().current
+
+    def wrap(self, data_key: bytes, context: bytes) -> tuple[str, bytes]:
+        """Wrap a data key under the file's current master key."""
+        return self.keys().wrap(data_key, context)
+
+    def unwrap(self, master_key_id: str, wrapped: bytes, context: bytes) -> bytes:
+        """The data key wrapped under `master_key_id` (a key the file holds)."""
+        return self.keys().unwrap(master_key_id, wrapped, context)
+
+    def keyed_hash(self, message: bytes) -> bytes:
+        """HMAC-SHA256 under the index key (which never rotates)."""
+        return self._keys.keyed_hash(message)
+
+
+def master_keys_for(settings: Settings) -> KeyProvider:
     """The master keys the settings name: `EPORT_MASTER_KEYS` (the JSON itself), else the file
     `EPORT_MASTER_KEY_FILE`, else — for the embedded SQLite ledger only — a file beside the
     database, created on first use. PostgreSQL deployments must say where the keys are."""
@@ -207,24 +259,45 @@ def master_keys_for(settings: Settings) -> MasterKeys:
             "master keys that wrap personal-data keys live outside the database "
             "(eport-ledger keys init --file PATH creates them)"
         )
-    return load_file(path, create=not settings.is_postgres)
+    return KeyFile(path, create=not settings.is_postgres)
 
 
-def rotate(database: LedgerDatabase, staged: MasterKeys) -> tuple[MasterKeys, int]:
+SETTLE_SECONDS: Final = 11.0
+"""How long a rotation waits before its last pass: longer than an append may wait for the
+writer lock (10 s unless `eport.append_lock_timeout` says otherwise)."""
+
+
+def rotate(
+    database: LedgerDatabase, staged: MasterKeys, *, settle: float = SETTLE_SECONDS
+) -> tuple[MasterKeys, int]:
     """Rewrap every data key under the new current key of `staged` (which still holds the old
-    ones), in one transaction; the key set to keep (the current key alone) and how many were
-    rewrapped.
+    ones); the key set to keep (the current key alone) and how many were rewrapped.
 
     The ledger's events are untouched: the data keys do not change, only how they are wrapped.
     Write `staged` where the keys live before calling this (a crash then loses nothing), and the
-    answer after it: the old keys wrap nothing any more and may go.
+    answer after it: the old keys wrap nothing any more and may go. Running services read the
+    file again when it changes (`KeyFile`), so they wrap new keys under the new current one; a
+    key one of them wrapped just before and stores after the first pass is rewrapped by a last
+    pass `settle` seconds later (the longest an append waits for the writer lock).
     """
+    count = _rewrap_retired(database, staged)
+    if settle > 0:
+        time.sleep(settle)
+    count += _rewrap_retired(database, staged)
+    return staged.retaining({staged.current}), count
+
+
+def _rewrap_retired(database: LedgerDatabase, staged: MasterKeys) -> int:
+    """Rewrap, in one transaction, every data key not wrapped under the current key."""
     with database.transaction() as cursor:
-        rows = key_store.all_keys(cursor, database)
+        rows = [
+            r for r in key_store.all_keys(cursor, database) if r.master_key_id != staged.current
+        ]
         for row in rows:
             context = WRAP_CONTEXT + row.subject.bytes + row.key_id.bytes
             data_key = staged.unwrap(row.master_key_id, row.wrapped, context)
             master_key_id, wrapped = staged.wrap(data_key, context)
-            rewrapped = replace(row, master_key_id=master_key_id, wrapped=wrapped)
-            key_store.rewrap(cursor, database, rewrapped)
-    return staged.retaining({staged.current}), len(rows)
+            key_store.rewrap(
+                cursor, database, replace(row, master_key_id=master_key_id, wrapped=wrapped)
+            )
+    return len(rows)

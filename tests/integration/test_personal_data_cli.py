@@ -14,7 +14,8 @@ from api.demo.scenario import Demo
 from domain.forms import KeyKind, OperatorHolder
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
-from ledger_store.privacy.master_keys import load_file
+from ledger_store.privacy import master_keys
+from ledger_store.privacy.master_keys import load_file, write_file
 from projections.engine.runner import Runner
 from projections.key_status.queries import find_keys
 from replay.integrity import audit_ledger
@@ -63,7 +64,7 @@ def test_rotation_rewraps_every_data_key_and_leaves_the_ledger_untouched(
         head, names = ledger.database.head(), holders(ledger)
     finally:
         ledger.close()
-    assert main(["keys", "rotate"]) == 0
+    assert main(["keys", "rotate", "--settle", "0"]) == 0
     after_keys = load_file(path, create=False)
     assert set(after_keys.keys) == {after_keys.current}
     assert after_keys.current not in before_keys.keys
@@ -77,6 +78,63 @@ def test_rotation_rewraps_every_data_key_and_leaves_the_ledger_untouched(
         assert audit_ledger(ledger.database).intact
     finally:
         ledger.close()
+
+
+def test_a_running_service_wraps_under_the_key_a_rotation_made_current(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """A service started before a rotation keeps working through it, and what it records after
+    it opens after a restart, when the file holds the new key alone."""
+    running = Ledger(Settings())
+    try:
+        names = holders(running)
+        assert main(["keys", "rotate", "--settle", "0"]) == 0
+        Demo(running, seed=6, enterprises=2).run()  # new people, new data keys
+        after = holders(running)
+    finally:
+        running.close()
+    assert names.items() <= after.items()
+    assert len(after) > len(names)
+    restarted = Ledger(Settings())
+    try:
+        assert holders(restarted) == after
+        assert all(after.values())
+    finally:
+        restarted.close()
+
+
+def test_a_key_wrapped_under_the_old_key_during_a_rotation_is_rewrapped_by_its_last_pass(
+    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service that wrapped new keys under the old master key just before it saw the new file
+    stores them after the rotation's first pass: the last pass rewraps them too."""
+    path = tmp_path / "master-keys.json"
+    old = load_file(path, create=False)
+    staged = old.with_new_current()
+    write_file(path, staged, replace=True)
+
+    def a_late_service_appends(seconds: float) -> None:
+        late = Ledger(Settings())
+        late.vault.master_keys = old  # it has not read the new file yet
+        try:
+            Demo(late, seed=7, enterprises=1).run()
+        finally:
+            late.close()
+
+    monkeypatch.setattr(master_keys.time, "sleep", a_late_service_appends)
+    store = Ledger(Settings())
+    try:
+        rotated, _ = master_keys.rotate(store.database, staged, settle=1)
+    finally:
+        store.close()
+    write_file(path, rotated, replace=True)  # the old key is gone
+    restarted = Ledger(Settings())
+    try:
+        names = holders(restarted)
+        assert len(names) > 0
+        assert all(names.values())
+    finally:
+        restarted.close()
 
 
 def test_erase_from_the_command_line(demo: Demo, capsys: pytest.CaptureFixture[str]) -> None:
