@@ -52,6 +52,10 @@ class Services:
     checkpointer: Checkpointer | None = None
     probe: DatabaseProbe | None = None
     """The database's state within a bounded time (`/readyz`, and `eport_database_up`)."""
+    views_due: int = 0
+    """The ledger's size when the in-process views started: `/readyz` says `starting` until
+    every view has reached it (then it never looks back)."""
+    views_warm: bool = False
     key_owners: dict[str, str] = field(default_factory=dict)
     _last_poke: float = 0.0
     _owners_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -9,9 +9,12 @@ import time
 import pytest
 
 from api.cli import worker
+from api.demo.scenario import Demo
 from api.http.schemas import examples
 from api.logging import JsonFormatter
+from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
+from projections.engine.inprocess import InProcessProjector
 from tests.api.conftest import Api, opened
 
 LEGAL_PERSON = examples.FILINGS["three_in_one"]["materials"]["ic_card_registration_form"][
@@ -35,6 +38,31 @@ def test_health_readiness_and_metrics_need_no_token(api: Api) -> None:
     assert f"eport_ledger_size {float(size)}" in text
     assert 'eport_view_lag{view="audit_trail"} 0.0' in text
     assert examples.LP_CARD not in text
+
+
+def test_readiness_waits_until_the_views_reach_the_ledger_as_it_was_at_start(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process started on a ledger its views have not kept yet is `starting` (503): a load
+    balancer sends it no lookups that would miss what exists. Ready once they caught up."""
+    ledger = Ledger(settings)
+    try:
+        Demo(ledger, seed=2, enterprises=1).run()
+    finally:
+        ledger.close()
+    held: list[InProcessProjector] = []
+    start = InProcessProjector.start
+    monkeypatch.setattr(InProcessProjector, "start", lambda projector: held.append(projector))
+    with opened(settings) as api:
+        starting = api.client.get("/readyz")
+        assert starting.status_code == 503
+        assert starting.json()["status"] == "starting"
+        assert starting.headers["Retry-After"] == "1"
+        assert starting.json()["views"]["key_status"]["lag"] > 0
+        start(held[0])  # the views may run now
+        api.settle()
+        ready = api.client.get("/readyz")
+        assert (ready.status_code, ready.json()["status"]) == (200, "ready")
 
 
 def test_logs_are_json_with_request_ids_and_never_personal_data_or_tokens(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -178,7 +179,12 @@ def test_a_0_1_0_ledger_upgrades_then_verifies_serves_replays_and_takes_commands
     server = ServedApi(served, tmp_path / "serve.log")
     server.start()
     try:
+        deadline = time.monotonic() + 60
         ready = httpx.get(f"{server.url}/readyz", timeout=10)
+        while ready.status_code == 503 and ready.json()["status"] == "starting":
+            assert time.monotonic() < deadline, ready.text  # the views catch up, then ready
+            time.sleep(0.2)
+            ready = httpx.get(f"{server.url}/readyz", timeout=10)
     finally:
         server.stop()
     assert ready.status_code == 200, ready.text

@@ -27,8 +27,8 @@ def healthz() -> dict[str, str]:
     summary="Readiness and the views' lag · 就绪检查",
 )
 async def readyz(services: ServicesDep) -> Response:
-    """Ready when the database answers (within 1.5 s, whatever it does); how far each view
-    lags behind the ledger."""
+    """Ready when the database answers (within 1.5 s, whatever it does) and the views kept in
+    this process have caught up with the ledger as it was at start; how far each view lags."""
     names = [view.name for view in TRACKED]
     projector = services.projector
     error = projector.last_error if projector is not None else None
@@ -50,14 +50,21 @@ async def readyz(services: ServicesDep) -> Response:
         name: ViewState(position=positions.get(name, 0), lag=max(0, size - positions.get(name, 0)))
         for name in names
     }
+    if not services.views_warm and projector is not None:
+        services.views_warm = all(view.position >= services.views_due for view in views.values())
+    warm = services.views_warm or projector is None
     body = Readiness(
-        status="ready",
+        status="ready" if warm else "starting",
         database="reachable",
         ledger_size=size,
         views=views,
         views_kept_by=services.api.views,
         projector_error=None if error is None else type(error).__name__,
     )
+    if not warm:
+        return OrjsonResponse(
+            body.model_dump(mode="json"), status_code=503, headers={"Retry-After": "1"}
+        )
     return OrjsonResponse(body.model_dump(mode="json"))
 
 

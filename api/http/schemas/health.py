@@ -23,7 +23,9 @@ class ViewState(BaseModel):
 class Readiness(BaseModel):
     """Whether the service can answer: the database reachable, the views' lag."""
 
-    status: Literal["ready", "unavailable"]
+    status: Literal["ready", "starting", "unavailable"]
+    """`starting`: the views kept in this process have not yet reached the ledger as it was
+    when the process started (a lookup could miss what exists); 503 until they have."""
     database: Literal["reachable", "unreachable"]
     ledger_size: int | None
     views: dict[str, ViewState]
