@@ -173,13 +173,9 @@ class LiveKeys:
             self.by_subject[row.subject] = row
             self.by_id[row.key_id] = row
 
-    def discard(self, key: KeyRow) -> None:
-        """Forget one key (erased by this process)."""
-        self.by_subject.pop(key.subject, None)
-        self.by_id.pop(key.key_id, None)
-
     def discard_all(self, key_ids: Iterable[UUID], subjects: Iterable[UUID]) -> set[UUID]:
-        """Forget these keys and these subjects' keys; the subjects whose keys were forgotten."""
+        """Forget these keys and these subjects' keys (erased, or found stale by an append);
+        the subjects whose keys were forgotten."""
         forgotten = set(subjects)
         for key_id in key_ids:
             if (row := self.by_id.get(key_id)) is not None:

@@ -140,7 +140,7 @@ class PersonalDataVault:
 
     def erasure_writes(self, key: KeyRow) -> list[TransactionWrite]:
         """What erasing `key` writes in the transaction of its `PersonalDataErased` event."""
-        self.live.discard(key)
+        self.live.discard_all([key.key_id], [key.subject])
         writes: list[TransactionWrite] = key_store.erasure_writes(self.database, key)
         return writes
 
