@@ -59,6 +59,19 @@ def consistency_path_length(old_size: int, new_size: int) -> int:
     return seed + inner - shift + border
 
 
+def _path_step(fn: int, sn: int) -> tuple[bool, int, int]:
+    """One step of the RFC 9162 path walk, shared by both checks (§2.1.3.2 step 4b-c for
+    inclusion, §2.1.4.2 step 6b-c for consistency): whether this path element is the left
+    sibling ("if LSB(fn) is set, or if fn is equal to sn"), and ``fn``, ``sn`` for the next one.
+    The caller fails the proof first if ``sn`` is 0 (step 4a, 6a)."""
+    left = bool(fn & 1) or fn == sn
+    if left:
+        while fn and not fn & 1:
+            fn >>= 1
+            sn >>= 1
+    return left, fn >> 1, sn >> 1
+
+
 def _check_hash(value: bytes, what: str) -> None:
     """Raise ProofError unless ``value`` is a 32-byte hash."""
     if not isinstance(value, bytes | bytearray) or len(value) != HASH_SIZE:
@@ -90,16 +103,8 @@ def verify_inclusion(
     for p in path:
         if sn == 0:
             raise ProofError("inclusion path too long")
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
+        left, fn, sn = _path_step(fn, sn)
+        r = node_hash(p, r) if left else node_hash(r, p)
     if sn != 0:
         raise ProofError("inclusion path too short")
     if r != root:
@@ -148,17 +153,12 @@ def verify_consistency(
     for c in proof[1:]:
         if sn == 0:
             raise ProofError("consistency path too long")
-        if fn & 1 or fn == sn:
+        left, fn, sn = _path_step(fn, sn)
+        if left:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
         else:
             sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
     if sn != 0:
         raise ProofError("consistency path too short")
     if fr != old_root:

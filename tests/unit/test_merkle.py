@@ -26,6 +26,7 @@ from ledger_store.proofs.merkle import (
 from ledger_store.proofs.merkle_verify import (
     EMPTY_ROOT,
     ProofError,
+    _path_step,
     consistency_path_length,
     inclusion_path_length,
     leaf_hash,
@@ -150,6 +151,32 @@ def test_consistency_proofs_match_rfc_vectors(old: int, new: int, path: list[str
     assert consistency_proof(store_for(RFC_LEAVES), old, new) == expected
     old_root, new_root = bytes.fromhex(RFC_ROOTS[old]), bytes.fromhex(RFC_ROOTS[new])
     verify_consistency(old, new, old_root, new_root, expected)
+
+
+# ------------------------------------------------------------------ the path walk both checks share
+
+
+def sibling_sides(index: int, size: int) -> list[bool]:
+    """For each element of the inclusion path of ``index`` (leaf first), whether it is the left
+    sibling, read from RFC 9162 §2.1.3.1's recursive PATH(m, D[n]) rather than from the walk."""
+    if size <= 1:
+        return []
+    k = 1 << ((size - 1).bit_length() - 1)  # the largest power of two smaller than size
+    if index < k:
+        return [*sibling_sides(index, k), False]
+    return [*sibling_sides(index - k, size - k), True]
+
+
+def test_the_path_walk_puts_each_sibling_on_its_side_and_ends_with_the_path() -> None:
+    for size in range(1, 70):
+        for index in range(size):
+            sides: list[bool] = []
+            fn, sn = index, size - 1
+            while sn:
+                left, fn, sn = _path_step(fn, sn)
+                sides.append(left)
+            assert sides == sibling_sides(index, size), (index, size)
+            assert len(sides) == inclusion_path_length(index, size)
 
 
 # ------------------------------------------------------------------ store-backed vs reference
