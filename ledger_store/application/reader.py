@@ -18,11 +18,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
-from domain.base import Aggregate, DomainError, NotFoundError
+from domain.base import Aggregate, DomainError
 from domain.personal import Sealed, Subject
 from domain.region import RegionConfig
 from ledger_store.eventstore.database import TransactionWrite
-from ledger_store.eventstore.store import EventStore
+from ledger_store.eventstore.store import EventStore, find_with
 from ledger_store.privacy.key_store import KeyRow
 from ledger_store.privacy.vault import Erased, PersonalDataVault
 
@@ -76,10 +76,7 @@ class Reader:
 
     def find(self, cls: type[TAgg], aggregate_id: UUID) -> TAgg | None:
         """The aggregate, or None when it does not exist."""
-        try:
-            return self.load(cls, aggregate_id)
-        except NotFoundError:
-            return None
+        return find_with(self.load, cls, aggregate_id)
 
     # -- personal data ----------------------------------------------------------------------
 

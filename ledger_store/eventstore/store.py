@@ -7,7 +7,7 @@ writes, and answers whether an append whose acknowledgement was lost did commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 from uuid import UUID
 
@@ -36,6 +36,17 @@ OpenMode = Literal["create", "existing", "read"]
 
 LOST_CONNECTION = (OperationalError, InterfaceError)
 """What an append raises when the connection broke: it may or may not have committed."""
+
+
+def find_with(
+    load: Callable[[type[TAgg], UUID], TAgg], cls: type[TAgg], aggregate_id: UUID
+) -> TAgg | None:
+    """What `load` gives for the aggregate, or None when it does not exist (its NotFoundError);
+    any other refusal or error passes through. The store and a command's reader both find so."""
+    try:
+        return load(cls, aggregate_id)
+    except NotFoundError:
+        return None
 
 
 class EventStore(Application[UUID]):
@@ -105,10 +116,7 @@ class EventStore(Application[UUID]):
 
     def find(self, cls: type[TAgg], aggregate_id: UUID) -> TAgg | None:
         """The aggregate's current state, or None when it does not exist."""
-        try:
-            return self.load(cls, aggregate_id)
-        except NotFoundError:
-            return None
+        return find_with(self.load, cls, aggregate_id)
 
     def cached(self, aggregate_id: UUID) -> Aggregate | None:
         """The state this process last saw of an aggregate (no read: it may be stale)."""

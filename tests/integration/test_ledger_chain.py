@@ -8,7 +8,7 @@ import pytest
 
 from domain.base import Actor, ConflictError, Role
 from ledger_store.application.ledger import Ledger
-from ledger_store.application.reader import Reader
+from ledger_store.application.reader import NeedsReadError, Reader
 from ledger_store.application.results import Decision
 from ledger_store.eventstore.settings import Settings
 from ledger_store.eventstore.store import EventStore
@@ -59,6 +59,23 @@ def test_a_failed_append_records_nothing(ledger: EventStore) -> None:
         ledger.record([start("b"), start("a")])  # "a" already exists: the whole batch fails
     assert ledger.position() == 1
     assert ledger.find(Counter, counter_id("b")) is None
+
+
+def test_find_is_none_only_for_an_aggregate_that_does_not_exist(settings: Settings) -> None:
+    ledger = Ledger(settings)
+    try:
+        ledger.store.record([start("a")])
+        a, b = counter_id("a"), counter_id("b")
+        reader = Reader(ledger.store, ledger.region, ledger.vault, trust_cache=False)
+        for find in (ledger.store.find, reader.find):
+            assert find(Counter, a) == ledger.load(Counter, a)
+            assert find(Counter, b) is None
+        assert reader.versions == {a: 1}  # what it gave, not what it did not find
+        blind = Reader(ledger.store, ledger.region, ledger.vault, trust_cache=False, may_read=False)
+        with pytest.raises(NeedsReadError):  # not an absence: it is not taken for one
+            blind.find(Counter, b)
+    finally:
+        ledger.close()
 
 
 def test_a_lost_race_is_a_conflict_and_records_nothing(ledger: EventStore) -> None:
