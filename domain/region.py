@@ -1,8 +1,11 @@
-"""Per-province configuration: the department codes and the window a region's filings use."""
+"""Per-province configuration: the department codes and the window a region's filings use, as
+`regions.toml` gives them, checked when this module is imported."""
 
 from __future__ import annotations
 
 import re
+import tomllib
+from importlib import resources
 from typing import Annotated, Final, Self
 
 from pydantic import AfterValidator, field_validator, model_validator
@@ -69,31 +72,15 @@ class RegionConfig(Immutable):
         return self
 
 
-HAINAN: Final = RegionConfig(
-    code="hainan",
-    name="海南省",
-    province_prefix="46",
-    business_registration_dept_code="460000",
-    commerce_authority_code="4600",
-    forex_bureau_code="460000",
-    postcode_prefix="57",
-    area_code="0898",
-    window_name="海南省政务中心电子口岸办理窗口",
-)
+def _load() -> dict[str, RegionConfig]:
+    """Every region of `regions.toml` (the package's data), checked, by code in file order."""
+    text = resources.files(__package__).joinpath("regions.toml").read_text(encoding="utf-8")
+    return {code: RegionConfig(code=code, **fields) for code, fields in tomllib.loads(text).items()}
 
-GUANGDONG: Final = RegionConfig(
-    code="guangdong",
-    name="广东省",
-    province_prefix="44",
-    business_registration_dept_code="440000",
-    commerce_authority_code="4400",
-    forex_bureau_code="440000",
-    postcode_prefix="51",
-    area_code="020",
-    window_name="广东省电子口岸办理窗口",
-)
 
-REGIONS: Final[dict[str, RegionConfig]] = {region.code: region for region in (HAINAN, GUANGDONG)}
+REGIONS: Final = _load()
+HAINAN: Final = REGIONS["hainan"]
+GUANGDONG: Final = REGIONS["guangdong"]
 
 
 def get_region(code: str) -> RegionConfig:
