@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
-from importlib import resources
 from typing import Annotated, Final, Self
 
 from pydantic import AfterValidator, field_validator, model_validator
 
 from domain.base import DomainError, Immutable
+from domain.data_files import coded_tables
 
 _CODE_NAME: Final = re.compile(r"[a-z][a-z_]{1,30}")
 
@@ -72,13 +71,7 @@ class RegionConfig(Immutable):
         return self
 
 
-def _load() -> dict[str, RegionConfig]:
-    """Every region of `regions.toml` (the package's data), checked, by code in file order."""
-    text = resources.files(__package__).joinpath("regions.toml").read_text(encoding="utf-8")
-    return {code: RegionConfig(code=code, **fields) for code, fields in tomllib.loads(text).items()}
-
-
-REGIONS: Final = _load()
+REGIONS: Final = coded_tables(__package__, "regions.toml", RegionConfig)
 HAINAN: Final = REGIONS["hainan"]
 GUANGDONG: Final = REGIONS["guangdong"]
 

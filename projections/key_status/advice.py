@@ -10,13 +10,12 @@ query time from the key's record: it names no person and holds no personal data.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.data_files import coded_tables
 from domain.forms import SUPPLIER_LABELS, KeyKind, Supplier
 from domain.ukey.status import PIN_LOCK_THRESHOLD, KeyStatus
 
@@ -51,13 +50,7 @@ class Advice(BaseModel):
     """Most relevant first."""
 
 
-def _contacts() -> dict[str, Contact]:
-    """The contacts of `contacts.toml` (the package's data), by code in file order."""
-    text = resources.files(__package__).joinpath("contacts.toml").read_text(encoding="utf-8")
-    return {code: Contact(code=code, **fields) for code, fields in tomllib.loads(text).items()}
-
-
-_BY_CODE: Final = _contacts()
+_BY_CODE: Final = coded_tables(__package__, "contacts.toml", Contact)
 CARD_WINDOW: Final = _BY_CODE["card_window"]
 SERVICE_WINDOW: Final = _BY_CODE["service_window"]
 DATA_CENTRE: Final = _BY_CODE["data_centre"]
