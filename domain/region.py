@@ -1,4 +1,5 @@
-"""Per-province configuration: the department codes and the window a region's filings use."""
+"""Per-province configuration: the department codes and the window a region's filings use, as
+`regions.toml` gives them, checked when this module is imported."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Final, Self
 from pydantic import AfterValidator, field_validator, model_validator
 
 from domain.base import DomainError, Immutable
+from domain.data_files import coded_tables
 
 _CODE_NAME: Final = re.compile(r"[a-z][a-z_]{1,30}")
 
@@ -69,31 +71,9 @@ class RegionConfig(Immutable):
         return self
 
 
-HAINAN: Final = RegionConfig(
-    code="hainan",
-    name="海南省",
-    province_prefix="46",
-    business_registration_dept_code="460000",
-    commerce_authority_code="4600",
-    forex_bureau_code="460000",
-    postcode_prefix="57",
-    area_code="0898",
-    window_name="海南省政务中心电子口岸办理窗口",
-)
-
-GUANGDONG: Final = RegionConfig(
-    code="guangdong",
-    name="广东省",
-    province_prefix="44",
-    business_registration_dept_code="440000",
-    commerce_authority_code="4400",
-    forex_bureau_code="440000",
-    postcode_prefix="51",
-    area_code="020",
-    window_name="广东省电子口岸办理窗口",
-)
-
-REGIONS: Final[dict[str, RegionConfig]] = {region.code: region for region in (HAINAN, GUANGDONG)}
+REGIONS: Final = coded_tables(__package__, "regions.toml", RegionConfig)
+HAINAN: Final = REGIONS["hainan"]
+GUANGDONG: Final = REGIONS["guangdong"]
 
 
 def get_region(code: str) -> RegionConfig:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.aggregate_ids import api_token_id
-from domain.api_token.events import ApiTokenGranted, ApiTokenRevoked
+from domain.api_token import events
 from domain.api_token.state import ApiToken
 from domain.base import (
     CommandContext,
@@ -35,7 +35,7 @@ def grant(
             "expiry_in_the_past", "a token must expire after it is granted", "expires_at"
         )
     return [
-        ApiTokenGranted(
+        events.ApiTokenGranted(
             **first_event_fields(api_token_id(token_id), ctx),
             token_id=token_id,
             principal=principal,
@@ -53,7 +53,7 @@ def revoke(token: ApiToken | None, ctx: CommandContext, token_id: str) -> list[D
     if token is not None and token.revoked_on is not None:
         return []
     return [
-        ApiTokenRevoked(
+        events.ApiTokenRevoked(
             originator_id=api_token_id(token_id),
             originator_version=1 if token is None else token.version + 1,
             **event_fields(ctx),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.api_token.events import ApiTokenGranted, ApiTokenRevoked
+from domain.api_token import events
 from domain.base import Aggregate, Role, created_fields, evolves
 
 
@@ -21,8 +21,8 @@ class ApiToken(Aggregate):
     revoked_on: datetime | None = None
 
 
-@evolves(ApiTokenGranted)
-def _granted(_: None, event: ApiTokenGranted) -> ApiToken:
+@evolves(events.ApiTokenGranted)
+def _granted(_: None, event: events.ApiTokenGranted) -> ApiToken:
     """Record the grant."""
     return ApiToken(
         **created_fields(event),
@@ -34,8 +34,8 @@ def _granted(_: None, event: ApiTokenGranted) -> ApiToken:
     )
 
 
-@evolves(ApiTokenRevoked)
-def _revoked(token: ApiToken | None, event: ApiTokenRevoked) -> ApiToken:
+@evolves(events.ApiTokenRevoked)
+def _revoked(token: ApiToken | None, event: events.ApiTokenRevoked) -> ApiToken:
     """Record the revocation (of a token granted before grants were recorded, too)."""
     if token is None:
         token = ApiToken(

@@ -17,12 +17,7 @@ from domain.base import (
     plaintext,
     project,
 )
-from domain.card_holder.events import (
-    Holder,
-    OperatorRegistered,
-    PermissionsGranted,
-    PermissionsRevoked,
-)
+from domain.card_holder import events
 from domain.card_holder.state import CardHolder
 from domain.enterprise.state import Enterprise
 from domain.forms import (
@@ -60,7 +55,7 @@ SAME_PERSON_WARNING = (
 """Stored with the registration, so it names no one: names are personal data."""
 
 
-def _warnings(holder: Holder, other_holders_id_numbers: Iterable[str]) -> tuple[str, ...]:
+def _warnings(holder: events.Holder, other_holders_id_numbers: Iterable[str]) -> tuple[str, ...]:
     """The warning when the holder also holds another card of the enterprise (not a refusal)."""
     return (SAME_PERSON_WARNING,) if holder.id_number in set(other_holders_id_numbers) else ()
 
@@ -101,7 +96,7 @@ def register(
             "declarer and verification-officer filings are for operators",
             "holder",
         )
-    event = OperatorRegistered(
+    event = events.OperatorRegistered(
         **first_event_fields(holder_id, ctx),
         uscc=enterprise.uscc,
         holder_kind=holder_kind,
@@ -153,7 +148,7 @@ def grant(
             "permissions",
         )
     return [
-        PermissionsGranted(
+        events.PermissionsGranted(
             **next_event_fields(card_holder, ctx), permissions=wanted, authorising_card_no=card_no
         )
     ]
@@ -174,7 +169,7 @@ def revoke(
             "permission_not_granted", f"not held: {', '.join(sorted(missing))}", "permissions"
         )
     return [
-        PermissionsRevoked(
+        events.PermissionsRevoked(
             **next_event_fields(card_holder, ctx), permissions=unwanted, authorising_card_no=card_no
         )
     ]
@@ -189,12 +184,12 @@ def set_permissions(
     """Grant the added and revoke the removed permissions; no events when unchanged."""
     target = frozenset(desired)
     _authorise(ctx, card_holder.uscc, authorising_key, "setting permissions")
-    events: list[DomainEvent] = []
+    changes: list[DomainEvent] = []
     if added := target - card_holder.permissions:
-        events += grant(card_holder, ctx, added, authorising_key)
+        changes += grant(card_holder, ctx, added, authorising_key)
     if removed := card_holder.permissions - target:
-        events += revoke(card_holder.evolve(events), ctx, removed, authorising_key)
-    return events
+        changes += revoke(card_holder.evolve(changes), ctx, removed, authorising_key)
+    return changes
 
 
 def holders_from_form(

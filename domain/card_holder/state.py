@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from domain.base import Aggregate, created_from, evolves
-from domain.card_holder.events import (
-    HolderPart,
-    OperatorRegistered,
-    PermissionsGranted,
-    PermissionsRevoked,
-)
+from domain.card_holder import events
 from domain.forms import DeclarerPart, KeyKind, OfficerPart, PermissionSet
 
 
@@ -17,7 +12,7 @@ class CardHolder(Aggregate):
 
     uscc: str
     holder_kind: KeyKind
-    holder: HolderPart
+    holder: events.HolderPart
     customs_declarer: DeclarerPart | None = None
     verification_officer: OfficerPart | None = None
     permissions: PermissionSet = frozenset()
@@ -27,22 +22,22 @@ class CardHolder(Aggregate):
 # -- how each event evolves the card holder ----------------------------------------------------
 
 
-@evolves(OperatorRegistered)
-def _registered(_: None, event: OperatorRegistered) -> CardHolder:
+@evolves(events.OperatorRegistered)
+def _registered(_: None, event: events.OperatorRegistered) -> CardHolder:
     """Create the holder with no permissions."""
     return created_from(CardHolder, event)
 
 
-@evolves(PermissionsGranted)
-def _granted(card_holder: CardHolder, event: PermissionsGranted) -> CardHolder:
+@evolves(events.PermissionsGranted)
+def _granted(card_holder: CardHolder, event: events.PermissionsGranted) -> CardHolder:
     """Add the permissions."""
     return card_holder.model_copy(
         update={"permissions": card_holder.permissions | event.permissions}
     )
 
 
-@evolves(PermissionsRevoked)
-def _revoked(card_holder: CardHolder, event: PermissionsRevoked) -> CardHolder:
+@evolves(events.PermissionsRevoked)
+def _revoked(card_holder: CardHolder, event: events.PermissionsRevoked) -> CardHolder:
     """Remove the permissions."""
     return card_holder.model_copy(
         update={"permissions": card_holder.permissions - event.permissions}

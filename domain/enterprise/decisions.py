@@ -16,15 +16,7 @@ from domain.base import (
     require_role,
     require_text,
 )
-from domain.enterprise.events import (
-    EnterpriseChange,
-    EnterpriseInfoChanged,
-    EnterpriseRegistered,
-    FilingSubmitted,
-    FreeKeyPairIssued,
-    WindowApproved,
-    WindowRejected,
-)
+from domain.enterprise import events
 from domain.enterprise.state import Enterprise, FreePair, ReviewState
 from domain.filings import FILING_KIND_LABELS, Filing, check_codes
 from domain.forms import KEY_KIND_LABELS, KeyKind, MailingDetails
@@ -63,7 +55,7 @@ def register(
             f"USCC {uscc} is not of {region.name} ({region.province_prefix})",
             field="uscc",
         )
-    event = EnterpriseRegistered(
+    event = events.EnterpriseRegistered(
         **first_event_fields(enterprise_id(uscc), ctx),
         uscc=uscc,
         name=require_text(name, "name_required", "name", "the enterprise name"),
@@ -89,7 +81,11 @@ def submit_filing(
             field="region",
         )
     check_codes(filing, region, enterprise)
-    return [FilingSubmitted(**next_event_fields(enterprise, ctx), kind=filing.kind, filing=filing)]
+    return [
+        events.FilingSubmitted(
+            **next_event_fields(enterprise, ctx), kind=filing.kind, filing=filing
+        )
+    ]
 
 
 def _require_awaiting_review(enterprise: Enterprise, ctx: CommandContext, action: str) -> None:
@@ -112,7 +108,7 @@ def approve(enterprise: Enterprise, ctx: CommandContext, window: str) -> list[Do
     """The window approves the four filings."""
     _require_awaiting_review(enterprise, ctx, "approval")
     window = require_text(window, "window_required", "window", "the window")
-    return [WindowApproved(**next_event_fields(enterprise, ctx), window=window)]
+    return [events.WindowApproved(**next_event_fields(enterprise, ctx), window=window)]
 
 
 def reject(
@@ -122,7 +118,9 @@ def reject(
     _require_awaiting_review(enterprise, ctx, "rejection")
     window = require_text(window, "window_required", "window", "the window")
     reason = require_text(reason, "reason_required", "reason", "a reason for the rejection")
-    return [WindowRejected(**next_event_fields(enterprise, ctx), window=window, reason=reason)]
+    return [
+        events.WindowRejected(**next_event_fields(enterprise, ctx), window=window, reason=reason)
+    ]
 
 
 def _require_approved(enterprise: Enterprise) -> None:
@@ -138,7 +136,7 @@ def _require_approved(enterprise: Enterprise) -> None:
 def change_info(
     enterprise: Enterprise,
     ctx: CommandContext,
-    change: EnterpriseChange,
+    change: events.EnterpriseChange,
     authorising_key: UKey | None,
 ) -> list[DomainEvent]:
     """Change name, address or legal representative, by an active legal-person key.
@@ -166,7 +164,7 @@ def change_info(
             "nothing_changed", "the change repeats the current information", field="change"
         )
     changed = change.legal_representative not in (None, enterprise.legal_representative)
-    event = EnterpriseInfoChanged(
+    event = events.EnterpriseInfoChanged(
         **next_event_fields(enterprise, ctx),
         change=change,
         legal_representative_changed=changed,
@@ -196,7 +194,7 @@ def record_free_pair_issued(
             "the two keys have the same card number",
             field="op_card_no",
         )
-    event = FreeKeyPairIssued(
+    event = events.FreeKeyPairIssued(
         **next_event_fields(enterprise, ctx),
         legal_person_card_no=lp_card_no,
         operator_card_no=op_card_no,

@@ -10,14 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from domain.base import Actor, Aggregate, Immutable, created_from, evolves
-from domain.enterprise.events import (
-    EnterpriseInfoChanged,
-    EnterpriseRegistered,
-    FilingSubmitted,
-    FreeKeyPairIssued,
-    WindowApproved,
-    WindowRejected,
-)
+from domain.enterprise import events
 from domain.filings import Filing, FilingKind, ThreeInOneFiling
 from domain.identifiers import CardNumber
 from domain.personal import Sealed
@@ -78,14 +71,14 @@ class Enterprise(Aggregate):
 # -- how each event evolves the enterprise -----------------------------------------------------
 
 
-@evolves(EnterpriseRegistered)
-def _registered(_: None, event: EnterpriseRegistered) -> Enterprise:
+@evolves(events.EnterpriseRegistered)
+def _registered(_: None, event: events.EnterpriseRegistered) -> Enterprise:
     """Create the enterprise in draft."""
     return created_from(Enterprise, event)
 
 
-@evolves(FilingSubmitted)
-def _filing_submitted(enterprise: Enterprise, event: FilingSubmitted) -> Enterprise:
+@evolves(events.FilingSubmitted)
+def _filing_submitted(enterprise: Enterprise, event: events.FilingSubmitted) -> Enterprise:
     """Keep the latest filing per kind; all four in means awaiting review."""
     filings = {**enterprise.filings, event.kind: event.filing}
     update: dict[str, Any] = {"filings": filings}
@@ -99,7 +92,7 @@ def _filing_submitted(enterprise: Enterprise, event: FilingSubmitted) -> Enterpr
 
 def _reviewed(
     enterprise: Enterprise,
-    event: WindowApproved | WindowRejected,
+    event: events.WindowApproved | events.WindowRejected,
     outcome: ReviewState,
     reason: str | None,
 ) -> Enterprise:
@@ -114,26 +107,26 @@ def _reviewed(
     return enterprise.model_copy(update={"review_state": outcome, "last_review": review})
 
 
-@evolves(WindowApproved)
-def _approved(enterprise: Enterprise, event: WindowApproved) -> Enterprise:
+@evolves(events.WindowApproved)
+def _approved(enterprise: Enterprise, event: events.WindowApproved) -> Enterprise:
     """Record the approval."""
     return _reviewed(enterprise, event, ReviewState.APPROVED, None)
 
 
-@evolves(WindowRejected)
-def _rejected(enterprise: Enterprise, event: WindowRejected) -> Enterprise:
+@evolves(events.WindowRejected)
+def _rejected(enterprise: Enterprise, event: events.WindowRejected) -> Enterprise:
     """Record the rejection and its reason."""
     return _reviewed(enterprise, event, ReviewState.REJECTED, event.reason)
 
 
-@evolves(EnterpriseInfoChanged)
-def _info_changed(enterprise: Enterprise, event: EnterpriseInfoChanged) -> Enterprise:
+@evolves(events.EnterpriseInfoChanged)
+def _info_changed(enterprise: Enterprise, event: events.EnterpriseInfoChanged) -> Enterprise:
     """Take the changed fields."""
     return enterprise.model_copy(update=event.change.model_dump(exclude_none=True))
 
 
-@evolves(FreeKeyPairIssued)
-def _free_pair_issued(enterprise: Enterprise, event: FreeKeyPairIssued) -> Enterprise:
+@evolves(events.FreeKeyPairIssued)
+def _free_pair_issued(enterprise: Enterprise, event: events.FreeKeyPairIssued) -> Enterprise:
     """Remember the pair, so it is issued only once."""
     pair = FreePair(**event.model_dump(include={"legal_person_card_no", "operator_card_no"}))
     return enterprise.model_copy(update={"free_pair_issued": pair})

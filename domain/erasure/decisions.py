@@ -13,7 +13,7 @@ from domain.base import (
     require_role,
     require_text,
 )
-from domain.erasure.events import PersonalDataErased
+from domain.erasure import events
 
 
 def erase(ctx: CommandContext, subject: UUID, key: UUID, reason: str) -> list[DomainEvent]:
@@ -25,7 +25,7 @@ def erase(ctx: CommandContext, subject: UUID, key: UUID, reason: str) -> list[Do
     require_role(ctx, Role.WINDOW, Role.ADMIN, Role.ENTERPRISE, action="erasing personal data")
     reason = require_text(reason, "reason_required", "reason", "a reason")
     return [
-        PersonalDataErased(
+        events.PersonalDataErased(
             **first_event_fields(erasure_id(key), ctx),
             subject=subject,
             key=key,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.base import Aggregate, created_from, evolves
-from domain.erasure.events import PersonalDataErased
+from domain.erasure import events
 
 
 class Erasure(Aggregate):
@@ -16,7 +16,7 @@ class Erasure(Aggregate):
     reason: str
 
 
-@evolves(PersonalDataErased)
-def _erased(_: None, event: PersonalDataErased) -> Erasure:
+@evolves(events.PersonalDataErased)
+def _erased(_: None, event: events.PersonalDataErased) -> Erasure:
     """Record the erasure."""
     return created_from(Erasure, event)

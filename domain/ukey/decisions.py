@@ -31,25 +31,7 @@ from domain.forms import (
     Supplier,
 )
 from domain.identifiers import check_card_number, check_certificate_number
-from domain.ukey.events import (
-    CertificateRenewalPreApproved,
-    CertificateRenewalRequested,
-    CertificateRenewed,
-    DeliveryChannel,
-    KeyDelivered,
-    KeyFrozen,
-    KeyIssued,
-    KeyMailed,
-    KeyReplaced,
-    KeyReportedLost,
-    KeyUnfrozen,
-    KeyVoided,
-    PinAttemptFailed,
-    PinAttemptSucceeded,
-    PinChanged,
-    PinLocked,
-    PinUnlocked,
-)
+from domain.ukey import events
 from domain.ukey.state import RenewalState, UKey
 from domain.ukey.status import PIN_LOCK_THRESHOLD, UNUSABLE, KeyStatus
 
@@ -126,7 +108,7 @@ def issue(
         replaces = checked(check_card_number, replaces, "invalid_card_number", "replaces")
         if replaces == card_no:
             raise DomainError("same_card_number", "a key cannot replace itself", field="replaces")
-    event = KeyIssued(
+    event = events.KeyIssued(
         **first_event_fields(key_id(card_no), ctx),
         card_no=card_no,
         kind=kind,
@@ -184,7 +166,7 @@ def mail(key: UKey, ctx: CommandContext, details: MailingDetails) -> list[Domain
             f"not {key.card_no}",
             field=f"{key.kind.value}_card_no",
         )
-    return [KeyMailed(**next_event_fields(key, ctx), details=details)]
+    return [events.KeyMailed(**next_event_fields(key, ctx), details=details)]
 
 
 def mail_pair(
@@ -202,11 +184,11 @@ def mail_pair(
 
 
 def deliver(
-    key: UKey, ctx: CommandContext, channel: DeliveryChannel = DeliveryChannel.EMS
+    key: UKey, ctx: CommandContext, channel: events.DeliveryChannel = events.DeliveryChannel.EMS
 ) -> list[DomainEvent]:
     """Record that a free key reached its holder: the EMS parcel arrived, or the window handed
     it over in person (window staff only, and only a key that was not mailed)."""
-    if channel is DeliveryChannel.WINDOW:
+    if channel is events.DeliveryChannel.WINDOW:
         require_role(ctx, Role.WINDOW, action="a handover at the window")
     _usable(key, ctx.at)
     if key.supplier is not None:
@@ -215,13 +197,13 @@ def deliver(
         )
     if key.in_holders_hands:
         raise DomainError("already_delivered", "the key reached its holder", field="delivered_at")
-    if channel is DeliveryChannel.EMS and key.mailing is None:
+    if channel is events.DeliveryChannel.EMS and key.mailing is None:
         raise DomainError("not_mailed", "the key was not mailed", field="mailing")
-    if channel is DeliveryChannel.WINDOW and key.mailing is not None:
+    if channel is events.DeliveryChannel.WINDOW and key.mailing is not None:
         raise DomainError(
             "already_mailed", "the key is in an EMS parcel: record its delivery by EMS", "channel"
         )
-    return [KeyDelivered(**next_event_fields(key, ctx), channel=channel)]
+    return [events.KeyDelivered(**next_event_fields(key, ctx), channel=channel)]
 
 
 # -- PIN ---------------------------------------------------------------------------------------
@@ -232,20 +214,20 @@ def record_pin_attempt(key: UKey, ctx: CommandContext, ok: bool) -> list[DomainE
     locks the key."""
     _in_use(key, ctx.at)
     if ok:
-        return [PinAttemptSucceeded(**next_event_fields(key, ctx))]
+        return [events.PinAttemptSucceeded(**next_event_fields(key, ctx))]
     failures = key.consecutive_failures + 1
-    events: list[DomainEvent] = [
-        PinAttemptFailed(**next_event_fields(key, ctx), consecutive_failures=failures)
+    recorded: list[DomainEvent] = [
+        events.PinAttemptFailed(**next_event_fields(key, ctx), consecutive_failures=failures)
     ]
     if failures >= PIN_LOCK_THRESHOLD:
-        events.append(PinLocked(**next_event_fields(key, ctx, offset=2)))
-    return events
+        recorded.append(events.PinLocked(**next_event_fields(key, ctx, offset=2)))
+    return recorded
 
 
 def change_pin(key: UKey, ctx: CommandContext) -> list[DomainEvent]:
     """Record that the holder changed the PIN (a key in its holder's hands)."""
     _in_use(key, ctx.at)
-    return [PinChanged(**next_event_fields(key, ctx))]
+    return [events.PinChanged(**next_event_fields(key, ctx))]
 
 
 def unlock(key: UKey, ctx: CommandContext) -> list[DomainEvent]:
@@ -253,7 +235,7 @@ def unlock(key: UKey, ctx: CommandContext) -> list[DomainEvent]:
     require_role(ctx, Role.WINDOW, action="unlocking a key")
     if _usable(key, ctx.at) is not KeyStatus.LOCKED:
         raise DomainError("not_locked", f"key {key.card_no} is not locked", field="status")
-    return [PinUnlocked(**next_event_fields(key, ctx))]
+    return [events.PinUnlocked(**next_event_fields(key, ctx))]
 
 
 # -- certificate renewal -----------------------------------------------------------------------
@@ -290,7 +272,9 @@ def request_renewal(key: UKey, ctx: CommandContext, application_id: str) -> list
             "renewal_already_pending", "another renewal application is open", "application_id"
         )
     return [
-        CertificateRenewalRequested(**next_event_fields(key, ctx), application_id=application_id)
+        events.CertificateRenewalRequested(
+            **next_event_fields(key, ctx), application_id=application_id
+        )
     ]
 
 
@@ -300,7 +284,9 @@ def pre_approve_renewal(key: UKey, ctx: CommandContext, application_id: str) -> 
     _usable(key, ctx.at, allow=frozenset({KeyStatus.EXPIRED}))
     _application(key, application_id, RenewalState.REQUESTED)
     return [
-        CertificateRenewalPreApproved(**next_event_fields(key, ctx), application_id=application_id)
+        events.CertificateRenewalPreApproved(
+            **next_event_fields(key, ctx), application_id=application_id
+        )
     ]
 
 
@@ -319,7 +305,7 @@ def renew(
         labels = "、".join(f"{RENEWAL_DOCUMENT_LABELS[name]} ({name})" for name in missing)
         raise DomainError("renewal_document_missing", f"not presented: {labels}", field=missing[0])
     certificate_number = _certificate_number(certificate_number)
-    event = CertificateRenewed(
+    event = events.CertificateRenewed(
         **next_event_fields(key, ctx),
         application_id=application_id,
         documents=documents,
@@ -336,7 +322,7 @@ def report_lost(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent
     """Report the key lost (挂失); it becomes unusable."""
     _usable(key, ctx.at)
     reason = require_text(reason, "reason_required", "reason", "a reason")
-    return [KeyReportedLost(**next_event_fields(key, ctx), reason=reason)]
+    return [events.KeyReportedLost(**next_event_fields(key, ctx), reason=reason)]
 
 
 def freeze(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent]:
@@ -344,7 +330,7 @@ def freeze(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent]:
     require_role(ctx, Role.WINDOW, action="freezing a key")
     _usable(key, ctx.at)
     reason = require_text(reason, "reason_required", "reason", "a reason")
-    return [KeyFrozen(**next_event_fields(key, ctx), reason=reason)]
+    return [events.KeyFrozen(**next_event_fields(key, ctx), reason=reason)]
 
 
 def unfreeze(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent]:
@@ -356,7 +342,7 @@ def unfreeze(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent]:
     if not key.frozen:
         raise DomainError("not_frozen", f"key {key.card_no} is not frozen", field="status")
     reason = require_text(reason, "reason_required", "reason", "a reason")
-    return [KeyUnfrozen(**next_event_fields(key, ctx), reason=reason)]
+    return [events.KeyUnfrozen(**next_event_fields(key, ctx), reason=reason)]
 
 
 def void(
@@ -367,7 +353,7 @@ def void(
         raise DomainError("key_not_usable", f"key {key.card_no} is void", field="status")
     reason = require_text(reason, "reason_required", "reason", "a reason")
     return [
-        KeyVoided(
+        events.KeyVoided(
             **next_event_fields(key, ctx), reason=reason, personal_data_erased=erase_personal_data
         )
     ]
@@ -380,4 +366,6 @@ def replace(key: UKey, ctx: CommandContext, new_card_no: str, reason: str) -> li
     if new_card_no == key.card_no:
         raise DomainError("same_card_number", "a key cannot replace itself", field="new_card_no")
     reason = require_text(reason, "reason_required", "reason", "a reason")
-    return [KeyReplaced(**next_event_fields(key, ctx), new_card_no=new_card_no, reason=reason)]
+    return [
+        events.KeyReplaced(**next_event_fields(key, ctx), new_card_no=new_card_no, reason=reason)
+    ]

@@ -12,26 +12,7 @@ from pydantic import Field
 from domain.base import Aggregate, created_from, evolves
 from domain.forms import KeyKind, MailingDetails, Media, Supplier
 from domain.personal import Sealed
-from domain.ukey import status as key_status
-from domain.ukey.events import (
-    CertificateRenewalPreApproved,
-    CertificateRenewalRequested,
-    CertificateRenewed,
-    DeliveryChannel,
-    KeyDelivered,
-    KeyFrozen,
-    KeyIssued,
-    KeyMailed,
-    KeyReplaced,
-    KeyReportedLost,
-    KeyUnfrozen,
-    KeyVoided,
-    PinAttemptFailed,
-    PinAttemptSucceeded,
-    PinChanged,
-    PinLocked,
-    PinUnlocked,
-)
+from domain.ukey import events, status as key_status
 from domain.ukey.status import KeyStatus
 
 
@@ -62,7 +43,7 @@ class UKey(Aggregate):
     mailing: MailingDetails | None = None
     mailed_at: datetime | None = None
     delivered_at: datetime | None = None
-    delivered_by: DeliveryChannel | None = None
+    delivered_by: events.DeliveryChannel | None = None
     first_use_at: datetime | None = None
     renewals: dict[str, RenewalState] = Field(default_factory=dict)
     lost: bool = False
@@ -125,74 +106,74 @@ class UKey(Aggregate):
 # -- how each event evolves the key ----------------------------------------------------------
 
 
-@evolves(KeyIssued)
-def _issued(_: None, event: KeyIssued) -> UKey:
+@evolves(events.KeyIssued)
+def _issued(_: None, event: events.KeyIssued) -> UKey:
     """Create the key with the initial PIN and no failures."""
     return created_from(UKey, event)
 
 
-@evolves(KeyMailed)
-def _mailed(key: UKey, event: KeyMailed) -> UKey:
+@evolves(events.KeyMailed)
+def _mailed(key: UKey, event: events.KeyMailed) -> UKey:
     """Keep the handover details."""
     return key.model_copy(update={"mailing": event.details, "mailed_at": event.timestamp})
 
 
-@evolves(KeyDelivered)
-def _delivered(key: UKey, event: KeyDelivered) -> UKey:
+@evolves(events.KeyDelivered)
+def _delivered(key: UKey, event: events.KeyDelivered) -> UKey:
     """Note the delivery time and how the key came."""
     return key.model_copy(update={"delivered_at": event.timestamp, "delivered_by": event.channel})
 
 
-@evolves(PinAttemptFailed)
-def _pin_attempt_failed(key: UKey, event: PinAttemptFailed) -> UKey:
+@evolves(events.PinAttemptFailed)
+def _pin_attempt_failed(key: UKey, event: events.PinAttemptFailed) -> UKey:
     """Count the failure."""
     return key.model_copy(update={"consecutive_failures": event.consecutive_failures})
 
 
-@evolves(PinAttemptSucceeded)
-def _pin_attempt_succeeded(key: UKey, event: PinAttemptSucceeded) -> UKey:
+@evolves(events.PinAttemptSucceeded)
+def _pin_attempt_succeeded(key: UKey, event: events.PinAttemptSucceeded) -> UKey:
     """Reset the count and note the first use."""
     first_use = key.first_use_at or event.timestamp
     return key.model_copy(update={"consecutive_failures": 0, "first_use_at": first_use})
 
 
-@evolves(PinLocked)
-def _pin_locked(key: UKey, event: PinLocked) -> UKey:
+@evolves(events.PinLocked)
+def _pin_locked(key: UKey, event: events.PinLocked) -> UKey:
     """Lock the key."""
     return key.model_copy(update={"locked": True})
 
 
-@evolves(PinUnlocked)
-def _pin_unlocked(key: UKey, event: PinUnlocked) -> UKey:
+@evolves(events.PinUnlocked)
+def _pin_unlocked(key: UKey, event: events.PinUnlocked) -> UKey:
     """Unlock, reset the count, PIN initial again."""
     update = {"locked": False, "consecutive_failures": 0, "pin_is_initial": True}
     return key.model_copy(update=update)
 
 
-@evolves(PinChanged)
-def _pin_changed(key: UKey, event: PinChanged) -> UKey:
+@evolves(events.PinChanged)
+def _pin_changed(key: UKey, event: events.PinChanged) -> UKey:
     """The PIN is no longer the initial one; the key is in use."""
     first_use = key.first_use_at or event.timestamp
     update = {"pin_is_initial": False, "consecutive_failures": 0, "first_use_at": first_use}
     return key.model_copy(update=update)
 
 
-@evolves(CertificateRenewalRequested)
-def _renewal_requested(key: UKey, event: CertificateRenewalRequested) -> UKey:
+@evolves(events.CertificateRenewalRequested)
+def _renewal_requested(key: UKey, event: events.CertificateRenewalRequested) -> UKey:
     """Open the application."""
     renewals = {**key.renewals, event.application_id: RenewalState.REQUESTED}
     return key.model_copy(update={"renewals": renewals})
 
 
-@evolves(CertificateRenewalPreApproved)
-def _renewal_pre_approved(key: UKey, event: CertificateRenewalPreApproved) -> UKey:
+@evolves(events.CertificateRenewalPreApproved)
+def _renewal_pre_approved(key: UKey, event: events.CertificateRenewalPreApproved) -> UKey:
     """Mark the application pre-approved."""
     renewals = {**key.renewals, event.application_id: RenewalState.PRE_APPROVED}
     return key.model_copy(update={"renewals": renewals})
 
 
-@evolves(CertificateRenewed)
-def _renewed(key: UKey, event: CertificateRenewed) -> UKey:
+@evolves(events.CertificateRenewed)
+def _renewed(key: UKey, event: events.CertificateRenewed) -> UKey:
     """Extend the validity and reset the PIN state."""
     renewals = {**key.renewals, event.application_id: RenewalState.COMPLETED}
     update = {
@@ -207,27 +188,27 @@ def _renewed(key: UKey, event: CertificateRenewed) -> UKey:
     return key.model_copy(update=update)
 
 
-@evolves(KeyReportedLost)
-def _reported_lost(key: UKey, event: KeyReportedLost) -> UKey:
+@evolves(events.KeyReportedLost)
+def _reported_lost(key: UKey, event: events.KeyReportedLost) -> UKey:
     """Mark the key lost."""
     return key.model_copy(update={"lost": True, "last_incident_reason": event.reason})
 
 
-@evolves(KeyFrozen)
-def _frozen(key: UKey, event: KeyFrozen) -> UKey:
+@evolves(events.KeyFrozen)
+def _frozen(key: UKey, event: events.KeyFrozen) -> UKey:
     """Mark the key frozen."""
     return key.model_copy(update={"frozen": True, "last_incident_reason": event.reason})
 
 
-@evolves(KeyUnfrozen)
-def _unfrozen(key: UKey, event: KeyUnfrozen) -> UKey:
+@evolves(events.KeyUnfrozen)
+def _unfrozen(key: UKey, event: events.KeyUnfrozen) -> UKey:
     """Lift the freeze; the freeze's reason goes with it (a loss keeps its own)."""
     reason = key.last_incident_reason if key.lost else None
     return key.model_copy(update={"frozen": False, "last_incident_reason": reason})
 
 
-@evolves(KeyVoided)
-def _voided(key: UKey, event: KeyVoided) -> UKey:
+@evolves(events.KeyVoided)
+def _voided(key: UKey, event: events.KeyVoided) -> UKey:
     """Void the key; drop the holder's name and the mailing details when erasing."""
     update: dict[str, Any] = {"voided": True, "last_incident_reason": event.reason}
     if event.personal_data_erased:
@@ -235,8 +216,8 @@ def _voided(key: UKey, event: KeyVoided) -> UKey:
     return key.model_copy(update=update)
 
 
-@evolves(KeyReplaced)
-def _replaced(key: UKey, event: KeyReplaced) -> UKey:
+@evolves(events.KeyReplaced)
+def _replaced(key: UKey, event: events.KeyReplaced) -> UKey:
     """Link the key to its replacement."""
     update = {"replaced_by": event.new_card_no, "last_incident_reason": event.reason}
     return key.model_copy(update=update)

@@ -2,10 +2,10 @@
 
 From the Hainan guide: the contacts of 附件4 section 四 (the card-making and card-issuing window,
 the service centre's social-service window, the China E-Port data centre hotline, the Haikou data
-sub-centre's technical support), the renewal path of 附件4 (4), and the suppliers of 附件5 —
-named as the guide names them; it lists no phone numbers for them, so none is given. Every
-sentence in Chinese (what the hotline says) and English. Computed at query time from the key's
-record: it names no person and holds no personal data.
+sub-centre's technical support; their numbers are in `contacts.toml`), the renewal path of 附件4
+(4), and the suppliers of 附件5 — named as the guide names them; it lists no phone numbers for
+them, so none is given. Every sentence in Chinese (what the hotline says) and English. Computed at
+query time from the key's record: it names no person and holds no personal data.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.data_files import coded_tables
 from domain.forms import SUPPLIER_LABELS, KeyKind, Supplier
 from domain.ukey.status import PIN_LOCK_THRESHOLD, KeyStatus
 
@@ -49,31 +50,12 @@ class Advice(BaseModel):
     """Most relevant first."""
 
 
-CARD_WINDOW: Final = Contact(
-    code="card_window",
-    phone="0898-65203080",
-    name_zh="海南省政务中心制卡发卡办理窗口",
-    name_en="card-making and card-issuing window, Hainan Government Service Centre",
-)
-SERVICE_WINDOW: Final = Contact(
-    code="service_window",
-    phone="0898-65203123",
-    name_zh="海南省政务服务中心二楼社会服务窗口",
-    name_en="social-service window, 2nd floor, Hainan Government Service Centre",
-)
-DATA_CENTRE: Final = Contact(
-    code="data_centre",
-    phone="010-95198",
-    name_zh="中国电子口岸数据中心热线",
-    name_en="China E-Port data centre hotline",
-)
-HAIKOU_SUPPORT: Final = Contact(
-    code="haikou_support",
-    phone="0898-68516652",
-    name_zh="海口数据分中心技术支持热线",
-    name_en="technical support of the Haikou data sub-centre",
-)
-CONTACTS: Final = (CARD_WINDOW, SERVICE_WINDOW, DATA_CENTRE, HAIKOU_SUPPORT)
+_BY_CODE: Final = coded_tables(__package__, "contacts.toml", Contact)
+CARD_WINDOW: Final = _BY_CODE["card_window"]
+SERVICE_WINDOW: Final = _BY_CODE["service_window"]
+DATA_CENTRE: Final = _BY_CODE["data_centre"]
+HAIKOU_SUPPORT: Final = _BY_CODE["haikou_support"]
+CONTACTS: Final = tuple(_BY_CODE.values())
 """The numbers the hotline hands out (附件4 section 四)."""
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
 
 import yaml
@@ -82,3 +83,25 @@ def test_the_lock_file_pins_every_dependency_with_hashes_in_the_accepted_ranges(
         name = requirement.name.lower().replace("_", "-")
         assert name in pinned, f"{name} is not in requirements.lock: compile it again"
         assert Version(pinned[name]) in requirement.specifier, (name, pinned[name], spec)
+
+
+def test_every_data_file_of_the_packages_is_installed_with_them() -> None:
+    """The image installs with `pip install --no-deps .`, which copies besides the modules only
+    the package data pyproject.toml declares: every other file of a package must match it."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    declared = {
+        ROOT.joinpath(*package.split(".")): patterns
+        for package, patterns in setuptools["package-data"].items()
+    }
+    undeclared = []
+    for top in setuptools["packages"]["find"]["include"]:
+        for path in ROOT.joinpath(top.rstrip("*")).rglob("*"):
+            if path.is_dir() or path.suffix in {".py", ".pyc"}:
+                continue
+            if not any(
+                path.is_relative_to(where)
+                and any(fnmatch(path.relative_to(where).as_posix(), p) for p in patterns)
+                for where, patterns in declared.items()
+            ):
+                undeclared.append(str(path.relative_to(ROOT)))
+    assert not undeclared, f"add them to [tool.setuptools.package-data]: {undeclared}"
