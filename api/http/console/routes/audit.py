@@ -15,19 +15,9 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.http.console import web
 from api.http.console.key_card import CHINA_TIME, advise
 from api.http.console.verify_runs import RUNS, last_run
-from api.http.console.web import (
-    Auditor,
-    Staff,
-    console_of,
-    now,
-    posted,
-    redirect,
-    render,
-    screens,
-    services_of,
-)
 from api.http.deps import Services
 from ledger_store.application.ledger import Ledger
 from ledger_store.proofs.checkpoint import key_id, public_key_pem
@@ -43,7 +33,7 @@ from replay.history import StreamError, stream_history
 from replay.integrity import audit_ledger
 from replay.proof_bundles import consistency_bundle, inclusion_bundle
 
-router = screens("/ui/audit")
+router = web.screens("/ui/audit")
 ASOF_PREFIX: Final = "asof_ui_"
 _asof_lock = threading.Lock()
 """One as-of rebuild at a time in this process (they share the asof_ui_ tables)."""
@@ -53,7 +43,7 @@ def _status(services: Services) -> dict[str, Any]:
     database = services.ledger.database
     size, head = database.head()
     checkpoint = latest_checkpoint(database)
-    age = None if checkpoint is None else now() - checkpoint.timestamp
+    age = None if checkpoint is None else web.now() - checkpoint.timestamp
     return {
         "size": size,
         "chain_head": head.hex(),
@@ -77,11 +67,11 @@ def _age(delta: timedelta | None) -> str | None:
 
 
 @router.get("")
-async def status_page(request: Request, staff: Auditor) -> Response:
+async def status_page(request: Request, staff: web.Auditor) -> Response:
     """The ledger's status and the evidence downloads."""
-    status = await run_in_threadpool(_status, services_of(request))
-    signing = services_of(request).signing_key
-    return render(
+    status = await run_in_threadpool(_status, web.services_of(request))
+    signing = web.services_of(request).signing_key
+    return web.render(
         request,
         "audit_status.html",
         {**status, "key_id": key_id(signing)},
@@ -90,19 +80,19 @@ async def status_page(request: Request, staff: Auditor) -> Response:
 
 
 @router.post("/checkpoint")
-async def sign_checkpoint(request: Request, staff: Auditor) -> Response:
+async def sign_checkpoint(request: Request, staff: web.Auditor) -> Response:
     """Sign a checkpoint of the ledger as it is now (the ledger itself does not change)."""
-    await posted(request, staff)
-    services = services_of(request)
+    await web.posted(request, staff)
+    services = web.services_of(request)
     await run_in_threadpool(create_checkpoint, services.ledger.database, services.signing_key)
-    return redirect("/ui/audit?done=checkpoint")
+    return web.redirect("/ui/audit?done=checkpoint")
 
 
 @router.post("/verify")
-async def verify(request: Request, staff: Auditor) -> Response:
+async def verify(request: Request, staff: web.Auditor) -> Response:
     """Verify the whole ledger (chain, Merkle tree, checkpoints) and keep the result."""
-    await posted(request, staff)
-    database = services_of(request).ledger.database
+    await web.posted(request, staff)
+    database = web.services_of(request).ledger.database
 
     def run() -> None:
         report = audit_ledger(database)
@@ -121,7 +111,7 @@ async def verify(request: Request, staff: Auditor) -> Response:
             )  # fmt: skip
 
     await run_in_threadpool(run)
-    return redirect("/ui/audit?done=verify")
+    return web.redirect("/ui/audit?done=verify")
 
 
 class AsOfError(ValueError):
@@ -146,7 +136,7 @@ def parse_moment(text: str) -> int | datetime | None:
 
 
 @router.get("/history")
-async def history(request: Request, staff: Auditor) -> Response:
+async def history(request: Request, staff: web.Auditor) -> Response:
     """A stream's events (enterprise:USCC, key:CARD_NO, operator:ID) as of a moment."""
     stream = (request.query_params.get("stream") or "").strip()[:80]
     as_of_text = (request.query_params.get("as_of") or "").strip()[:40]
@@ -157,10 +147,10 @@ async def history(request: Request, staff: Auditor) -> Response:
             moment = parse_moment(as_of_text)
             found = await run_in_threadpool(
                 stream_history,
-                services_of(request).ledger.database,
+                web.services_of(request).ledger.database,
                 stream,
                 moment,
-                services_of(request).ledger.vault,
+                web.services_of(request).ledger.vault,
             )
         except (StreamError, AsOfError) as problem:
             error = str(problem)
@@ -168,7 +158,7 @@ async def history(request: Request, staff: Auditor) -> Response:
     if found is not None:
         ids = [str((e.actor or {}).get("principal_id")) for e in found.events]
         names = await run_in_threadpool(_names, request, ids)
-    return render(
+    return web.render(
         request,
         "audit_history.html",
         {
@@ -184,7 +174,7 @@ async def history(request: Request, staff: Auditor) -> Response:
 
 
 def _names(request: Request, principals: list[str]) -> dict[str, str]:
-    store = console_of(request).staff
+    store = web.console_of(request).staff
     names = {}
     for principal in set(principals):
         if principal.startswith("staff:"):
@@ -229,7 +219,7 @@ def _as_of_view(ledger: Ledger, view: str, subject: str, moment: int | datetime)
 
 
 @router.get("/asof")
-async def as_of_view(request: Request, staff: Auditor) -> Response:
+async def as_of_view(request: Request, staff: web.Auditor) -> Response:
     """Any view as it was at a moment: a key, an enterprise, or the window's queue."""
     view = request.query_params.get("view") or "key"
     view = view if view in VIEWS else "key"
@@ -242,11 +232,11 @@ async def as_of_view(request: Request, staff: Auditor) -> Response:
             moment = parse_moment(moment_text)
             assert moment is not None
             result = await run_in_threadpool(
-                _as_of_view, services_of(request).ledger, view, subject, moment
+                _as_of_view, web.services_of(request).ledger, view, subject, moment
             )
         except AsOfError as problem:
             error = str(problem)
-    return render(
+    return web.render(
         request,
         "audit_asof.html",
         {
@@ -277,20 +267,22 @@ def _json(value: Any) -> bytes:
 
 
 @router.get("/download/checkpoint.json")
-async def download_checkpoint(request: Request, staff: Auditor) -> Response:
+async def download_checkpoint(request: Request, staff: web.Auditor) -> Response:
     """The latest signed checkpoint (JSON)."""
-    checkpoint = await run_in_threadpool(latest_checkpoint, services_of(request).ledger.database)
+    checkpoint = await run_in_threadpool(
+        latest_checkpoint, web.services_of(request).ledger.database
+    )
     if checkpoint is None:
-        return render(request, "not_found.html", {}, staff=staff, status=404)
+        return web.render(request, "not_found.html", {}, staff=staff, status=404)
     return _attachment(
         _json(checkpoint.to_json()), f"checkpoint-{checkpoint.size}.json", "application/json"
     )
 
 
 @router.get("/download/public-key.pem")
-async def download_public_key(request: Request, staff: Auditor) -> Response:
+async def download_public_key(request: Request, staff: web.Auditor) -> Response:
     """The public key checkpoints are signed with now (PEM)."""
-    pem = public_key_pem(services_of(request).signing_key)
+    pem = public_key_pem(web.services_of(request).signing_key)
     return _attachment(pem.encode("ascii"), "eport-ledger-public-key.pem", "application/x-pem-file")
 
 
@@ -300,10 +292,10 @@ def _number(request: Request, name: str) -> int | None:
 
 
 @router.get("/download/inclusion")
-async def download_inclusion(request: Request, staff: Auditor) -> Response:
+async def download_inclusion(request: Request, staff: web.Auditor) -> Response:
     """Proof that one ledger entry is in the latest signed checkpoint (JSON bundle)."""
     index = _number(request, "index")
-    database = services_of(request).ledger.database
+    database = web.services_of(request).ledger.database
     try:
         if index is None or index < 1:
             raise ProofRequestError("give a ledger index (1 or more)")
@@ -314,10 +306,10 @@ async def download_inclusion(request: Request, staff: Auditor) -> Response:
 
 
 @router.get("/download/consistency")
-async def download_consistency(request: Request, staff: Auditor) -> Response:
+async def download_consistency(request: Request, staff: web.Auditor) -> Response:
     """Proof that the latest checkpoint extends an older tree size (JSON bundle)."""
     old = _number(request, "from")
-    database = services_of(request).ledger.database
+    database = web.services_of(request).ledger.database
     try:
         if old is None:
             raise ProofRequestError("give the older tree size")
@@ -327,10 +319,10 @@ async def download_consistency(request: Request, staff: Auditor) -> Response:
     return _attachment(_json(bundle), f"consistency-{old}.json", "application/json")
 
 
-async def _proof_refused(request: Request, staff: Staff, message: str) -> Response:
-    status = await run_in_threadpool(_status, services_of(request))
-    signing = services_of(request).signing_key
-    return render(
+async def _proof_refused(request: Request, staff: web.Staff, message: str) -> Response:
+    status = await run_in_threadpool(_status, web.services_of(request))
+    signing = web.services_of(request).signing_key
+    return web.render(
         request,
         "audit_status.html",
         {**status, "key_id": key_id(signing), "proof_error": message},
@@ -340,9 +332,9 @@ async def _proof_refused(request: Request, staff: Staff, message: str) -> Respon
 
 
 @router.get("/download/export.jsonl")
-async def download_export(request: Request, staff: Auditor) -> Response:
+async def download_export(request: Request, staff: web.Auditor) -> Response:
     """The whole ledger as JSON Lines with its signed checkpoint (streamed from a spool file)."""
-    services = services_of(request)
+    services = web.services_of(request)
     spool: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the stream
 
     def write() -> int:

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from api.http.console import web
 from api.http.console.filing_forms import (
     FORM,
     LISTS,
@@ -21,37 +22,19 @@ from api.http.console.filing_forms import (
     starting_values,
     typed,
 )
-from api.http.console.web import (
-    REFUSED,
-    EnterpriseStaff,
-    Refusal,
-    Staff,
-    by_value,
-    execute,
-    form_key,
-    lang_of,
-    national_phone,
-    permission_labels,
-    posted,
-    redirect,
-    refusal,
-    render,
-    screens,
-    services_of,
-)
 from domain.base import NotFoundError
 from domain.filings import FILING_KIND_LABELS, FilingKind
 from domain.forms import ID_TYPE_LABELS, MEDIA_LABELS, Authority
 from ledger_store.application import deciders
 
-router = screens("/ui/enterprise/filings")
+router = web.screens("/ui/enterprise/filings")
 
 CHOICES = {
-    "id_types": by_value(ID_TYPE_LABELS),
-    "media": by_value(MEDIA_LABELS),
+    "id_types": web.by_value(ID_TYPE_LABELS),
+    "media": web.by_value(MEDIA_LABELS),
     "genders": {"male": "男", "female": "女"},
-    "customs_permissions": permission_labels(Authority.CUSTOMS),
-    "forex_permissions": permission_labels(Authority.FOREX),
+    "customs_permissions": web.permission_labels(Authority.CUSTOMS),
+    "forex_permissions": web.permission_labels(Authority.FOREX),
 }
 
 
@@ -62,7 +45,7 @@ def _kind(kind: str) -> FilingKind | None:
 def _current(request: Request, uscc: str, kind: FilingKind) -> Values | None:
     """The form as the enterprise last filed it (its own people's data revealed for it), or as
     the ledger would start it; None when the enterprise is not registered or is approved."""
-    ledger = services_of(request).ledger
+    ledger = web.services_of(request).ledger
     try:
         enterprise = ledger.revealed_enterprise(uscc)
     except NotFoundError:
@@ -73,7 +56,7 @@ def _current(request: Request, uscc: str, kind: FilingKind) -> Values | None:
     if filed is not None:
         values = flat(filed.model_dump(mode="json"))
         phones = [name for name in values if name.endswith(("phone", "fax"))]
-        return {**values, **{name: national_phone(values[name]) for name in phones}}
+        return {**values, **{name: web.national_phone(values[name]) for name in phones}}
     return starting_values(
         kind,
         enterprise.name,
@@ -86,11 +69,11 @@ def _current(request: Request, uscc: str, kind: FilingKind) -> Values | None:
 
 def _page(
     request: Request,
-    staff: Staff,
+    staff: web.Staff,
     kind: FilingKind,
     values: Values,
     operators: int = 1,
-    refused: Refusal | None = None,
+    refused: web.Refusal | None = None,
 ) -> Response:
     context: dict[str, Any] = {
         "kind": kind.value,
@@ -102,31 +85,31 @@ def _page(
         "choices": CHOICES,
         "form": FORM,
         "lists": LISTS,
-        "key": form_key(),
+        "key": web.form_key(),
     }
     status = 422 if refused else 200
-    return render(request, "enterprise_filing.html", context, staff=staff, status=status)
+    return web.render(request, "enterprise_filing.html", context, staff=staff, status=status)
 
 
 @router.get("/{kind}")
-async def filing_form(request: Request, kind: str, staff: EnterpriseStaff) -> Response:
+async def filing_form(request: Request, kind: str, staff: web.EnterpriseStaff) -> Response:
     """One filing's form, filled in as last filed (to correct and resubmit) or as new."""
     found = _kind(kind)
     uscc = staff.account.uscc or ""
     values = None if found is None else await run_in_threadpool(_current, request, uscc, found)
     if found is None or values is None:
-        return render(request, "not_found.html", {}, staff=staff, status=404)
+        return web.render(request, "not_found.html", {}, staff=staff, status=404)
     return _page(request, staff, found, values, operator_count(None, values))
 
 
 @router.post("/{kind}")
-async def submit_filing(request: Request, kind: str, staff: EnterpriseStaff) -> Response:
+async def submit_filing(request: Request, kind: str, staff: web.EnterpriseStaff) -> Response:
     """Submit (or resubmit) the filing for the signed-in enterprise, and only for it; “add an
     operator” shows the form again with one more block and records nothing."""
-    form = await posted(request, staff)
+    form = await web.posted(request, staff)
     found = _kind(kind)
     if found is None:
-        return render(request, "not_found.html", {}, staff=staff, status=404)
+        return web.render(request, "not_found.html", {}, staff=staff, status=404)
     values = typed(form)
     operators = operator_count(form, values)
     if form.get("add") == "operator":
@@ -134,8 +117,8 @@ async def submit_filing(request: Request, kind: str, staff: EnterpriseStaff) -> 
     try:
         filing = filing_from(found, values)
         uscc = staff.account.uscc or ""
-        result = await execute(request, staff, deciders.submit_filing, uscc, filing)
-    except REFUSED as error:
-        refused = refusal(error, lang_of(request))
+        result = await web.execute(request, staff, deciders.submit_filing, uscc, filing)
+    except web.REFUSED as error:
+        refused = web.refusal(error, web.lang_of(request))
         return _page(request, staff, found, values, operators, refused)
-    return redirect(f"/ui/enterprise?at={result.position}&done=filing")
+    return web.redirect(f"/ui/enterprise?at={result.position}&done=filing")

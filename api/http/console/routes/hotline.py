@@ -15,8 +15,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from api.http.console import web
 from api.http.console.key_card import advise
-from api.http.console.web import Agent, posted, render, screens, services_of
 from domain.identifiers import (
     check_card_number,
     check_phone,
@@ -30,7 +30,7 @@ from projections.key_status.person_lookup import keys_by_company, keys_by_person
 from projections.key_status.queries import find_keys, get_key
 from projections.key_status.records import KeyRecord
 
-router = screens("/ui/hotline")
+router = web.screens("/ui/hotline")
 _PHONE_LIKE: Final = re.compile(r"[+0-9()\- ]{7,20}")
 _CARD_LIKE: Final = re.compile(r"[0-9A-Za-z-]{1,20}")
 
@@ -99,22 +99,22 @@ KINDS: Final = {
 
 
 @router.get("")
-async def hotline_page(request: Request, staff: Agent) -> Response:
+async def hotline_page(request: Request, staff: web.Agent) -> Response:
     """The search box."""
-    return render(request, "hotline.html", {"query": None, "cards": None}, staff=staff)
+    return web.render(request, "hotline.html", {"query": None, "cards": None}, staff=staff)
 
 
 @router.post("")
-async def hotline_search(request: Request, staff: Agent) -> Response:
+async def hotline_search(request: Request, staff: web.Agent) -> Response:
     """Search and show one status card per key found (personal data masked)."""
-    form = await posted(request, staff)
+    form = await web.posted(request, staff)
     text = form.get("q")
     text = text[:100] if isinstance(text, str) else ""
     if not text.strip():
-        return render(request, "hotline.html", {"query": None, "cards": None}, staff=staff)
+        return web.render(request, "hotline.html", {"query": None, "cards": None}, staff=staff)
     query = classify(text)
-    records = await run_in_threadpool(search, services_of(request).ledger, query)
-    return render(
+    records = await run_in_threadpool(search, web.services_of(request).ledger, query)
+    return web.render(
         request,
         "hotline.html",
         {
@@ -129,9 +129,9 @@ async def hotline_search(request: Request, staff: Agent) -> Response:
 
 
 @router.get("/keys/{card_no}")
-async def hotline_key(request: Request, card_no: str, staff: Agent) -> Response:
+async def hotline_key(request: Request, card_no: str, staff: web.Agent) -> Response:
     """One key's status card (the card number is no personal data)."""
-    ledger = services_of(request).ledger
+    ledger = web.services_of(request).ledger
     try:
         card = check_card_number(card_no)
     except ValueError:
@@ -143,7 +143,7 @@ async def hotline_key(request: Request, card_no: str, staff: Agent) -> Response:
     )
     cards = [] if record is None else [(record, advise(record))]
     query = Query("card", card, card)
-    return render(
+    return web.render(
         request,
         "hotline.html",
         {"query": query, "kind_key": "by_card", "box": card, "cards": cards},

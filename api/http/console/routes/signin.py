@@ -9,34 +9,13 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from api.http.console import i18n
+from api.http.console import i18n, web
 from api.http.console.oidc import SsoError
 from api.http.console.sessions import new_secret, same
-from api.http.console.web import (
-    HOME,
-    LANG_COOKIE,
-    LOGIN_COOKIE,
-    SESSION_COOKIE,
-    SSO_COOKIE,
-    ForbiddenError,
-    Staff,
-    allow,
-    console_of,
-    current_staff,
-    lang_of,
-    posted,
-    redirect,
-    refuse_cross_site,
-    render,
-    safe_next,
-    screens,
-    services_of,
-    set_cookie,
-)
 from domain.base import Role
 
 log = logging.getLogger("eport.console")
-router = screens("/ui")
+router = web.screens("/ui")
 AUTO_PROVISION_ROLES = (Role.WINDOW, Role.HOTLINE, Role.AUDITOR)
 
 
@@ -47,95 +26,97 @@ def _client(request: Request) -> str:
 @router.get("")
 async def start(request: Request) -> Response:
     """The person's start page, by role (the sign-in page when nobody is signed in)."""
-    staff = await current_staff(request)
+    staff = await web.current_staff(request)
     if staff is None:
-        return redirect("/ui/login")
-    return redirect(HOME[staff.role])
+        return web.redirect("/ui/login")
+    return web.redirect(web.HOME[staff.role])
 
 
 @router.get("/login")
 async def login_page(request: Request) -> Response:
     """The sign-in form (login and password, or single sign-on)."""
-    staff = await current_staff(request)
+    staff = await web.current_staff(request)
     if staff is not None:
-        return redirect(HOME[staff.role])
+        return web.redirect(web.HOME[staff.role])
     return _login_form(request)
 
 
 def _login_form(request: Request, error: str | None = None, status: int = 200) -> Response:
-    token = request.cookies.get(LOGIN_COOKIE) or new_secret()
+    token = request.cookies.get(web.LOGIN_COOKIE) or new_secret()
     notice = None
     if request.query_params.get("out"):
         notice = "signed_out"
     elif request.query_params.get("expired"):
         notice = "expired"
-    response = render(
+    response = web.render(
         request,
         "login.html",
         {
             "login_csrf": token,
             "error": error,
             "notice": notice,
-            "next": safe_next(request.query_params.get("next")),
+            "next": web.safe_next(request.query_params.get("next")),
         },
         status=status,
     )
-    set_cookie(request, response, LOGIN_COOKIE, token, max_age=3600)
+    web.set_cookie(request, response, web.LOGIN_COOKIE, token, max_age=3600)
     return response
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     """Check the login and password; a new session (never the one the browser brought)."""
-    refuse_cross_site(request)
+    web.refuse_cross_site(request)
     form = await request.form()
     token = form.get("login_csrf")
-    if not isinstance(token, str) or not same(token, request.cookies.get(LOGIN_COOKIE)):
-        raise ForbiddenError("csrf")
-    services = services_of(request)
+    if not isinstance(token, str) or not same(token, request.cookies.get(web.LOGIN_COOKIE)):
+        raise web.ForbiddenError("csrf")
+    services = web.services_of(request)
     client = _client(request)
     if services.limiter.retry_after(client) is not None:
-        return _login_form(request, i18n.text("too_many", lang_of(request)), 429)
+        return _login_form(request, i18n.text("too_many", web.lang_of(request)), 429)
     login_name, password = form.get("login"), form.get("password")
-    console = console_of(request)
+    console = web.console_of(request)
     account = None
     if isinstance(login_name, str) and isinstance(password, str) and password:
         account = await run_in_threadpool(console.staff.verify_password, login_name, password)
     if account is None:
         services.limiter.failed(client)
         log.info("console sign-in refused")
-        return _login_form(request, i18n.text("bad_login", lang_of(request)), 401)
+        return _login_form(request, i18n.text("bad_login", web.lang_of(request)), 401)
     next_value = form.get("next")
     return await _signed_in(
-        request, account.staff_id, account.role, "password", next_value, LOGIN_COOKIE
+        request, account.staff_id, account.role, "password", next_value, web.LOGIN_COOKIE
     )
 
 
 async def _signed_in(
     request: Request, staff_id: str, role: Role, method: str, next_value: Any, spent: str
 ) -> Response:
-    console = console_of(request)
+    console = web.console_of(request)
     session_id = await run_in_threadpool(
         lambda: console.sessions.start(
-            staff_id, method, replacing=request.cookies.get(SESSION_COOKIE)
+            staff_id, method, replacing=request.cookies.get(web.SESSION_COOKIE)
         )
     )
     log.info("console sign-in", extra={"staff_id": staff_id, "method": method})
-    target = safe_next(next_value if isinstance(next_value, str) else None)
-    response = redirect(target if target != "/ui" else HOME[role])
-    set_cookie(request, response, SESSION_COOKIE, session_id)
+    target = web.safe_next(next_value if isinstance(next_value, str) else None)
+    response = web.redirect(target if target != "/ui" else web.HOME[role])
+    web.set_cookie(request, response, web.SESSION_COOKIE, session_id)
     response.delete_cookie(spent, path="/ui")
     return response
 
 
 @router.post("/logout")
-async def logout(request: Request, staff: Annotated[Staff, Depends(allow(*HOME))]) -> Response:
+async def logout(
+    request: Request, staff: Annotated[web.Staff, Depends(web.allow(*web.HOME))]
+) -> Response:
     """End the session."""
-    await posted(request, staff)
-    await run_in_threadpool(console_of(request).sessions.end, staff.session_id)
+    await web.posted(request, staff)
+    await run_in_threadpool(web.console_of(request).sessions.end, staff.session_id)
     log.info("console sign-out", extra={"staff_id": staff.account.staff_id})
-    response = redirect("/ui/login?out=1")
-    response.delete_cookie(SESSION_COOKIE, path="/ui")
+    response = web.redirect("/ui/login?out=1")
+    response.delete_cookie(web.SESSION_COOKIE, path="/ui")
     return response
 
 
@@ -143,26 +124,26 @@ async def logout(request: Request, staff: Annotated[Staff, Depends(allow(*HOME))
 async def switch_language(request: Request) -> Response:
     """Switch between Chinese and English (a cookie), then go back."""
     wanted = request.query_params.get("to")
-    response = redirect(safe_next(request.query_params.get("next")))
+    response = web.redirect(web.safe_next(request.query_params.get("next")))
     if wanted in i18n.LANGS:
-        set_cookie(request, response, LANG_COOKIE, wanted, max_age=365 * 24 * 3600)
+        web.set_cookie(request, response, web.LANG_COOKIE, wanted, max_age=365 * 24 * 3600)
     return response
 
 
 def _redirect_uri(request: Request) -> str:
-    configured = console_of(request).settings.oidc_redirect_url
+    configured = web.console_of(request).settings.oidc_redirect_url
     return configured or str(request.url_for("oidc_callback"))
 
 
 @router.get("/login/oidc")
 async def oidc_start(request: Request) -> Response:
     """Send the browser to the issuer (authorization-code flow with state, nonce and PKCE)."""
-    console = console_of(request)
+    console = web.console_of(request)
     if console.oidc is None:
-        return redirect("/ui/login")
+        return web.redirect("/ui/login")
     oidc = console.oidc
     secret, pending = await run_in_threadpool(
-        console.sessions.begin_sso, safe_next(request.query_params.get("next"))
+        console.sessions.begin_sso, web.safe_next(request.query_params.get("next"))
     )
     try:
         url = await run_in_threadpool(
@@ -173,26 +154,28 @@ async def oidc_start(request: Request) -> Response:
             pending.verifier,
         )
     except SsoError as error:
-        lang = lang_of(request)
+        lang = web.lang_of(request)
         return _login_form(request, i18n.text("sso_failed", lang) + str(error), 502)
-    response = redirect(url)
-    set_cookie(request, response, SSO_COOKIE, secret, max_age=600)
+    response = web.redirect(url)
+    web.set_cookie(request, response, web.SSO_COOKIE, secret, max_age=600)
     return response
 
 
 @router.get("/login/oidc/callback", name="oidc_callback")
 async def oidc_callback(request: Request) -> Response:
     """The issuer's answer: check it, find the provisioned person, start their session."""
-    console = console_of(request)
-    lang = lang_of(request)
+    console = web.console_of(request)
+    lang = web.lang_of(request)
     if console.oidc is None:
-        return redirect("/ui/login")
+        return web.redirect("/ui/login")
     oidc = console.oidc
-    pending = await run_in_threadpool(console.sessions.finish_sso, request.cookies.get(SSO_COOKIE))
+    pending = await run_in_threadpool(
+        console.sessions.finish_sso, request.cookies.get(web.SSO_COOKIE)
+    )
     state = request.query_params.get("state")
     code = request.query_params.get("code")
     if pending is None or not same(state, pending.state):
-        raise ForbiddenError("csrf")
+        raise web.ForbiddenError("csrf")
     if not code:
         reason = request.query_params.get("error") or "no code"
         return _login_form(request, i18n.text("sso_failed", lang) + reason[:100], 401)
@@ -226,5 +209,5 @@ async def oidc_callback(request: Request) -> Response:
         log.info("console SSO refused: role claim", extra={"staff_id": account.staff_id})
         return _login_form(request, i18n.text("sso_role", lang), 403)
     return await _signed_in(
-        request, account.staff_id, account.role, "oidc", pending.next_path, SSO_COOKIE
+        request, account.staff_id, account.role, "oidc", pending.next_path, web.SSO_COOKIE
     )

@@ -18,28 +18,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.http.command_requests import Command
+from api.http.console import web
 from api.http.console.key_card import advise
-from api.http.console.web import (
-    REFUSED,
-    Clerk,
-    Refusal,
-    Staff,
-    by_value,
-    execute,
-    fields,
-    form_key,
-    idempotency_key,
-    lang_of,
-    national_phone,
-    optional,
-    permission_labels,
-    posted,
-    redirect,
-    refusal,
-    render,
-    screens,
-    services_of,
-)
 from api.http.schemas.enterprises import Approve, Reject
 from api.http.schemas.keys import Incident, IssueFreePair, MailKey, Renew, Replace, Void
 from domain.base import DomainError, NotFoundError
@@ -65,7 +45,7 @@ from projections.key_status.queries import get_key
 from projections.key_status.records import KeyRecord
 from projections.window_queue.queries import window_queue
 
-router = screens("/ui/window")
+router = web.screens("/ui/window")
 
 QUEUE_TABS = (
     "awaiting_review",
@@ -77,14 +57,14 @@ QUEUE_TABS = (
     "renewals_awaiting_visit",
 )
 LABELS = {
-    "filing_kinds": by_value(FILING_KIND_LABELS),
-    "id_types": by_value(ID_TYPE_LABELS),
-    "media": by_value(MEDIA_LABELS),
-    "key_kinds": by_value(KEY_KIND_LABELS),
-    "suppliers": by_value(SUPPLIER_LABELS),
-    "products": by_value(SUPPLIER_PRODUCT_LABELS),
+    "filing_kinds": web.by_value(FILING_KIND_LABELS),
+    "id_types": web.by_value(ID_TYPE_LABELS),
+    "media": web.by_value(MEDIA_LABELS),
+    "key_kinds": web.by_value(KEY_KIND_LABELS),
+    "suppliers": web.by_value(SUPPLIER_LABELS),
+    "products": web.by_value(SUPPLIER_PRODUCT_LABELS),
     "documents": RENEWAL_DOCUMENT_LABELS,
-    "permissions": permission_labels(),
+    "permissions": web.permission_labels(),
 }
 
 
@@ -94,9 +74,9 @@ def _position(request: Request) -> int | None:
 
 
 @router.get("")
-async def queue(request: Request, staff: Clerk) -> Response:
+async def queue(request: Request, staff: web.Clerk) -> Response:
     """The window's work by stage (待审核, 待发卡, 待邮寄, 已锁定, 即将到期 …), with counts."""
-    services = services_of(request)
+    services = web.services_of(request)
     database = services.ledger.database
     stage = request.query_params.get("stage") or "awaiting_review"
     stage = stage if stage in QUEUE_TABS else "awaiting_review"
@@ -112,7 +92,7 @@ async def queue(request: Request, staff: Clerk) -> Response:
         return counts, shown, expiring
 
     counts, shown, _ = await run_in_threadpool(read)
-    return render(
+    return web.render(
         request,
         "window_queue.html",
         {"tabs": QUEUE_TABS, "stage": stage, "counts": counts, "items": shown[:200]},
@@ -121,7 +101,7 @@ async def queue(request: Request, staff: Clerk) -> Response:
 
 
 @router.get("/find")
-async def find(request: Request, staff: Clerk) -> Response:
+async def find(request: Request, staff: web.Clerk) -> Response:
     """Find an enterprise by USCC or (part of) its name."""
     q = (request.query_params.get("q") or "").strip()[:100]
     found: list[tuple[str, str]] = []
@@ -130,15 +110,15 @@ async def find(request: Request, staff: Clerk) -> Response:
             uscc = check_uscc(q)
         except ValueError:
             found = await run_in_threadpool(
-                enterprises_by_name, services_of(request).ledger.database, q
+                enterprises_by_name, web.services_of(request).ledger.database, q
             )
         else:
-            return redirect(f"/ui/window/enterprises/{uscc}")
-    return render(request, "window_find.html", {"q": q, "found": found}, staff=staff)
+            return web.redirect(f"/ui/window/enterprises/{uscc}")
+    return web.render(request, "window_find.html", {"q": q, "found": found}, staff=staff)
 
 
 def _overview(request: Request, uscc: str) -> tuple[EnterpriseOverview, Enterprise]:
-    services = services_of(request)
+    services = web.services_of(request)
     overview = get_enterprise(
         services.ledger.database,
         services.ledger.vault,
@@ -169,7 +149,7 @@ class Refused:
     """A form on a page that was refused: which form, why, and what was typed in it."""
 
     form: str
-    refusal: Refusal
+    refusal: web.Refusal
     typed: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
@@ -194,13 +174,13 @@ def status_of(refused: Refused | None) -> int:
 
 
 async def _enterprise_page(
-    request: Request, staff: Staff, uscc: str, refused: Refused | None = None
+    request: Request, staff: web.Staff, uscc: str, refused: Refused | None = None
 ) -> Response:
     try:
         uscc = check_uscc(uscc)
         overview, enterprise = await run_in_threadpool(_overview, request, uscc)
     except (ValueError, NotFoundError):
-        return render(request, "not_found.html", {}, staff=staff, status=404)
+        return web.render(request, "not_found.html", {}, staff=staff, status=404)
     reviewer = enterprise.last_review.reviewer.principal_id if enterprise.last_review else None
     names = await run_in_threadpool(_staff_names, request, [reviewer])
     three = enterprise.filings.get("three_in_one")  # type: ignore[call-overload]
@@ -215,7 +195,7 @@ async def _enterprise_page(
         "recipient_address": handover.recipient_address if handover else "",
         "postcode": handover.postcode if handover else "",
         "recipient_name": handover.recipient_name if handover else "",
-        "recipient_phone": national_phone(handover.recipient_phone) if handover else "",
+        "recipient_phone": web.national_phone(handover.recipient_phone) if handover else "",
         "approver_name": staff.account.display_name,
         "date": date.today().isoformat(),
     }
@@ -232,53 +212,53 @@ async def _enterprise_page(
         "mail": {**mail_defaults, **Refused.typed_in(refused, "mail")},
         "pair": Refused.typed_in(refused, "pair"),
         **Refused.shown(refused),
-        "key": form_key(),
+        "key": web.form_key(),
         "sending_dept": "海口海关电子口岸",
     }
-    return render(
+    return web.render(
         request, "window_enterprise.html", context, staff=staff, status=status_of(refused)
     )
 
 
 @router.get("/enterprises/{uscc}")
-async def enterprise_page(request: Request, uscc: str, staff: Clerk) -> Response:
+async def enterprise_page(request: Request, uscc: str, staff: web.Clerk) -> Response:
     """An enterprise: the four filings with the forms (附件2, 附件3), the review, the keys."""
     return await _enterprise_page(request, staff, uscc)
 
 
 @router.post("/enterprises/{uscc}/review")
-async def review(request: Request, uscc: str, staff: Clerk) -> Response:
+async def review(request: Request, uscc: str, staff: web.Clerk) -> Response:
     """Approve the four filings, or reject them with a reason."""
-    form = await posted(request, staff)
-    data = fields(form, "decision", "reason")
-    lang = lang_of(request)
+    form = await web.posted(request, staff)
+    data = web.fields(form, "decision", "reason")
+    lang = web.lang_of(request)
     try:
         body: Approve | Reject = (
             Approve(decision="approve")
             if data["decision"] == "approve"
             else Reject(decision="reject", reason=data["reason"])
         )
-        result = await execute(
+        result = await web.execute(
             request,
             staff,
             deciders.review,
             uscc,
             approve=isinstance(body, Approve),
-            window=services_of(request).ledger.region.window_name,
+            window=web.services_of(request).ledger.region.window_name,
             reason=getattr(body, "reason", None),
         )
-    except REFUSED as error:
-        found = refusal(error, lang)
+    except web.REFUSED as error:
+        found = web.refusal(error, lang)
         return await _enterprise_page(request, staff, uscc, Refused("review", found))
     done = "approve" if data["decision"] == "approve" else "reject"
-    return redirect(f"/ui/window/enterprises/{uscc}?at={result.position}&done={done}")
+    return web.redirect(f"/ui/window/enterprises/{uscc}?at={result.position}&done={done}")
 
 
 @router.post("/enterprises/{uscc}/free-pair")
-async def issue_pair(request: Request, uscc: str, staff: Clerk) -> Response:
+async def issue_pair(request: Request, uscc: str, staff: web.Clerk) -> Response:
     """Issue the two free keys (法人卡 and 操作员卡)."""
-    form = await posted(request, staff)
-    data = fields(
+    form = await web.posted(request, staff)
+    data = web.fields(
         form,
         "legal_person_card_no",
         "operator_card_no",
@@ -293,21 +273,21 @@ async def issue_pair(request: Request, uscc: str, staff: Clerk) -> Response:
             legal_person_card_no=data["legal_person_card_no"],
             operator_card_no=data["operator_card_no"],
             legal_person_media=data["legal_person_media"] or "ikey",  # type: ignore[arg-type]
-            legal_person_certificate_number=optional(data["legal_person_certificate_number"]),
-            operator_certificate_number=optional(data["operator_certificate_number"]),
+            legal_person_certificate_number=web.optional(data["legal_person_certificate_number"]),
+            operator_certificate_number=web.optional(data["operator_certificate_number"]),
         )
-        result = await execute(
+        result = await web.execute(
             request,
             staff,
             deciders.issue_free_pair,
             body.uscc,
             **body.decider_arguments(),
         )
-    except REFUSED as error:
-        found = refusal(error, lang_of(request))
+    except web.REFUSED as error:
+        found = web.refusal(error, web.lang_of(request))
         found.fields = {_pair_field(k): v for k, v in found.fields.items()}
         return await _enterprise_page(request, staff, uscc, Refused("pair", found, data))
-    return redirect(f"/ui/window/enterprises/{uscc}?at={result.position}&done=issue")
+    return web.redirect(f"/ui/window/enterprises/{uscc}?at={result.position}&done=issue")
 
 
 def _pair_field(name: str) -> str:
@@ -335,13 +315,13 @@ MAIL_FIELDS = (
 
 
 @router.post("/enterprises/{uscc}/mailing")
-async def mail_pair(request: Request, uscc: str, staff: Clerk) -> Response:
+async def mail_pair(request: Request, uscc: str, staff: web.Clerk) -> Response:
     """Hand both free keys to EMS in one parcel: one handover form, one tracking number, one
     command (`mail_free_pair`: both KeyMailed events in one append)."""
-    form = await posted(request, staff)
-    data = fields(form, *MAIL_FIELDS)
-    lang = lang_of(request)
-    services = services_of(request)
+    form = await web.posted(request, staff)
+    data = web.fields(form, *MAIL_FIELDS)
+    lang = web.lang_of(request)
+    services = web.services_of(request)
     try:
         overview, _ = await run_in_threadpool(_overview, request, check_uscc(uscc))
         if overview.free_pair is None:
@@ -358,19 +338,19 @@ async def mail_pair(request: Request, uscc: str, staff: Clerk) -> Response:
                 },
             }
         )
-        command = Command(services, request, idempotency_key(form), None)
+        command = Command(services, request, web.idempotency_key(form), None)
         result = await command.execute(
             staff.principal, body, deciders.mail_free_pair, check_uscc(uscc), body.details()
         )
         position = result.position
-    except (*REFUSED, ValueError) as error:
+    except (*web.REFUSED, ValueError) as error:
         if isinstance(error, ValueError) and not isinstance(error, ValidationError):
             error = DomainError("invalid", str(error))
-        found = refusal(error, lang)
+        found = web.refusal(error, lang)
         found.fields = {_mail_field(k): v for k, v in found.fields.items()}
         return await _enterprise_page(request, staff, uscc, Refused("mail", found, data))
     services.committed()
-    return redirect(f"/ui/window/enterprises/{uscc}?at={position}&done=mail")
+    return web.redirect(f"/ui/window/enterprises/{uscc}?at={position}&done=mail")
 
 
 def _mail_field(name: str) -> str:
@@ -384,9 +364,9 @@ def _mail_field(name: str) -> str:
 
 
 async def _key_page(
-    request: Request, staff: Staff, card_no: str, refused: Refused | None = None
+    request: Request, staff: web.Staff, card_no: str, refused: Refused | None = None
 ) -> Response:
-    services = services_of(request)
+    services = web.services_of(request)
     record = await run_in_threadpool(
         lambda: get_key(
             services.ledger.database,
@@ -398,8 +378,8 @@ async def _key_page(
         )
     )
     if record is None:
-        return render(request, "not_found.html", {}, staff=staff, status=404)
-    return render(
+        return web.render(request, "not_found.html", {}, staff=staff, status=404)
+    return web.render(
         request,
         "window_key.html",
         {
@@ -408,7 +388,7 @@ async def _key_page(
             "labels": LABELS,
             **Refused.shown(refused),
             "open_renewal": _open_renewal(record),
-            "key": form_key(),
+            "key": web.form_key(),
         },
         staff=staff,
         status=status_of(refused),
@@ -421,7 +401,7 @@ def _open_renewal(record: KeyRecord) -> Any:
 
 
 @router.get("/keys/{card_no}")
-async def key_page(request: Request, card_no: str, staff: Clerk) -> Response:
+async def key_page(request: Request, card_no: str, staff: web.Clerk) -> Response:
     """One key: its status card and the window's business on it."""
     return await _key_page(request, staff, card_no)
 
@@ -440,14 +420,14 @@ KEY_ACTIONS = (
 
 
 @router.post("/keys/{card_no}/{action}")
-async def key_action(request: Request, card_no: str, action: str, staff: Clerk) -> Response:
+async def key_action(request: Request, card_no: str, action: str, staff: web.Clerk) -> Response:
     """The window's business on one key: delivery, unlock, freeze, loss, void, replacement,
     renewal application, pre-review and renewal in person with the document checklist."""
-    form = await posted(request, staff)
+    form = await web.posted(request, staff)
     if action not in KEY_ACTIONS:
-        return render(request, "not_found.html", {}, staff=staff, status=404)
+        return web.render(request, "not_found.html", {}, staff=staff, status=404)
     card_no = card_no.upper()
-    data = fields(
+    data = web.fields(
         form,
         "reason",
         "new_card_no",
@@ -461,33 +441,35 @@ async def key_action(request: Request, card_no: str, action: str, staff: Clerk) 
     )
     try:
         result = await _run_key_action(request, staff, card_no, action, data, form)
-    except REFUSED as error:
-        found = refusal(error, lang_of(request))
+    except web.REFUSED as error:
+        found = web.refusal(error, web.lang_of(request))
         return await _key_page(request, staff, card_no, Refused(action, found))
     back = data["back"]
     if back.startswith("/ui/window/enterprises/") and back.count("/") == 4:
-        return redirect(f"{back}?at={result.position}&done={action}")
+        return web.redirect(f"{back}?at={result.position}&done={action}")
     target = data["new_card_no"].upper() if action == "replace" else None
-    return redirect(f"/ui/window/keys/{target or card_no}?at={result.position}&done={action}")
+    return web.redirect(f"/ui/window/keys/{target or card_no}?at={result.position}&done={action}")
 
 
 async def _run_key_action(
-    request: Request, staff: Staff, card_no: str, action: str, data: dict[str, str], form: Any
+    request: Request, staff: web.Staff, card_no: str, action: str, data: dict[str, str], form: Any
 ) -> Any:
     if action == "delivery":  # by EMS (a mailed key), or handed over at the window
         if data["channel"] not in ("", *DeliveryChannel):
             raise DomainError("invalid_channel", "channel is ems or window", field="channel")
         channel = DeliveryChannel(data["channel"] or DeliveryChannel.EMS)
-        return await execute(request, staff, deciders.deliver_key, card_no, channel)
+        return await web.execute(request, staff, deciders.deliver_key, card_no, channel)
     if action == "unlock":
-        return await execute(request, staff, deciders.unlock_key, card_no)
+        return await web.execute(request, staff, deciders.unlock_key, card_no)
     if action in ("freeze", "loss"):
         reason = Incident(reason=data["reason"]).reason
         decider = deciders.freeze_key if action == "freeze" else deciders.report_key_lost
-        return await execute(request, staff, decider, card_no, reason=reason)
+        return await web.execute(request, staff, decider, card_no, reason=reason)
     if action == "void":
         void = Void(reason=data["reason"], erase_personal_data=bool(data["erase_personal_data"]))
-        return await execute(request, staff, deciders.void_key, card_no, **void.decider_arguments())
+        return await web.execute(
+            request, staff, deciders.void_key, card_no, **void.decider_arguments()
+        )
     if action == "replace":
         body = Replace.model_validate(
             {
@@ -495,16 +477,16 @@ async def _run_key_action(
                 "reason": data["reason"],
                 "supplier": data["supplier"],
                 "product": data["product"],
-                "certificate_number": optional(data["certificate_number"]),
+                "certificate_number": web.optional(data["certificate_number"]),
             }
         )
-        return await execute(
+        return await web.execute(
             request, staff, deciders.replace_key, card_no, **body.decider_arguments()
         )
     if action == "renewal_request":
-        return await execute(request, staff, deciders.request_renewal, card_no)
+        return await web.execute(request, staff, deciders.request_renewal, card_no)
     if action == "pre_approve":
-        return await execute(
+        return await web.execute(
             request, staff, deciders.pre_approve_renewal, card_no, data["application_id"]
         )
     documents = RenewalDocuments(
@@ -513,6 +495,8 @@ async def _run_key_action(
     renew = Renew(
         application_id=data["application_id"],
         documents=documents,
-        certificate_number=optional(data["certificate_number"]),
+        certificate_number=web.optional(data["certificate_number"]),
     )
-    return await execute(request, staff, deciders.renew_key, card_no, **renew.decider_arguments())
+    return await web.execute(
+        request, staff, deciders.renew_key, card_no, **renew.decider_arguments()
+    )
