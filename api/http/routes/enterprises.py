@@ -19,7 +19,7 @@ from api.http.deps import (
     check_enterprise,
 )
 from api.http.errors import PROBLEMS, ProblemError
-from api.http.paging import Limit, first
+from api.http.paging import Limit, cursor, first
 from api.http.routing import PrefixRouter
 from api.http.schemas import examples
 from api.http.schemas.common import CommandAnswer, FreePairAnswer
@@ -280,9 +280,7 @@ def find_enterprises(
         Text | None, Query(description="a part of the enterprise's current name (企业名称)")
     ] = None,
     review_state: Annotated[ReviewState | None, Query(description="where it stands")] = None,
-    after: Annotated[
-        Uscc | None, Query(description="the previous page's next_cursor (a USCC)")
-    ] = None,
+    after: Annotated[Uscc | None, cursor("a USCC")] = None,
     limit: Limit = 100,
 ) -> EnterprisePage:
     """Enterprises by a part of their name and/or review state, in USCC order, a page at a time
