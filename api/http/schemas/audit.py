@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.http.schemas.common import with_examples
+
 _HEX64 = r"^[0-9a-f]{64}$"
 
 
@@ -65,15 +67,11 @@ class SigningKey(BaseModel):
 class PublicKeys(BaseModel):
     """The current signing key and every key that ever signed a checkpoint here."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "key_id": "8f0e3c1a2b4d6e7f",
-                    "public_key_pem": "-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----\n",
-                    "keys": [],
-                }
-            ]
+    model_config = with_examples(
+        {
+            "key_id": "8f0e3c1a2b4d6e7f",
+            "public_key_pem": "-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----\n",
+            "keys": [],
         }
     )
 
