@@ -48,10 +48,6 @@ router = PrefixRouter(prefix="/v1/enterprises", tags=["enterprises"], responses=
 UsccPath = Annotated[Uscc, Path(description="统一社会信用代码", examples=[examples.USCC])]
 
 
-def _example(kind: FilingKind) -> Any:
-    return Body(openapi_examples={kind.value: {"value": examples.FILINGS[kind.value]}})
-
-
 @router.post(
     "", status_code=201, response_model=CommandAnswer, summary="Register an enterprise · 企业注册"
 )
@@ -106,8 +102,9 @@ FILING_ROUTES: Final = (
 )
 
 
-def add_filing_route(filing: FilingRoute) -> None:
-    """`POST /{uscc}/filings/{kind}`, operation `submit_{kind}`, taking that filing's body."""
+def _add_filing_route(filing: FilingRoute) -> None:
+    """`POST /{uscc}/filings/{kind}`, operation `submit_{kind}`: that filing's body and example."""
+    kind = filing.kind.value
 
     async def submit(
         uscc: UsccPath, body: Filing, principal: ProcessActor, command: CommandDep
@@ -117,21 +114,22 @@ def add_filing_route(filing: FilingRoute) -> None:
             await command.execute(principal, body, deciders.submit_filing, uscc, body)
         )
 
-    # FastAPI reads the body's model (and its example) from the parameter's annotation.
-    submit.__annotations__["body"] = Annotated[filing.body, _example(filing.kind)]
+    # FastAPI reads the body's model and example from the parameter's annotation.
+    example = Body(openapi_examples={kind: {"value": examples.FILINGS[kind]}})
+    submit.__annotations__["body"] = Annotated[filing.body, example]
     router.add_api_route(
-        f"/{{uscc}}/filings/{filing.kind.value}",
+        f"/{{uscc}}/filings/{kind}",
         submit,
         methods=["POST"],
         response_model=CommandAnswer,
         summary=filing.summary,
         description=filing.description,
-        name=f"submit_{filing.kind.value}",
+        name=f"submit_{kind}",
     )
 
 
 for _filing in FILING_ROUTES:
-    add_filing_route(_filing)
+    _add_filing_route(_filing)
 
 
 @router.post(
