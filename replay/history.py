@@ -10,7 +10,7 @@ upcast. Results are plain dataclasses with ``to_json()``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -67,7 +67,7 @@ def parse_as_of(text: str | None) -> AsOf:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEvent:
-    """One event of the stream as the ledger stores it, with its place and hashes."""
+    """One stored event of the stream, with its place in the ledger and its hashes."""
 
     ledger_index: int
     originator_version: int
@@ -75,23 +75,15 @@ class HistoryEvent:
     type: str
     topic: str
     actor: dict[str, Any] | None
-    body: dict[str, Any]
+    body: dict[str, Any] = field(metadata={"description": "the event exactly as stored"})
     entry_hash: str
     chain_hash: str
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "ledger_index": self.ledger_index,
-            "originator_version": self.originator_version,
-            "timestamp": self.timestamp.isoformat() if self.timestamp else None,
-            "type": self.type,
-            "topic": self.topic,
-            "actor": self.actor,
-            "body": self.body,
-            "entry_hash": self.entry_hash,
-            "chain_hash": self.chain_hash,
-        }
+        """A JSON-ready dict: the fields, the timestamp in ISO 8601."""
+        found = asdict(self)
+        found["timestamp"] = self.timestamp.isoformat() if self.timestamp else None
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import TimeElapsedColumn
 
-from api.cli.output import print_document
+from api.cli.output import print_done
 from api.cli.progress import counting_bar
 from api.demo.scenario import Demo
 from ledger_store.application.ledger import Ledger
@@ -47,22 +47,20 @@ def run(args: argparse.Namespace) -> int:
         head = ledger.database.head()[1].hex()
     finally:
         ledger.close()
-    if args.json:
-        document = {
-            "ok": True,
+    by_command = dict(sorted(stats.commands.items()))
+    print_done(
+        args,
+        {
             "enterprises": stats.enterprises,
             "commands": stats.total,
-            "by_command": dict(sorted(stats.commands.items())),
+            "by_command": by_command,
             "seconds": round(elapsed, 3),
             "ledger_size": position,
             "chain_head": head,
             "seed": args.seed,
-        }
-        print_document(document)
-        return 0
-    print(
+        },
         f"demo: {stats.enterprises} enterprises, {stats.total} commands in {elapsed:.1f} s "
-        f"({stats.total / elapsed:.0f}/s); ledger size {position}, chain head {head}"
+        f"({stats.total / elapsed:.0f}/s); ledger size {position}, chain head {head}\n"
+        "commands: " + ", ".join(f"{k} {v}" for k, v in by_command.items()),
     )
-    print("commands: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.commands.items())))
     return 0

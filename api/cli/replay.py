@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import datetime
 from typing import Any
 
 from rich.console import Console
 from rich.progress import TimeRemainingColumn
 
-from api.cli.output import print_document
+from api.cli.output import print_done
 from api.cli.progress import counting_bar
 from ledger_store.eventstore.store import EventStore
 from projections.engine.rebuild import rebuild
@@ -78,22 +77,18 @@ def run(args: argparse.Namespace) -> int:
             )
     finally:
         ledger.close()
-    if args.json:
-        document = {
-            "ok": True,
+    where = "asof_ tables (live views untouched)" if result.as_of else "the live views"
+    print_done(
+        args,
+        {
             "events": result.events,
             "position": result.position,
             "views": list(result.views),
             "as_of": bool(result.as_of),
             "seconds": round(result.seconds, 3),
             "events_per_second": round(result.events_per_second),
-        }
-        print_document(document)
-        return 0
-    where = "asof_ tables (live views untouched)" if result.as_of else "the live views"
-    print(
+        },
         f"replayed {result.events} entries up to ledger position {result.position} into {where}: "
         f"{', '.join(result.views)} in {result.seconds:.1f} s ({result.events_per_second:,.0f}/s)",
-        file=sys.stdout,
     )
     return 0

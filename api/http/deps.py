@@ -143,11 +143,10 @@ def _refuse_unauthenticated(services: Services, client: str, *, missing: bool) -
     """429 when the address failed too often, else 401 (counted as one more failure)."""
     wait = services.limiter.retry_after(client)
     if wait is not None:
-        raise ProblemError(
-            429,
+        raise _retry_later(
             "too_many_failed_authentications",
-            f"too many failed authentications from this address; retry in {wait} s",
-            headers={"Retry-After": str(wait)},
+            "too many failed authentications from this address",
+            wait,
         )
     services.limiter.failed(client)
     if missing:
@@ -170,12 +169,14 @@ def limit_principal(services: Services, principal_key: str) -> None:
     has spent its requests (`EPORT_API_PRINCIPAL_REQUESTS_PER_SECOND`, `…_BURST`)."""
     wait = services.principal_limiter.take(principal_key)
     if wait is not None:
-        raise ProblemError(
-            429,
-            "too_many_requests",
-            f"this principal sent too many requests; retry in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+        raise _retry_later("too_many_requests", "this principal sent too many requests", wait)
+
+
+def _retry_later(rule: str, detail: str, wait: int) -> ProblemError:
+    """A 429: the detail says when to retry, and so does Retry-After (seconds)."""
+    return ProblemError(
+        429, rule, f"{detail}; retry in {wait} s", headers={"Retry-After": str(wait)}
+    )
 
 
 def allow(*roles: Role) -> Any:

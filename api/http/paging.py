@@ -13,11 +13,14 @@ from fastapi import Query
 
 Item = TypeVar("Item")
 
+
+def cursor(what: str, *, ge: int | None = None, le: int | None = None) -> Any:
+    """The `after` query parameter: the previous page's `next_cursor`, which is `what`."""
+    return Query(ge=ge, le=le, description=f"the previous page's next_cursor ({what})")
+
+
 Limit = Annotated[int, Query(ge=1, le=500, description="items per page at most")]
-Offset = Annotated[
-    int,
-    Query(ge=0, le=1_000_000, description="the previous page's next_cursor (0: the first page)"),
-]
+Offset = Annotated[int, cursor("0: the first page", ge=0, le=1_000_000)]
 """The cursor of lists kept in an order with no key to resume after (the window's work lists)."""
 
 

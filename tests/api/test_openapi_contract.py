@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from api.http.app import create_app
+from domain.filings import FILING_KIND_LABELS, FilingKind
 from ledger_store.eventstore.settings import Settings
 from tests.api.conftest import TestClient, api_settings
 
@@ -26,6 +27,12 @@ SAMPLE = {
     "token_id": "tok_000000000000",
 }
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+FILING_MODELS = {
+    FilingKind.THREE_IN_ONE: "ThreeInOneFiling",
+    FilingKind.CUSTOMS: "CustomsFiling",
+    FilingKind.FOREX: "ForexFiling",
+    FilingKind.OPERATOR_PREENTRY: "OperatorPreentryFiling",
+}
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +137,16 @@ def test_a_wrong_method_on_any_path_is_405_with_the_paths_methods_in_allow(
             assert response.json()["rule"] == "method_not_allowed"
             tried += 1
     assert tried > 100
+
+
+def test_each_filing_kind_has_its_route_taking_its_own_filing_with_its_example(
+    paths: dict[str, dict[str, Any]],
+) -> None:
+    for kind in FilingKind:
+        operation = paths[f"/v1/enterprises/{{uscc}}/filings/{kind.value}"]["post"]
+        assert operation["operationId"] == f"submit_{kind.value}"
+        body = operation["requestBody"]["content"]["application/json"]
+        (example,) = body["examples"].values()  # the document leaves out the example's nulls
+        assert example["value"]["kind"] == kind.value
+        assert body["schema"]["$ref"] == f"#/components/schemas/{FILING_MODELS[kind]}"
+        assert operation["summary"].endswith(FILING_KIND_LABELS[kind]), operation["summary"]

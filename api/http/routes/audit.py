@@ -10,7 +10,7 @@ from fastapi import Path, Query
 from api.http.auth import Principal
 from api.http.deps import Auditor, CheckpointSigner, MinPosition, ServicesDep, Verifier
 from api.http.errors import PROBLEMS, ProblemError
-from api.http.paging import Limit, first
+from api.http.paging import Limit, cursor, first
 from api.http.routing import PrefixRouter
 from api.http.schemas.audit import (
     Checkpoint,
@@ -39,10 +39,7 @@ def list_audit_events(
     principal: Auditor,
     services: ServicesDep,
     min_position: MinPosition,
-    after: Annotated[
-        int,
-        Query(ge=0, le=2**62, description="the previous page's next_cursor (a ledger index)"),
-    ] = 0,
+    after: Annotated[int, cursor("a ledger index", ge=0, le=2**62)] = 0,
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """Every ledger entry after `after`, with actor, time, ledger index, hashes and payload."""
@@ -80,10 +77,7 @@ def get_stream_history(
             examples=["2025-03-03T10:00:00+08:00", "42"],
         ),
     ] = None,
-    after: Annotated[
-        int,
-        Query(ge=0, le=2**62, description="the previous page's next_cursor (an event's version)"),
-    ] = 0,
+    after: Annotated[int, cursor("an event's version", ge=0, le=2**62)] = 0,
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """A stream's events as stored, up to `as_of`, with the checkpoint that covers them all,

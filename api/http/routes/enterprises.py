@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
 from uuid import UUID
 
 from fastapi import Body, Path, Query, Response
+from pydantic import BaseModel
 
-from api.http.auth import Principal
-from api.http.command_requests import Command, CommandDep, CreationDep
+from api.http.command_requests import CommandDep, CreationDep
 from api.http.deps import (
     MinPosition,
     ProcessActor,
@@ -18,7 +19,7 @@ from api.http.deps import (
     check_enterprise,
 )
 from api.http.errors import PROBLEMS, ProblemError
-from api.http.paging import Limit, first
+from api.http.paging import Limit, cursor, first
 from api.http.routing import PrefixRouter
 from api.http.schemas import examples
 from api.http.schemas.common import CommandAnswer, FreePairAnswer
@@ -32,16 +33,10 @@ from api.http.schemas.enterprises import (
 )
 from api.http.schemas.keys import MailKey
 from api.http.schemas.queries import EnterprisePage
+from domain import filings
 from domain.base import NotFoundError, Role
 from domain.enterprise.state import ReviewState
-from domain.filings import (
-    CustomsFiling,
-    Filing,
-    FilingKind,
-    ForexFiling,
-    OperatorPreentryFiling,
-    ThreeInOneFiling,
-)
+from domain.filings import Filing, FilingKind
 from domain.forms import KeyKind, Text
 from domain.identifiers import Uscc
 from ledger_store.application import deciders
@@ -51,10 +46,6 @@ from projections.enterprise_overview.queries import EnterpriseOverview
 router = PrefixRouter(prefix="/v1/enterprises", tags=["enterprises"], responses=PROBLEMS)
 
 UsccPath = Annotated[Uscc, Path(description="统一社会信用代码", examples=[examples.USCC])]
-
-
-def _example(kind: FilingKind) -> Any:
-    return Body(openapi_examples={kind.value: {"value": examples.FILINGS[kind.value]}})
 
 
 @router.post(
@@ -73,71 +64,72 @@ async def register_enterprise(
     return command.answer(result, f"/v1/enterprises/{body.uscc}")
 
 
-async def _submit(uscc: str, body: Filing, principal: Principal, command: Command) -> Response:
-    check_enterprise(principal, uscc)
-    return command.answer(
-        await command.execute(principal, body, deciders.submit_filing, uscc, body)
+@dataclass(frozen=True, slots=True)
+class FilingRoute:
+    """One of the four filing routes: they differ only in these."""
+
+    kind: FilingKind
+    body: type[BaseModel]
+    summary: str
+    description: str
+
+
+FILING_ROUTES: Final = (
+    FilingRoute(
+        FilingKind.THREE_IN_ONE,
+        filings.ThreeInOneFiling,
+        "File the three-in-one data · 三证合一信息管理",
+        "三证合一信息管理: business-registration data with the two uploaded forms.",
+    ),
+    FilingRoute(
+        FilingKind.CUSTOMS,
+        filings.CustomsFiling,
+        "File the customs registration · 企业海关备案申请",
+        "企业海关备案申请: the customs registration.",
+    ),
+    FilingRoute(
+        FilingKind.FOREX,
+        filings.ForexFiling,
+        "File the foreign-exchange registration · 企业外汇备案申请",
+        "企业外汇备案申请: the foreign-exchange filing.",
+    ),
+    FilingRoute(
+        FilingKind.OPERATOR_PREENTRY,
+        filings.OperatorPreentryFiling,
+        "Pre-enter the operators · 企业操作员预录入",
+        "企业操作员预录入: the operators to be enrolled.",
+    ),
+)
+
+
+def _add_filing_route(filing: FilingRoute) -> None:
+    """`POST /{uscc}/filings/{kind}`, operation `submit_{kind}`: that filing's body and example."""
+    kind = filing.kind.value
+
+    async def submit(
+        uscc: UsccPath, body: Filing, principal: ProcessActor, command: CommandDep
+    ) -> Response:
+        check_enterprise(principal, uscc)
+        return command.answer(
+            await command.execute(principal, body, deciders.submit_filing, uscc, body)
+        )
+
+    # FastAPI reads the body's model and example from the parameter's annotation.
+    example = Body(openapi_examples={kind: {"value": examples.FILINGS[kind]}})
+    submit.__annotations__["body"] = Annotated[filing.body, example]
+    router.add_api_route(
+        f"/{{uscc}}/filings/{kind}",
+        submit,
+        methods=["POST"],
+        response_model=CommandAnswer,
+        summary=filing.summary,
+        description=filing.description,
+        name=f"submit_{kind}",
     )
 
 
-@router.post(
-    "/{uscc}/filings/three_in_one",
-    response_model=CommandAnswer,
-    summary="File the three-in-one data · 三证合一信息管理",
-)
-async def submit_three_in_one(
-    uscc: UsccPath,
-    body: Annotated[ThreeInOneFiling, _example(FilingKind.THREE_IN_ONE)],
-    principal: ProcessActor,
-    command: CommandDep,
-) -> Response:
-    """三证合一信息管理: business-registration data with the two uploaded forms."""
-    return await _submit(uscc, body, principal, command)
-
-
-@router.post(
-    "/{uscc}/filings/customs",
-    response_model=CommandAnswer,
-    summary="File the customs registration · 企业海关备案申请",
-)
-async def submit_customs(
-    uscc: UsccPath,
-    body: Annotated[CustomsFiling, _example(FilingKind.CUSTOMS)],
-    principal: ProcessActor,
-    command: CommandDep,
-) -> Response:
-    """企业海关备案申请: the customs registration."""
-    return await _submit(uscc, body, principal, command)
-
-
-@router.post(
-    "/{uscc}/filings/forex",
-    response_model=CommandAnswer,
-    summary="File the foreign-exchange registration · 企业外汇备案申请",
-)
-async def submit_forex(
-    uscc: UsccPath,
-    body: Annotated[ForexFiling, _example(FilingKind.FOREX)],
-    principal: ProcessActor,
-    command: CommandDep,
-) -> Response:
-    """企业外汇备案申请: the foreign-exchange filing."""
-    return await _submit(uscc, body, principal, command)
-
-
-@router.post(
-    "/{uscc}/filings/operator_preentry",
-    response_model=CommandAnswer,
-    summary="Pre-enter the operators · 企业操作员预录入",
-)
-async def submit_operator_preentry(
-    uscc: UsccPath,
-    body: Annotated[OperatorPreentryFiling, _example(FilingKind.OPERATOR_PREENTRY)],
-    principal: ProcessActor,
-    command: CommandDep,
-) -> Response:
-    """企业操作员预录入: the operators to be enrolled."""
-    return await _submit(uscc, body, principal, command)
+for _filing in FILING_ROUTES:
+    _add_filing_route(_filing)
 
 
 @router.post(
@@ -286,9 +278,7 @@ def find_enterprises(
         Text | None, Query(description="a part of the enterprise's current name (企业名称)")
     ] = None,
     review_state: Annotated[ReviewState | None, Query(description="where it stands")] = None,
-    after: Annotated[
-        Uscc | None, Query(description="the previous page's next_cursor (a USCC)")
-    ] = None,
+    after: Annotated[Uscc | None, cursor("a USCC")] = None,
     limit: Limit = 100,
 ) -> EnterprisePage:
     """Enterprises by a part of their name and/or review state, in USCC order, a page at a time

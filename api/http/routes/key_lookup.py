@@ -10,7 +10,7 @@ from fastapi import Path, Query, Response
 from api.http.auth import Principal
 from api.http.deps import MinPosition, Reader, ServicesDep, check_enterprise
 from api.http.errors import PROBLEMS
-from api.http.paging import Limit, first, page
+from api.http.paging import Limit, cursor, first, page
 from api.http.responses import model_response
 from api.http.routing import PrefixRouter
 from api.http.schemas import examples
@@ -63,9 +63,7 @@ def find_keys(
     uscc: Annotated[Uscc | None, Query(description="the enterprise's keys")] = None,
     holder: Annotated[Name | None, Query(description="holder's name")] = None,
     status: Annotated[KeyStatus | None, Query(description="the key's status now")] = None,
-    after: Annotated[
-        CardNumber | None, Query(description="the previous page's next_cursor (a card number)")
-    ] = None,
+    after: Annotated[CardNumber | None, cursor("a card number")] = None,
     limit: Limit = 100,
 ) -> Response:
     """Keys by enterprise, holder name and/or status (an enterprise sees only its own)."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Request, Response
+from fastapi import Path, Request, Response
 from pydantic import StringConstraints
 
 from api.http.auth import TokenError, TokenRecord
 from api.http.deps import Admin, ServicesDep
 from api.http.errors import PROBLEMS, ProblemError
-from api.http.paging import Limit, first
+from api.http.paging import Limit, cursor, first
 from api.http.routing import PrefixRouter
 from api.http.schemas.tokens import CreateToken, NewToken, TokenInfo, TokenList
 
@@ -60,9 +60,7 @@ def create_token(
 def list_tokens(
     admin: Admin,
     services: ServicesDep,
-    after: Annotated[
-        TokenId | None, Query(description="the previous page's next_cursor (a token id)")
-    ] = None,
+    after: Annotated[TokenId | None, cursor("a token id")] = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """Every token issued, oldest first, without secrets."""

@@ -7,6 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.http.schemas.common import with_examples
+from replay.history import HistoryEvent
+
 _HEX64 = r"^[0-9a-f]{64}$"
 
 
@@ -23,20 +26,6 @@ class Checkpoint(BaseModel):
     timestamp: datetime
     key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
     signature: str
-
-
-class HistoryEvent(BaseModel):
-    """One stored event of the stream, with its place in the ledger and its hashes."""
-
-    ledger_index: int
-    originator_version: int
-    timestamp: datetime | None
-    type: str
-    topic: str
-    actor: dict[str, Any] | None
-    body: dict[str, Any] = Field(description="the event exactly as stored")
-    entry_hash: str
-    chain_hash: str
 
 
 class StreamHistory(BaseModel):
@@ -65,15 +54,11 @@ class SigningKey(BaseModel):
 class PublicKeys(BaseModel):
     """The current signing key and every key that ever signed a checkpoint here."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "key_id": "8f0e3c1a2b4d6e7f",
-                    "public_key_pem": "-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----\n",
-                    "keys": [],
-                }
-            ]
+    model_config = with_examples(
+        {
+            "key_id": "8f0e3c1a2b4d6e7f",
+            "public_key_pem": "-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----\n",
+            "keys": [],
         }
     )
 

@@ -18,6 +18,11 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 EXAMPLE_ID = "5b0f3a52-7c1e-5d59-9a0f-4a9f1c3e2b7d"
 
 
+def with_examples(*examples: Any) -> ConfigDict:
+    """A model's configuration that shows these examples in the OpenAPI document."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
 class Request(BaseModel):
     """A request body: unknown fields are refused, so a typo is a 422, not silently ignored."""
 
@@ -63,9 +68,7 @@ def untagged(discriminator: str) -> WrapValidator:
 class CommandAnswer(BaseModel):
     """What a command reached: the aggregate it changed, its new version, the ledger position."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"id": EXAMPLE_ID, "version": 3, "position": 42}]}
-    )
+    model_config = with_examples({"id": EXAMPLE_ID, "version": 3, "position": 42})
 
     id: UUID = Field(description="the aggregate the command changed or created")
     version: int = Field(description="its version now (use it as If-Match)")
@@ -77,17 +80,13 @@ class CommandAnswer(BaseModel):
 class FreePairAnswer(CommandAnswer):
     """The free pair was issued: the enterprise's id and version, and the two card numbers."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": EXAMPLE_ID,
-                    "version": 8,
-                    "position": 57,
-                    "legal_person_card_no": "8800000123456701",
-                    "operator_card_no": "8800000123456702",
-                }
-            ]
+    model_config = with_examples(
+        {
+            "id": EXAMPLE_ID,
+            "version": 8,
+            "position": 57,
+            "legal_person_card_no": "8800000123456701",
+            "operator_card_no": "8800000123456702",
         }
     )
 
@@ -98,16 +97,12 @@ class FreePairAnswer(CommandAnswer):
 class RenewalApplicationAnswer(CommandAnswer):
     """A renewal application was filed; its id names it in the pre-approval and the renewal."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": EXAMPLE_ID,
-                    "version": 12,
-                    "position": 90,
-                    "application_id": "8800000123456701-R1",
-                }
-            ]
+    model_config = with_examples(
+        {
+            "id": EXAMPLE_ID,
+            "version": 12,
+            "position": 90,
+            "application_id": "8800000123456701-R1",
         }
     )
 
@@ -124,21 +119,17 @@ class FieldProblem(BaseModel):
 class Problem(BaseModel):
     """An RFC 9457 problem document (`application/problem+json`)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "type": "urn:eport-ledger:problem:key_locked",
-                    "title": "The key is locked",
-                    "title_zh": "该Ukey已锁定",
-                    "status": 422,
-                    "detail": "key 8800000123456701 is locked; unlock it first",
-                    "instance": "/v1/keys/8800000123456701/pin-attempts",
-                    "rule": "key_locked",
-                    "errors": [{"field": "status", "message": "key 8800000123456701 is locked"}],
-                    "request_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-                }
-            ]
+    model_config = with_examples(
+        {
+            "type": "urn:eport-ledger:problem:key_locked",
+            "title": "The key is locked",
+            "title_zh": "该Ukey已锁定",
+            "status": 422,
+            "detail": "key 8800000123456701 is locked; unlock it first",
+            "instance": "/v1/keys/8800000123456701/pin-attempts",
+            "rule": "key_locked",
+            "errors": [{"field": "status", "message": "key 8800000123456701 is locked"}],
+            "request_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
         }
     )
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 from typing_extensions import TypeAliasType
 
 from api.http.schemas import examples
-from api.http.schemas.common import Request, untagged
+from api.http.schemas.common import Request, untagged, with_examples
 from domain.enterprise.events import EnterpriseChange
 from domain.forms import (
     NO_CONTROL,
@@ -34,16 +34,12 @@ malformed customs code as `invalid_customs_code`, naming the field."""
 class RegisterEnterprise(Request):
     """Register an enterprise that holds its customs registration receipt (海关备案回执)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "uscc": examples.USCC,
-                    "name": examples.COMPANY,
-                    "customs_code": examples.CUSTOMS_CODE,
-                    "receipt_number": examples.RECEIPT_NUMBER,
-                }
-            ]
+    model_config = with_examples(
+        {
+            "uscc": examples.USCC,
+            "name": examples.COMPANY,
+            "customs_code": examples.CUSTOMS_CODE,
+            "receipt_number": examples.RECEIPT_NUMBER,
         }
     )
 
@@ -94,15 +90,11 @@ Review = Annotated[
 class RegisterOperator(Request):
     """Add an operator card holder, authorised by the enterprise's legal-person key."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "holder_kind": "operator",
-                    "holder": examples.OPERATOR,
-                    "authorising_card_no": examples.LP_CARD,
-                }
-            ]
+    model_config = with_examples(
+        {
+            "holder_kind": "operator",
+            "holder": examples.OPERATOR,
+            "authorising_card_no": examples.LP_CARD,
         }
     )
 
@@ -135,14 +127,10 @@ CardHolder = Annotated[CardHolderKinds, untagged("holder_kind")]
 class SetPermissions(Request):
     """The operator's permissions become exactly these (业务授权)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "permissions": ["declaration.upload", "payment.view"],
-                    "authorising_card_no": examples.LP_CARD,
-                }
-            ]
+    model_config = with_examples(
+        {
+            "permissions": ["declaration.upload", "payment.view"],
+            "authorising_card_no": examples.LP_CARD,
         }
     )
 
@@ -155,14 +143,10 @@ class SetPermissions(Request):
 class ChangeEnterprise(Request):
     """Change name, business address or legal representative (变更), by the legal-person key."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "business_address": "海南省海口市龙华区滨海大道88号",
-                    "authorising_card_no": examples.LP_CARD,
-                }
-            ]
+    model_config = with_examples(
+        {
+            "business_address": "海南省海口市龙华区滨海大道88号",
+            "authorising_card_no": examples.LP_CARD,
         }
     )
 

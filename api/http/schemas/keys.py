@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Final, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 from api.http.schemas import examples
-from api.http.schemas.common import Request, untagged
+from api.http.schemas.common import Request, untagged, with_examples
 from domain.forms import MailingDetails, Media, RenewalDocuments, Supplier, SupplierProduct, Text
 from domain.identifiers import CardNumber, CertificateNumber, Uscc
 from domain.ukey.events import ApplicationId, DeliveryChannel
@@ -81,7 +81,7 @@ class MailKey(MailingDetails):
     """The EMS handover form (快递交接单, 1式3份) as the window completes it: one parcel, the
     enterprise's free legal-person and operator cards, one EMS tracking number."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [examples.MAILING]})
+    model_config = with_examples(examples.MAILING)
 
     def details(self) -> MailingDetails:
         """The domain's value object."""
@@ -91,7 +91,7 @@ class MailKey(MailingDetails):
 class Delivery(Request):
     """How a free key reached its holder: its EMS parcel arrived, or the window handed it over."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"channel": "ems"}]})
+    model_config = with_examples({"channel": "ems"})
 
     channel: DeliveryChannel = Field(
         default=DeliveryChannel.EMS,
@@ -102,7 +102,7 @@ class Delivery(Request):
 class PinAttempt(Request):
     """One PIN entry: right or wrong (the PIN itself never reaches the ledger)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"ok": False}, {"ok": True}]})
+    model_config = with_examples({"ok": False}, {"ok": True})
 
     ok: bool
 
@@ -110,15 +110,11 @@ class PinAttempt(Request):
 class Renew(Request):
     """Renewal in person at the window with the four documents, after pre-approval."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "application_id": f"{examples.LP_CARD}-R1",
-                    "documents": examples.DOCUMENTS,
-                    "certificate_number": "03000000000cde6f",
-                }
-            ]
+    model_config = with_examples(
+        {
+            "application_id": f"{examples.LP_CARD}-R1",
+            "documents": examples.DOCUMENTS,
+            "certificate_number": "03000000000cde6f",
         }
     )
 
@@ -130,7 +126,7 @@ class Renew(Request):
 class Incident(Request):
     """Why: a loss report (挂失), a freeze (冻结), or lifting a freeze (解冻)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "钥匙遗失"}]})
+    model_config = with_examples({"reason": "钥匙遗失"})
 
     reason: Text
 
@@ -138,10 +134,8 @@ class Incident(Request):
 class Void(Request):
     """Void a key (作废), e.g. when its holder withdraws consent."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"reason": "持卡人撤回同意，申请作废", "erase_personal_data": True}]
-        }
+    model_config = with_examples(
+        {"reason": "持卡人撤回同意，申请作废", "erase_personal_data": True}
     )
 
     reason: Text
@@ -151,16 +145,12 @@ class Void(Request):
 class Replace(Request):
     """Replace a lost, frozen or faulty key with a bought one (补办)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "new_card_no": examples.REPLACEMENT_CARD,
-                    "reason": "遗失补办",
-                    "supplier": "beijing_tongfang",
-                    "product": "smart_key",
-                }
-            ]
+    model_config = with_examples(
+        {
+            "new_card_no": examples.REPLACEMENT_CARD,
+            "reason": "遗失补办",
+            "supplier": "beijing_tongfang",
+            "product": "smart_key",
         }
     )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from api.http.schemas import examples
-from api.http.schemas.common import Request
+from api.http.schemas.common import Request, with_examples
 from api.http.schemas.queries import Page
 from domain.forms import Text
 from domain.identifiers import Uscc
@@ -19,13 +19,9 @@ TokenRole = Literal["enterprise", "window", "hotline", "auditor", "admin"]
 class CreateToken(Request):
     """A new bearer token for a role (an enterprise token is bound to its USCC)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"role": "window", "name": "window-clerk-01"},
-                {"role": "enterprise", "enterprise": examples.USCC},
-            ]
-        }
+    model_config = with_examples(
+        {"role": "window", "name": "window-clerk-01"},
+        {"role": "enterprise", "enterprise": examples.USCC},
     )
 
     role: TokenRole
