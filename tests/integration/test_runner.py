@@ -146,7 +146,7 @@ def test_setting_up_twice_is_harmless_and_a_new_view_version_starts_over(
 
 
 def test_the_in_process_projector_gives_read_your_writes(world: World, ledger: Ledger) -> None:
-    projector = InProcessProjector(ledger.database, interval=30.0)
+    projector = InProcessProjector(Runner(ledger.database), interval=30.0)
     projector.start()
     try:
         e = world.enterprises[0]
