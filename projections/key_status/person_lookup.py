@@ -10,7 +10,7 @@ from ledger_store.eventstore.database import LedgerDatabase
 from projections.engine.freshness import NO_WAIT, Freshness
 from projections.engine.query import ViewSource, snapshot
 from projections.key_status.fold import ENTERPRISES
-from projections.key_status.queries import VIEWS, find_keys
+from projections.key_status.queries import VIEWS, escape_like, find_keys
 from projections.key_status.records import KeyRecord
 
 MAX_KEYS = 50
@@ -52,7 +52,7 @@ def enterprises_by_name(
     needle = text.strip()
     if not needle:
         return []
-    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = f"%{escape_like(needle)}%"
     with snapshot(database, VIEWS) as (cursor, tables):
         rows = cursor.execute(
             f"SELECT uscc, name FROM {tables(ENTERPRISES.name)} WHERE name LIKE ? ESCAPE '\\' "

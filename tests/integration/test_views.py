@@ -18,6 +18,7 @@ from projections.engine.query import ViewSource
 from projections.engine.rebuild import rebuild
 from projections.enterprise_overview.queries import get_enterprise
 from projections.expiry_calendar.queries import expiring_keys
+from projections.key_status.person_lookup import enterprises_by_name
 from projections.key_status.queries import find_keys, get_key
 from projections.window_queue.queries import window_queue
 from tests.factories import enterprise_ctx, window_ctx
@@ -288,6 +289,17 @@ def test_the_window_queue_lists_work_oldest_first_with_its_age(
     ]
     with pytest.raises(ValueError, match="unknown stage"):
         window_queue(ledger.database, stage="tea_break")
+
+
+def test_the_window_finds_enterprises_by_a_part_of_their_name(world: World, ledger: Ledger) -> None:
+    first, second = world.register("海南甲_100%公司"), world.register("海南乙公司")
+    catch_up(ledger)
+    assert enterprises_by_name(ledger.database, " 公司 ") == sorted(
+        [(first.uscc, "海南甲_100%公司"), (second.uscc, "海南乙公司")]
+    )
+    assert enterprises_by_name(ledger.database, "_100%") == [(first.uscc, "海南甲_100%公司")]
+    assert enterprises_by_name(ledger.database, "乙_") == []  # wildcards are taken literally
+    assert enterprises_by_name(ledger.database, "  ") == []
 
 
 def test_the_expiry_calendar_lists_keys_expiring_within_n_days(
