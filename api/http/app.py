@@ -105,7 +105,9 @@ def open_services(settings: Settings, api: ApiSettings, metrics: Metrics) -> Ser
         )
         if api.views == "inprocess":
             services.views_due = ledger.position()  # /readyz waits for the views to get there
-            services.projector = InProcessProjector(ledger.database, interval=VIEWS_POLL_SECONDS)
+            services.projector = InProcessProjector(
+                Runner(ledger.database), interval=VIEWS_POLL_SECONDS
+            )
             services.projector.start()
         else:  # the worker keeps them; their tables exist before its first batch all the same
             Runner(ledger.database).setup()

@@ -15,7 +15,7 @@ from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
 from ledger_store.eventstore.mapping import type_name
 from projections.audit_trail.fold import BUCKET, STREAMS, TIMES
 from projections.engine.entries import norm_time, read_items, time_text, to_time
-from projections.engine.freshness import DEFAULT_TIMEOUT
+from projections.engine.freshness import NO_WAIT, Freshness
 from projections.engine.positions import positions_table, reading
 from projections.engine.query import snapshot
 from projections.engine.schema import TableNames
@@ -124,15 +124,9 @@ def _position_at(cursor: SqlCursor, tables: TableNames, moment: datetime, reache
     return min(later - 1, reached)
 
 
-def position_at(
-    database: LedgerDatabase,
-    moment: datetime,
-    *,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> int:
+def position_at(database: LedgerDatabase, moment: datetime, *, fresh: Freshness = NO_WAIT) -> int:
     """The ledger position an as-of `moment` means (what `replay --until TIME` builds up to)."""
-    with snapshot(database, VIEWS, min_position, timeout) as (cursor, tables):
+    with snapshot(database, VIEWS, fresh) as (cursor, tables):
         return _position_at(cursor, tables, moment, _reached(cursor, tables))
 
 
@@ -145,8 +139,7 @@ def stream_history(
     related: bool = True,
     after: int = 0,
     limit: int = MAX_PAGE,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    fresh: Freshness = NO_WAIT,
     names: TableNames | None = None,
 ) -> list[AuditEntry]:
     """A stream's entries in ledger order, as of a position and/or a time when given.
@@ -155,7 +148,7 @@ def stream_history(
     entries; `key:{card_no}` and `operator:{id}` are the aggregate's own entries.
     """
     kind, value = parse_stream(stream)
-    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
+    with snapshot(database, VIEWS, fresh, names) as (cursor, tables):
         upper = _reached(cursor, tables)
         if until_position is not None:
             upper = min(upper, until_position)
@@ -178,12 +171,11 @@ def audit_events(
     *,
     after: int = 0,
     limit: int = 100,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    fresh: Freshness = NO_WAIT,
     names: TableNames | None = None,
 ) -> list[AuditEntry]:
     """Every entry after ledger index `after`, `limit` (at most 1000) at a time."""
-    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
+    with snapshot(database, VIEWS, fresh, names) as (cursor, tables):
         upper = min(_reached(cursor, tables), after + max(0, min(limit, MAX_PAGE)))
         rows = cursor.execute(
             f"{_select(tables, 'LEFT JOIN')} "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
 
 from ledger_store.eventstore.database import LedgerDatabase
 from projections.engine.inprocess import projector_for
@@ -68,31 +70,33 @@ def wait_for_position(
             delay = min(delay * 2, POLL_MAX)
 
 
-def require_position(
-    database: LedgerDatabase,
-    views: Iterable[str | View],
-    min_position: int | None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> None:
-    """Wait like `wait_for_position`; raise ViewNotCaughtUpError when the time runs out."""
-    if min_position is None:
-        return
-    names = _names(views)
-    if not wait_for_position(database, names, min_position, timeout):
-        raise ViewNotCaughtUpError(names, min_position, read_positions(database, names))
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How current the views a query reads must be: no older than ledger position
+    `min_position` (None: as they are now), waited for at most `timeout` seconds."""
+
+    min_position: int | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+    def require(self, database: LedgerDatabase, views: Iterable[str | View]) -> None:
+        """Wait like `wait_for_position`; raise ViewNotCaughtUpError when the time runs out."""
+        if self.min_position is None:
+            return
+        names = _names(views)
+        if not wait_for_position(database, names, self.min_position, self.timeout):
+            positions = read_positions(database, names)
+            raise ViewNotCaughtUpError(names, self.min_position, positions)
+
+    async def require_async(self, database: LedgerDatabase, views: Iterable[str | View]) -> None:
+        """`require` for the event loop: a worker thread waits, unless the in-process views are
+        there already (the usual case: no thread at all)."""
+        if self.min_position is None:
+            return
+        projector = projector_for(database)
+        if projector is not None and projector.reached(_names(views), self.min_position):
+            return
+        await asyncio.to_thread(self.require, database, views)
 
 
-async def require_position_async(
-    database: LedgerDatabase,
-    views: Iterable[str | View],
-    min_position: int | None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> None:
-    """`require_position` for the event loop: a worker thread waits, unless the in-process
-    views are there already (the usual case: no thread at all)."""
-    if min_position is None:
-        return
-    projector = projector_for(database)
-    if projector is not None and projector.reached(_names(views), min_position):
-        return
-    await asyncio.to_thread(require_position, database, views, min_position, timeout)
+NO_WAIT: Final = Freshness()
+"""The views as they are: no position to wait for."""

@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from ledger_store.eventstore.database import LedgerDatabase
 from projections.engine.positions import read_positions
-from projections.engine.runner import DEFAULT_BATCH, BatchReport, Runner
-from projections.engine.view import View
+from projections.engine.runner import BatchReport, Runner
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +25,12 @@ def projector_for(database: LedgerDatabase) -> InProcessProjector | None:
 
 
 class InProcessProjector:
-    """Runs a Runner in a daemon thread: `start()`, `poke()` after each command, `stop()`."""
+    """Runs the Runner it is given in a daemon thread: `start()`, `poke()` after each command,
+    `stop()`."""
 
-    def __init__(
-        self,
-        database: LedgerDatabase,
-        views: Sequence[View] | None = None,
-        *,
-        batch_size: int = DEFAULT_BATCH,
-        interval: float = 0.5,
-    ) -> None:
-        self.runner = Runner(database, views, batch_size=batch_size)
-        self.database = database
+    def __init__(self, runner: Runner, *, interval: float = 0.5) -> None:
+        self.runner = runner
+        self.database = runner.database
         self.interval = interval
         self.positions: dict[str, int] = {}
         self.last_error: BaseException | None = None

@@ -1,14 +1,17 @@
-"""What every query function shares: read-your-writes, one read snapshot, the clock, masking."""
+"""What every query function shares: read-your-writes, one read snapshot, where it reads, the
+clock, masking."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from domain.identifiers import mask_id_number, mask_phone
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
-from projections.engine.freshness import DEFAULT_TIMEOUT, require_position
+from ledger_store.privacy.vault import PersonalDataVault
+from projections.engine.freshness import NO_WAIT, Freshness
 from projections.engine.positions import reading
 from projections.engine.schema import TableNames
 
@@ -17,19 +20,37 @@ from projections.engine.schema import TableNames
 def snapshot(
     database: LedgerDatabase,
     views: Sequence[str],
-    min_position: int | None,
-    timeout: float = DEFAULT_TIMEOUT,
+    fresh: Freshness = NO_WAIT,
     names: TableNames | None = None,
 ) -> Iterator[tuple[SqlCursor, TableNames]]:
-    """Wait (bounded) for the views to reach `min_position`, then read in one transaction.
+    """Wait (bounded) for the views to be as fresh as asked, then read in one transaction.
 
     Reading `asof_` tables (names given with a prefix) never waits: they are fixed.
     """
     names = names or TableNames(database)
     if not names.prefix:
-        require_position(database, views, min_position, timeout)
+        fresh.require(database, views)
     with reading(database) as cursor:
         yield cursor, names
+
+
+@dataclass(frozen=True, slots=True)
+class ViewSource:
+    """What a query of personal data reads: the views in `database` (the live tables, or the
+    fixed copy `names` names: an as-of rebuild), their sealed values revealed with `vault`, ID
+    numbers and phones masked when `mask` (the hotline reads so; window staff and auditors not).
+    """
+
+    database: LedgerDatabase
+    vault: PersonalDataVault
+    mask: bool
+    names: TableNames | None = None
+
+    def snapshot(
+        self, views: Sequence[str], fresh: Freshness
+    ) -> AbstractContextManager[tuple[SqlCursor, TableNames]]:
+        """`snapshot` of these views."""
+        return snapshot(self.database, views, fresh, self.names)
 
 
 def now_or(now: datetime | None) -> datetime:

@@ -9,11 +9,10 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 from ledger_store.eventstore.database import LedgerDatabase
-from ledger_store.privacy.vault import PersonalDataVault
 from projections.engine.entries import parse_time, to_time
-from projections.engine.freshness import DEFAULT_TIMEOUT
+from projections.engine.freshness import NO_WAIT, Freshness
 from projections.engine.personal import Revealed
-from projections.engine.query import now_or, snapshot
+from projections.engine.query import ViewSource, now_or, snapshot
 from projections.engine.schema import TableNames
 from projections.enterprise_overview.fold import ENTERPRISES, FILING_KINDS, OPERATORS
 from projections.key_status.queries import escape_like, select_keys
@@ -115,8 +114,7 @@ def find_enterprises(
     review_state: str | None = None,
     after_uscc: str | None = None,
     limit: int = 100,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    fresh: Freshness = NO_WAIT,
     names: TableNames | None = None,
 ) -> list[EnterpriseSummary]:
     """Enterprises by a part of their current name (企业名称), USCC and/or review state, in USCC
@@ -134,7 +132,7 @@ def find_enterprises(
         where.append("uscc > ?")
         params.append(after_uscc)
     sql_where = f" WHERE {' AND '.join(where)}" if where else ""
-    with snapshot(database, LIST_VIEWS, min_position, timeout, names) as (cursor, tables):
+    with snapshot(database, LIST_VIEWS, fresh, names) as (cursor, tables):
         rows = cursor.execute(
             f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM {tables(ENTERPRISES.name)}{sql_where} "
             "ORDER BY uscc LIMIT ?",
@@ -156,19 +154,15 @@ def _summary(e: dict[str, Any]) -> EnterpriseSummary:
 
 
 def get_enterprise(
-    database: LedgerDatabase,
-    vault: PersonalDataVault,
+    source: ViewSource,
     uscc: str,
     *,
-    mask: bool,
     now: datetime | None = None,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    names: TableNames | None = None,
+    fresh: Freshness = NO_WAIT,
     key_limit: int = 1000,
 ) -> EnterpriseOverview | None:
     """One enterprise's overview by USCC, or None."""
-    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
+    with source.snapshot(VIEWS, fresh) as (cursor, tables):
         row = cursor.execute(
             f"SELECT {', '.join(ENTERPRISES.column_names)} FROM {tables(ENTERPRISES.name)} "
             "WHERE uscc = ?",
@@ -182,13 +176,19 @@ def get_enterprise(
             (uscc,),
         ).fetchall()
         keys = select_keys(
-            cursor, tables, vault, mask=mask, now=now_or(now), uscc=uscc, limit=key_limit
+            cursor,
+            tables,
+            source.vault,
+            mask=source.mask,
+            now=now_or(now),
+            uscc=uscc,
+            limit=key_limit,
         )
         enterprise = dict(zip(ENTERPRISES.column_names, row, strict=True))
         personal = [enterprise["legal_representative"]]
         person_at = [OPERATORS.column_names.index(c) for c in PERSONAL_COLUMNS]
         personal += [values[i] for values in operators for i in person_at]
-        reveal = Revealed.read(vault, cursor, personal)
+        reveal = Revealed.read(source.vault, cursor, personal)
     return _overview(enterprise, operators, keys, reveal)
 
 

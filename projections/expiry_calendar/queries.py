@@ -8,13 +8,10 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from domain.ukey.status import KeyStatus, days_left, is_expired, status_at
-from ledger_store.eventstore.database import LedgerDatabase
-from ledger_store.privacy.vault import PersonalDataVault
 from projections.engine.entries import time_text, to_time
-from projections.engine.freshness import DEFAULT_TIMEOUT
+from projections.engine.freshness import NO_WAIT, Freshness
 from projections.engine.personal import Revealed
-from projections.engine.query import now_or, snapshot
-from projections.engine.schema import TableNames
+from projections.engine.query import ViewSource, now_or
 from projections.key_status.fold import ENTERPRISES, KEYS, TERMINAL
 
 VIEWS = ("key_status",)
@@ -37,16 +34,13 @@ class ExpiringKey(BaseModel):
 
 
 def expiring_keys(
-    database: LedgerDatabase,
-    vault: PersonalDataVault,
+    source: ViewSource,
     *,
     within_days: int = 30,
     now: datetime | None = None,
     include_expired: bool = False,
     limit: int = 1000,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    names: TableNames | None = None,
+    fresh: Freshness = NO_WAIT,
 ) -> list[ExpiringKey]:
     """Keys expiring within `within_days` of `now`, soonest first (expired ones too if asked)."""
     if within_days < 0:
@@ -56,7 +50,7 @@ def expiring_keys(
     lower = "" if include_expired else "k.valid_until >= ? AND "
     params = ([] if include_expired else [start]) + [end, *TERMINAL, limit]
     marks = ",".join("?" * len(TERMINAL))
-    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, t):
+    with source.snapshot(VIEWS, fresh) as (cursor, t):
         rows = cursor.execute(
             "SELECT k.card_no, k.uscc, e.name, k.kind, k.media, k.holder_name, k.stored_status, "
             f"k.valid_until FROM {t(KEYS.name)} k LEFT JOIN {t(ENTERPRISES.name)} e "
@@ -64,7 +58,7 @@ def expiring_keys(
             f"AND k.stored_status NOT IN ({marks}) ORDER BY k.valid_until, k.card_no LIMIT ?",
             params,
         ).fetchall()
-        reveal = Revealed.read(vault, cursor, [row[5] for row in rows])
+        reveal = Revealed.read(source.vault, cursor, [row[5] for row in rows])
     keys = []
     for card_no, uscc, name, kind, media, holder, stored, until_text in rows:
         until = to_time(until_text)

@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from ledger_store.eventstore.database import LedgerDatabase
-from ledger_store.privacy.vault import PersonalDataVault
-from projections.engine.freshness import DEFAULT_TIMEOUT
-from projections.engine.query import snapshot
+from projections.engine.freshness import NO_WAIT, Freshness
+from projections.engine.query import ViewSource, snapshot
 from projections.key_status.fold import ENTERPRISES
-from projections.key_status.queries import VIEWS, find_keys
+from projections.key_status.queries import VIEWS, escape_like, find_keys
 from projections.key_status.records import KeyRecord
 
 MAX_KEYS = 50
@@ -19,44 +18,31 @@ MAX_KEYS = 50
 
 
 def keys_by_person(
-    database: LedgerDatabase,
-    vault: PersonalDataVault,
+    source: ViewSource,
     *,
-    mask: bool,
     phone_e164: str | None = None,
     id_number: str | None = None,
     name: str | None = None,
     now: datetime | None = None,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    fresh: Freshness = NO_WAIT,
 ) -> list[KeyRecord]:
     """Keys of the holder(s) with this phone, ID number or name (exactly one is given)."""
     given = [value for value in (phone_e164, id_number, name) if value]
     if len(given) != 1:
         raise ValueError("give exactly one of phone_e164, id_number, name")
     return find_keys(
-        database, vault, mask=mask, phone=phone_e164, id_number=id_number, holder=name,
-        now=now, limit=MAX_KEYS, min_position=min_position, timeout=timeout,
+        source, phone=phone_e164, id_number=id_number, holder=name, now=now, limit=MAX_KEYS,
+        fresh=fresh,
     )  # fmt: skip
 
 
 def keys_by_company(
-    database: LedgerDatabase,
-    vault: PersonalDataVault,
-    text: str,
-    *,
-    mask: bool,
-    now: datetime | None = None,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    source: ViewSource, text: str, *, now: datetime | None = None, fresh: Freshness = NO_WAIT
 ) -> list[KeyRecord]:
     """Keys of the enterprises whose name contains `text` (company names are not personal)."""
     if not text.strip():
         return []
-    return find_keys(
-        database, vault, mask=mask, company=text, now=now, limit=MAX_KEYS,
-        min_position=min_position, timeout=timeout,
-    )  # fmt: skip
+    return find_keys(source, company=text, now=now, limit=MAX_KEYS, fresh=fresh)
 
 
 def enterprises_by_name(
@@ -66,8 +52,8 @@ def enterprises_by_name(
     needle = text.strip()
     if not needle:
         return []
-    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    with snapshot(database, VIEWS, None) as (cursor, tables):
+    pattern = f"%{escape_like(needle)}%"
+    with snapshot(database, VIEWS) as (cursor, tables):
         rows = cursor.execute(
             f"SELECT uscc, name FROM {tables(ENTERPRISES.name)} WHERE name LIKE ? ESCAPE '\\' "
             "ORDER BY uscc LIMIT ?",

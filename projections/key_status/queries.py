@@ -1,7 +1,8 @@
 """Queries of the key-status view: one key by card number, keys by enterprise, holder or status.
 
-The hotline reads with `mask=True` (ID `4601**********0016`, phone `138****8000`); window staff
-and auditors with `mask=False`. `expired` and `days_left` are computed against `now`.
+The hotline reads through a `ViewSource` with `mask=True` (ID `4601**********0016`, phone
+`138****8000`); window staff and auditors with `mask=False`. `expired` and `days_left` are
+computed against `now`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from uuid import UUID
 from domain.forms import MAILING_RECIPIENT_FIELDS, KeyKind, Supplier
 from domain.ukey.status import KeyStatus, attempts_left, days_left, is_expired, status_at
 from ledger_store.eventstore.async_pool import AsyncPool
-from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
+from ledger_store.eventstore.database import SqlCursor
 from ledger_store.privacy.vault import PersonalDataVault, normalised
 from projections.engine.entries import parse_time, time_text, to_time
-from projections.engine.freshness import DEFAULT_TIMEOUT, require_position_async
+from projections.engine.freshness import NO_WAIT, Freshness
 from projections.engine.personal import Revealed, joined_keys, keys_in
-from projections.engine.query import masked_id, masked_phone, now_or, snapshot
+from projections.engine.query import ViewSource, masked_id, masked_phone, now_or
 from projections.engine.schema import TableNames
 from projections.engine.sqlbulk import select_where_in
 from projections.key_status.advice import advice_for
@@ -178,45 +179,33 @@ def certificate_outdated(
 
 
 def get_key(
-    database: LedgerDatabase,
-    vault: PersonalDataVault,
-    card_no: str,
-    *,
-    mask: bool,
-    now: datetime | None = None,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    names: TableNames | None = None,
+    source: ViewSource, card_no: str, *, now: datetime | None = None, fresh: Freshness = NO_WAIT
 ) -> KeyRecord | None:
     """One key by its card number (卡号), or None."""
     moment = now_or(now)
-    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
+    with source.snapshot(VIEWS, fresh) as (cursor, tables):
         rows = cursor.execute(*_key_statement(tables, card_no)).fetchall()
-    return _key_from_rows(rows, vault, mask, moment)
+    return _key_from_rows(rows, source, moment)
 
 
 async def get_key_async(
-    database: LedgerDatabase,
-    vault: PersonalDataVault,
+    source: ViewSource,
     pool: AsyncPool | None,
     card_no: str,
     *,
-    mask: bool,
     now: datetime | None = None,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    fresh: Freshness = NO_WAIT,
 ) -> KeyRecord | None:
     """`get_key` on the event loop: through `pool` where the backend has one (PostgreSQL),
     else in a worker thread."""
     if pool is None:
-        return await asyncio.to_thread(
-            get_key, database, vault, card_no, mask=mask, now=now, min_position=min_position,
-            timeout=timeout,
-        )  # fmt: skip
-    await require_position_async(database, VIEWS, min_position, timeout)
+        return await asyncio.to_thread(get_key, source, card_no, now=now, fresh=fresh)
+    tables = source.names or TableNames(source.database)
+    if not tables.prefix:  # an as-of copy is fixed: nothing to wait for
+        await fresh.require_async(source.database, VIEWS)
     moment = now_or(now)
-    rows = await pool.fetchall(*_key_statement(TableNames(database), card_no))
-    return _key_from_rows(rows, vault, mask, moment)
+    rows = await pool.fetchall(*_key_statement(tables, card_no))
+    return _key_from_rows(rows, source, moment)
 
 
 SEALED_UNDER = ("k.holder_name", "k.mail_recipient_name", "h.person")
@@ -237,7 +226,7 @@ def _key_statement(tables: TableNames, card_no: str) -> tuple[str, tuple[str]]:
 
 
 def _key_from_rows(
-    rows: Sequence[tuple[Any, ...]], vault: PersonalDataVault, mask: bool, moment: datetime
+    rows: Sequence[tuple[Any, ...]], source: ViewSource, moment: datetime
 ) -> KeyRecord | None:
     if not rows:
         return None
@@ -247,8 +236,8 @@ def _key_from_rows(
         rows[0][0]: _renewals(row[width:renewals_end] for row in rows if row[width] is not None)
     }
     key = dict(zip(KEYS.column_names, rows[0][: width - EXTRA], strict=True))
-    reveal = Revealed(vault, keys_in(rows[0][renewals_end:]))
-    return _record(key, rows[0][width - EXTRA : width], renewals, reveal, mask, moment)
+    reveal = Revealed(source.vault, keys_in(rows[0][renewals_end:]))
+    return _record(key, rows[0][width - EXTRA : width], renewals, reveal, source.mask, moment)
 
 
 def _status_filter(status: str, now_text: str) -> tuple[str, list[Any]]:
@@ -263,10 +252,8 @@ def _status_filter(status: str, now_text: str) -> tuple[str, list[Any]]:
 
 
 def find_keys(
-    database: LedgerDatabase,
-    vault: PersonalDataVault,
+    source: ViewSource,
     *,
-    mask: bool,
     uscc: str | None = None,
     holder: str | None = None,
     phone: str | None = None,
@@ -276,9 +263,7 @@ def find_keys(
     now: datetime | None = None,
     limit: int = 100,
     after_card_no: str | None = None,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    names: TableNames | None = None,
+    fresh: Freshness = NO_WAIT,
 ) -> list[KeyRecord]:
     """Keys by enterprise (USCC or a part of its name), by their holder's name, phone or ID
     number (exact, through the blind index), and/or status; by card number, `limit` at a time."""
@@ -287,12 +272,12 @@ def find_keys(
     people: set[UUID] | None = None
     for kind, value in finders.items():
         if value is not None:
-            subjects = vault.find(kind, value)
+            subjects = source.vault.find(kind, value)
             people = subjects if people is None else people & subjects
-    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
+    with source.snapshot(VIEWS, fresh) as (cursor, tables):
         found = select_keys(
-            cursor, tables, vault, mask=mask and people is None, now=moment, uscc=uscc,
-            people=people, company=company, status=status, limit=limit,
+            cursor, tables, source.vault, mask=source.mask and people is None, now=moment,
+            uscc=uscc, people=people, company=company, status=status, limit=limit,
             after_card_no=after_card_no,
         )  # fmt: skip
     if people is None:
@@ -301,7 +286,7 @@ def find_keys(
     # the keys whose holder is so named now (compared revealed, then masked for the hotline).
     wanted = {kind: normalised(kind, value) for kind, value in finders.items() if value}
     current = [record for record in found if _holder_matches(record, wanted)]
-    return [masked(record) for record in current] if mask else current
+    return [masked(record) for record in current] if source.mask else current
 
 
 def _holder_matches(record: KeyRecord, wanted: dict[str, str]) -> bool:
@@ -372,23 +357,14 @@ def select_keys(
     return _records(cursor, tables, rows, vault, mask, now)
 
 
-def keys_by_uscc(
-    database: LedgerDatabase, vault: PersonalDataVault, uscc: str, *, mask: bool, **options: Any
-) -> list[KeyRecord]:
+def keys_by_uscc(source: ViewSource, uscc: str, **options: Any) -> list[KeyRecord]:
     """Every key of one enterprise (up to `limit`, default 100)."""
-    return find_keys(database, vault, mask=mask, uscc=uscc, **options)
+    return find_keys(source, uscc=uscc, **options)
 
 
-def keys_by_holder(
-    database: LedgerDatabase,
-    vault: PersonalDataVault,
-    holder_name: str,
-    *,
-    mask: bool,
-    **options: Any,
-) -> list[KeyRecord]:
+def keys_by_holder(source: ViewSource, holder_name: str, **options: Any) -> list[KeyRecord]:
     """Every key whose holder has exactly this name."""
-    return find_keys(database, vault, mask=mask, holder=holder_name, **options)
+    return find_keys(source, holder=holder_name, **options)
 
 
 def escape_like(text: str) -> str:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ledger_store.eventstore.database import LedgerDatabase, SqlCursor
 from projections.engine.entries import to_time
-from projections.engine.freshness import DEFAULT_TIMEOUT
+from projections.engine.freshness import NO_WAIT, Freshness
 from projections.engine.query import now_or, snapshot
 from projections.engine.schema import TableNames
 from projections.enterprise_overview.fold import ENTERPRISES as OVERVIEW
@@ -116,13 +116,12 @@ def window_queue(
     stage: str | None = None,
     now: datetime | None = None,
     limit: int = 100,
-    min_position: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    fresh: Freshness = NO_WAIT,
     names: TableNames | None = None,
 ) -> list[QueueItem]:
     """Work waiting at the window, by stage (all stages when None), oldest first in each."""
     if stage is not None and stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
     stages = (stage,) if stage is not None else STAGES
-    with snapshot(database, VIEWS, min_position, timeout, names) as (cursor, tables):
+    with snapshot(database, VIEWS, fresh, names) as (cursor, tables):
         return select_queue(cursor, tables, stages, now_or(now), limit)

@@ -27,6 +27,7 @@ from ledger_store.application.ledger import Ledger
 from ledger_store.application.results import VersionMismatchError
 from ledger_store.eventstore.settings import Settings
 from ledger_store.proofs.chain import verify_chain
+from projections.engine.query import ViewSource
 from projections.engine.runner import Runner
 from projections.enterprise_overview.queries import get_enterprise
 from projections.key_status.queries import find_keys
@@ -93,9 +94,9 @@ def revealed(ledger: Ledger) -> tuple[list[Any], list[Any], list[tuple[int, str,
     runner = Runner(ledger.database)
     runner.setup()
     runner.catch_up()
-    keys = find_keys(ledger.database, ledger.vault, mask=False, limit=500, now=T0)
+    keys = find_keys(ViewSource(ledger.database, ledger.vault, mask=False), limit=500, now=T0)
     enterprises = [
-        get_enterprise(ledger.database, ledger.vault, uscc, mask=False, now=T0)
+        get_enterprise(ViewSource(ledger.database, ledger.vault, mask=False), uscc, now=T0)
         for uscc in sorted({key.uscc for key in keys})
     ]
     entries = [

@@ -16,6 +16,7 @@ from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from ledger_store.privacy import master_keys
 from ledger_store.privacy.master_keys import load_file, write_file
+from projections.engine.query import ViewSource
 from projections.engine.runner import Runner
 from projections.key_status.queries import find_keys
 from replay.integrity import audit_ledger
@@ -43,7 +44,7 @@ def holders(ledger: Ledger) -> dict[str, str | None]:
     runner = Runner(ledger.database)
     runner.setup()
     runner.catch_up()
-    keys = find_keys(ledger.database, ledger.vault, mask=False, limit=500)
+    keys = find_keys(ViewSource(ledger.database, ledger.vault, mask=False), limit=500)
     return {key.card_no: key.holder.name for key in keys}
 
 

@@ -12,9 +12,10 @@ from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.database import SqlCursor
 from ledger_store.eventstore.settings import Settings
 from projections.engine.entries import Item
-from projections.engine.freshness import wait_for_position
+from projections.engine.freshness import Freshness, wait_for_position
 from projections.engine.inprocess import InProcessProjector
 from projections.engine.positions import read_positions
+from projections.engine.query import ViewSource
 from projections.engine.rebuild import rebuild
 from projections.engine.runner import Runner
 from projections.engine.schema import TableNames
@@ -66,7 +67,7 @@ def test_a_failure_mid_batch_moves_neither_rows_nor_position(world: World, ledge
     assert read_positions(ledger.database, NAMES) == positions
     catch_up(ledger)
     assert read_positions(ledger.database, NAMES) == dict.fromkeys(NAMES, ledger.position())
-    key = get_key(ledger.database, ledger.vault, e.op_card, mask=True)
+    key = get_key(ViewSource(ledger.database, ledger.vault, mask=True), e.op_card)
     assert key is not None
     assert key.failed_attempts == 1
 
@@ -146,7 +147,7 @@ def test_setting_up_twice_is_harmless_and_a_new_view_version_starts_over(
 
 
 def test_the_in_process_projector_gives_read_your_writes(world: World, ledger: Ledger) -> None:
-    projector = InProcessProjector(ledger.database, interval=30.0)
+    projector = InProcessProjector(Runner(ledger.database), interval=30.0)
     projector.start()
     try:
         e = world.enterprises[0]
@@ -154,7 +155,9 @@ def test_the_in_process_projector_gives_read_your_writes(world: World, ledger: L
         result = world.pin(e, e.op_card, ok=False)
         projector.poke()
         key = get_key(
-            ledger.database, ledger.vault, e.op_card, mask=True, min_position=result.position
+            ViewSource(ledger.database, ledger.vault, mask=True),
+            e.op_card,
+            fresh=Freshness(result.position),
         )
         assert key is not None
         assert key.failed_attempts == 1

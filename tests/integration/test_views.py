@@ -13,10 +13,12 @@ from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from projections.audit_trail.queries import audit_events, position_at, stream_history
-from projections.engine.freshness import ViewNotCaughtUpError
+from projections.engine.freshness import Freshness, ViewNotCaughtUpError
+from projections.engine.query import ViewSource
 from projections.engine.rebuild import rebuild
 from projections.enterprise_overview.queries import get_enterprise
 from projections.expiry_calendar.queries import expiring_keys
+from projections.key_status.person_lookup import enterprises_by_name
 from projections.key_status.queries import find_keys, get_key
 from projections.window_queue.queries import window_queue
 from tests.factories import enterprise_ctx, window_ctx
@@ -34,14 +36,24 @@ def world(ledger: Ledger) -> World:
     return World(ledger)
 
 
+def as_hotline(ledger: Ledger) -> ViewSource:
+    """The views as the hotline reads them: ID numbers and phones masked."""
+    return ViewSource(ledger.database, ledger.vault, mask=True)
+
+
+def as_window(ledger: Ledger) -> ViewSource:
+    """The views as window staff read them: nothing masked."""
+    return ViewSource(ledger.database, ledger.vault, mask=False)
+
+
 def test_the_hotline_sees_personal_data_masked_and_the_window_in_full(
     world: World, ledger: Ledger
 ) -> None:
     e = world.enrolled()
     catch_up(ledger)
     assert e.lp_card is not None
-    hotline = get_key(ledger.database, ledger.vault, e.lp_card, mask=True, now=world.now)
-    window = get_key(ledger.database, ledger.vault, e.lp_card, mask=False, now=world.now)
+    hotline = get_key(as_hotline(ledger), e.lp_card, now=world.now)
+    window = get_key(as_window(ledger), e.lp_card, now=world.now)
     assert hotline is not None
     assert window is not None
     holder = e.form.legal_person
@@ -71,13 +83,13 @@ def test_the_fifth_wrong_pin_locks_the_key_and_queues_it_for_the_window(
     for _ in range(3):
         world.pin(e, card, ok=False)
     catch_up(ledger)
-    key = get_key(ledger.database, ledger.vault, card, mask=True, now=world.now)
+    key = get_key(as_hotline(ledger), card, now=world.now)
     assert key is not None
     assert (key.status, key.failed_attempts, key.attempts_left) == ("active", 3, 2)
     world.pin(e, card, ok=False)
     result = world.pin(e, card, ok=False)
     catch_up(ledger)
-    key = get_key(ledger.database, ledger.vault, card, mask=True, now=world.now)
+    key = get_key(as_hotline(ledger), card, now=world.now)
     assert key is not None
     assert (key.status, key.failed_attempts, key.attempts_left) == ("locked", 5, 0)
     assert key.last_change.ledger_index == result.position
@@ -86,7 +98,7 @@ def test_the_fifth_wrong_pin_locks_the_key_and_queues_it_for_the_window(
     assert [(i.card_no, i.uscc, i.age_seconds) for i in locked] == [(card, e.uscc, 7200)]
     ledger.run(deciders.unlock_key, window_ctx(world.tick()), card)
     catch_up(ledger)
-    key = get_key(ledger.database, ledger.vault, card, mask=True, now=world.now)
+    key = get_key(as_hotline(ledger), card, now=world.now)
     assert key is not None
     assert (key.status, key.attempts_left, key.initial_pin) == ("active", 5, True)
     assert window_queue(ledger.database, stage="locked_keys", now=world.now) == []
@@ -96,25 +108,16 @@ def test_expired_comes_from_the_clock_at_query_time(world: World, ledger: Ledger
     e = world.enrolled()
     catch_up(ledger)
     assert e.lp_card is not None
-    key = get_key(ledger.database, ledger.vault, e.lp_card, mask=True, now=world.now)
+    key = get_key(as_hotline(ledger), e.lp_card, now=world.now)
     assert key is not None
     later = key.valid_until + timedelta(days=3)
-    expired = get_key(ledger.database, ledger.vault, e.lp_card, mask=True, now=later)
+    expired = get_key(as_hotline(ledger), e.lp_card, now=later)
     assert expired is not None
     assert (expired.status, expired.days_left) == ("expired", -3)
-    found = find_keys(
-        ledger.database, ledger.vault, mask=True, uscc=e.uscc, status="expired", now=later
-    )
+    found = find_keys(as_hotline(ledger), uscc=e.uscc, status="expired", now=later)
     assert sorted(k.card_no for k in found) == sorted(e.cards)
-    assert (
-        find_keys(
-            ledger.database, ledger.vault, mask=True, uscc=e.uscc, status="expired", now=world.now
-        )
-        == []
-    )
-    active = find_keys(
-        ledger.database, ledger.vault, mask=True, uscc=e.uscc, status="active", now=world.now
-    )
+    assert find_keys(as_hotline(ledger), uscc=e.uscc, status="expired", now=world.now) == []
+    active = find_keys(as_hotline(ledger), uscc=e.uscc, status="active", now=world.now)
     assert len(active) == 2
 
 
@@ -126,14 +129,14 @@ def test_mailing_shows_the_case_the_ems_number_and_the_recipient(
     world.issue_pair(e)
     catch_up(ledger)
     assert e.lp_card is not None
-    key = get_key(ledger.database, ledger.vault, e.lp_card, mask=False, now=world.now)
+    key = get_key(as_window(ledger), e.lp_card, now=world.now)
     assert key is not None
     assert (key.status, key.mailing) == ("issued", None)
     waiting = window_queue(ledger.database, stage="issued_awaiting_mailing", now=world.now)
     assert sorted(i.card_no or "" for i in waiting) == sorted(e.cards)
     world.mail(e)
     catch_up(ledger)
-    key = get_key(ledger.database, ledger.vault, e.lp_card, mask=False, now=world.now)
+    key = get_key(as_window(ledger), e.lp_card, now=world.now)
     assert key is not None
     assert key.status == "mailed"
     assert key.mailing is not None
@@ -153,8 +156,8 @@ def test_a_replacement_keeps_the_chain_from_old_to_new(world: World, ledger: Led
     world.replace(e, old)
     new = e.cards[-1]
     catch_up(ledger)
-    old_key = get_key(ledger.database, ledger.vault, old, mask=True, now=world.now)
-    new_key = get_key(ledger.database, ledger.vault, new, mask=True, now=world.now)
+    old_key = get_key(as_hotline(ledger), old, now=world.now)
+    new_key = get_key(as_hotline(ledger), new, now=world.now)
     assert old_key is not None
     assert new_key is not None
     assert (old_key.status, old_key.replaced_by, old_key.incident_reason) == (
@@ -167,9 +170,7 @@ def test_a_replacement_keeps_the_chain_from_old_to_new(world: World, ledger: Led
         old,
         "beijing_tongfang",
     )
-    by_holder = find_keys(
-        ledger.database, ledger.vault, mask=True, holder=e.form.operator.name, now=world.now
-    )
+    by_holder = find_keys(as_hotline(ledger), holder=e.form.operator.name, now=world.now)
     assert {k.card_no for k in by_holder} == {old, new}
 
 
@@ -185,7 +186,7 @@ def test_voiding_with_erasure_drops_the_holders_personal_data(world: World, ledg
         erase_personal_data=True,
     )
     catch_up(ledger)
-    key = get_key(ledger.database, ledger.vault, card, mask=False, now=world.now)
+    key = get_key(as_window(ledger), card, now=world.now)
     assert key is not None
     assert key.status == "void"
     assert key.personal_data_erased is True
@@ -213,7 +214,7 @@ def test_the_overview_shows_filings_review_keys_and_card_holders(
     e = world.register()
     world.reject(e, "三证合一信息与工商登记不符，请更正")
     catch_up(ledger)
-    overview = get_enterprise(ledger.database, ledger.vault, e.uscc, mask=False, now=world.now)
+    overview = get_enterprise(as_window(ledger), e.uscc, now=world.now)
     assert overview is not None
     assert overview.review_state == "rejected"
     assert overview.review is not None
@@ -225,7 +226,7 @@ def test_the_overview_shows_filings_review_keys_and_card_holders(
     three_in_one = ledger.enterprise(e.uscc).filings["three_in_one"]  # type: ignore[index]
     ledger.run(deciders.submit_filing, enterprise_ctx(e.uscc, world.tick()), e.uscc, three_in_one)
     catch_up(ledger)
-    overview = get_enterprise(ledger.database, ledger.vault, e.uscc, mask=False, now=world.now)
+    overview = get_enterprise(as_window(ledger), e.uscc, now=world.now)
     assert overview is not None
     assert overview.review_state == "awaiting_review"
     states = {f.kind: (f.state, f.submissions) for f in overview.filings}
@@ -234,7 +235,7 @@ def test_the_overview_shows_filings_review_keys_and_card_holders(
     world.approve(e)
     world.issue_pair(e)
     catch_up(ledger)
-    overview = get_enterprise(ledger.database, ledger.vault, e.uscc, mask=True, now=world.now)
+    overview = get_enterprise(as_hotline(ledger), e.uscc, now=world.now)
     assert overview is not None
     assert overview.review_state == "approved"
     assert {f.state for f in overview.filings} == {"approved"}
@@ -251,10 +252,10 @@ def test_the_overview_shows_filings_review_keys_and_card_holders(
 def test_a_draft_enrollment_shows_its_missing_filings(world: World, ledger: Ledger) -> None:
     e = world.register()
     catch_up(ledger)
-    overview = get_enterprise(ledger.database, ledger.vault, e.uscc, mask=True, now=world.now)
+    overview = get_enterprise(as_hotline(ledger), e.uscc, now=world.now)
     assert overview is not None
     assert overview.review_state == "awaiting_review"
-    assert get_enterprise(ledger.database, ledger.vault, "91350100M000100Y43", mask=True) is None
+    assert get_enterprise(as_hotline(ledger), "91350100M000100Y43") is None
 
 
 def test_the_window_queue_lists_work_oldest_first_with_its_age(
@@ -290,24 +291,33 @@ def test_the_window_queue_lists_work_oldest_first_with_its_age(
         window_queue(ledger.database, stage="tea_break")
 
 
+def test_the_window_finds_enterprises_by_a_part_of_their_name(world: World, ledger: Ledger) -> None:
+    first, second = world.register("海南甲_100%公司"), world.register("海南乙公司")
+    catch_up(ledger)
+    assert enterprises_by_name(ledger.database, " 公司 ") == sorted(
+        [(first.uscc, "海南甲_100%公司"), (second.uscc, "海南乙公司")]
+    )
+    assert enterprises_by_name(ledger.database, "_100%") == [(first.uscc, "海南甲_100%公司")]
+    assert enterprises_by_name(ledger.database, "乙_") == []  # wildcards are taken literally
+    assert enterprises_by_name(ledger.database, "  ") == []
+
+
 def test_the_expiry_calendar_lists_keys_expiring_within_n_days(
     world: World, ledger: Ledger
 ) -> None:
     e = world.enrolled()
     catch_up(ledger)
     assert e.lp_card is not None
-    key = get_key(ledger.database, ledger.vault, e.lp_card, mask=True, now=world.now)
+    key = get_key(as_hotline(ledger), e.lp_card, now=world.now)
     assert key is not None
     month_before = key.valid_until - timedelta(days=30)
-    assert expiring_keys(ledger.database, ledger.vault, within_days=20, now=month_before) == []
-    soon = expiring_keys(ledger.database, ledger.vault, within_days=31, now=month_before)
+    assert expiring_keys(as_window(ledger), within_days=20, now=month_before) == []
+    soon = expiring_keys(as_window(ledger), within_days=31, now=month_before)
     assert sorted(k.card_no for k in soon) == sorted(e.cards)
     assert {k.days_left for k in soon} == {30}
     after = key.valid_until + timedelta(days=1)
-    assert expiring_keys(ledger.database, ledger.vault, within_days=31, now=after) == []
-    late = expiring_keys(
-        ledger.database, ledger.vault, within_days=31, now=after, include_expired=True
-    )
+    assert expiring_keys(as_window(ledger), within_days=31, now=after) == []
+    late = expiring_keys(as_window(ledger), within_days=31, now=after, include_expired=True)
     assert {(k.status, k.days_left) for k in late} == {("expired", -1)}
 
 
@@ -360,9 +370,11 @@ def test_an_as_of_rebuild_shows_the_past_and_leaves_the_live_views(
     assert (result.as_of, result.position) == (True, before_lock)
     assert dump(ledger) == live
     past = get_key(
-        ledger.database, ledger.vault, e.op_card, mask=True, now=world.now, names=result.names
+        ViewSource(ledger.database, ledger.vault, mask=True, names=result.names),
+        e.op_card,
+        now=world.now,
     )
-    now = get_key(ledger.database, ledger.vault, e.op_card, mask=True, now=world.now)
+    now = get_key(as_hotline(ledger), e.op_card, now=world.now)
     assert past is not None
     assert now is not None
     assert (past.status, now.status) == ("active", "locked")
@@ -396,15 +408,12 @@ def test_a_query_past_the_views_position_gives_up_after_its_timeout(
     result = world.pin(e, e.lp_card, ok=False)
     with pytest.raises(ViewNotCaughtUpError) as caught:
         get_key(
-            ledger.database,
-            ledger.vault,
+            as_hotline(ledger),
             e.lp_card,
-            mask=True,
-            min_position=result.position,
-            timeout=0.05,
+            fresh=Freshness(result.position, timeout=0.05),
         )
     assert caught.value.wanted == result.position
     catch_up(ledger)
-    key = get_key(ledger.database, ledger.vault, e.lp_card, mask=True, min_position=result.position)
+    key = get_key(as_hotline(ledger), e.lp_card, fresh=Freshness(result.position))
     assert key is not None
     assert key.failed_attempts == 1

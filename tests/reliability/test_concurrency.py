@@ -15,6 +15,7 @@ from domain.aggregate_ids import key_id
 from ledger_store.application.ledger import Ledger
 from ledger_store.eventstore.settings import Settings
 from projections.engine.inprocess import InProcessProjector
+from projections.engine.runner import Runner
 from tests.reliability.processes import ServedApi, issue_tokens, problem_of
 from tests.reliability.support import (
     Enrolled,
@@ -68,7 +69,7 @@ def test_many_threads_on_the_ledger_leave_legal_histories_and_equal_views(
     owners = {card: firm for firm in firms for card in firm.cards}
     cards = list(owners)
     start = ledger.position()
-    projector = InProcessProjector(ledger.database, interval=0.05)
+    projector = InProcessProjector(Runner(ledger.database), interval=0.05)
     projector.start()
     try:
         steps = [plan(c, LEDGER_COMMANDS_PER_CLIENT, cards, "threads") for c in range(CLIENTS)]

@@ -31,6 +31,7 @@ from domain.ukey.status import KeyStatus
 from ledger_store.application import deciders
 from ledger_store.application.ledger import Ledger
 from ledger_store.application.results import CommandResult
+from projections.engine.query import ViewSource
 from projections.engine.runner import Runner
 from projections.key_status.queries import get_key
 from tests.reliability.support import T0, WINDOW, count, ctx, enroll
@@ -566,7 +567,9 @@ class LedgerMachine(RuleBasedStateMachine):
             assert key.valid_until == model.valid_until, card
             assert {a: s.value for a, s in key.renewals.items()} == model.renewals, card
             assert key.replaced_by == model.replaced_by, card
-            view = get_key(self.ledger.database, self.ledger.vault, card, mask=False, now=self.now)
+            view = get_key(
+                ViewSource(self.ledger.database, self.ledger.vault, mask=False), card, now=self.now
+            )
             assert view is not None, card
             assert (view.status, view.failed_attempts, view.initial_pin) == (
                 status, model.failures, model.initial_pin

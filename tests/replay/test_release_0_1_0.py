@@ -111,6 +111,7 @@ def test_a_0_1_0_ledger_s_plaintext_personal_data_still_reads_and_erases_from_vi
 ) -> None:
     from ledger_store.application.ledger import Ledger
     from ledger_store.eventstore.settings import Settings
+    from projections.engine.query import ViewSource
     from projections.engine.runner import Runner
     from projections.key_status.queries import find_keys
 
@@ -120,7 +121,8 @@ def test_a_0_1_0_ledger_s_plaintext_personal_data_still_reads_and_erases_from_vi
         runner.setup()  # the views' new version rebuilds them from the old bytes
         runner.catch_up()
         keys = {
-            k.card_no: k for k in find_keys(ledger.database, ledger.vault, mask=True, limit=500)
+            k.card_no: k
+            for k in find_keys(ViewSource(ledger.database, ledger.vault, mask=True), limit=500)
         }
         assert keys[VOIDED_CARD].holder.name is None
         assert keys[VOIDED_CARD].personal_data_erased

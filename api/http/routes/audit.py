@@ -25,6 +25,7 @@ from ledger_store.proofs.checkpoint import key_id, public_key_pem
 from ledger_store.transparency.checkpointer import create_checkpoint, latest_checkpoint, public_keys
 from ledger_store.transparency.tree_store import ProofRequestError
 from projections.audit_trail.queries import audit_events, stream_of
+from projections.engine.freshness import Freshness
 from replay.history import StreamError, parse_as_of, stream_history
 from replay.proof_bundles import consistency_bundle, inclusion_bundle
 
@@ -47,8 +48,7 @@ def list_audit_events(
         services.ledger.database,
         after=after,
         limit=limit + 1,
-        min_position=min_position,
-        timeout=services.api.query_wait_seconds,
+        fresh=Freshness(min_position, services.api.query_wait_seconds),
     )
     return first(items, limit, lambda item: item.ledger_index)
 

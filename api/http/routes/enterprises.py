@@ -40,6 +40,8 @@ from domain.filings import Filing, FilingKind
 from domain.forms import KeyKind, Text
 from domain.identifiers import Uscc
 from ledger_store.application import deciders
+from projections.engine.freshness import Freshness
+from projections.engine.query import ViewSource
 from projections.enterprise_overview import queries as overview_queries
 from projections.enterprise_overview.queries import EnterpriseOverview
 
@@ -290,8 +292,7 @@ def find_enterprises(
         review_state=None if review_state is None else review_state.value,
         after_uscc=after,
         limit=limit + 1,
-        min_position=min_position,
-        timeout=services.api.query_wait_seconds,
+        fresh=Freshness(min_position, services.api.query_wait_seconds),
     )
     return EnterprisePage(**first(items, limit, lambda item: item.uscc))
 
@@ -310,12 +311,11 @@ def get_enterprise(
     """The enrollment: the four filings, the review, the keys and the card holders."""
     check_enterprise(principal, uscc)
     overview = overview_queries.get_enterprise(
-        services.ledger.database,
-        services.ledger.vault,
+        ViewSource(
+            services.ledger.database, services.ledger.vault, mask=principal.role is Role.HOTLINE
+        ),
         uscc,
-        mask=principal.role is Role.HOTLINE,
-        min_position=min_position,
-        timeout=services.api.query_wait_seconds,
+        fresh=Freshness(min_position, services.api.query_wait_seconds),
     )
     if overview is None:
         raise NotFoundError("not_found", f"enterprise {uscc} does not exist")

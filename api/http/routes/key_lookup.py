@@ -19,6 +19,8 @@ from domain.base import NotFoundError, Role
 from domain.forms import Name
 from domain.identifiers import CardNumber, Uscc
 from domain.ukey.status import KeyStatus
+from projections.engine.freshness import Freshness
+from projections.engine.query import ViewSource
 from projections.key_status import queries as key_queries
 from projections.key_status.records import KeyRecord
 
@@ -40,13 +42,12 @@ async def get_key(
     # On the event loop: the hotline's call is the most frequent, and a worker thread's hop
     # costs more than its query (docs/performance.md).
     record = await key_queries.get_key_async(
-        services.ledger.database,
-        services.ledger.vault,
+        ViewSource(
+            services.ledger.database, services.ledger.vault, mask=principal.role is Role.HOTLINE
+        ),
         services.ledger.async_pool,
         card_no,
-        mask=principal.role is Role.HOTLINE,
-        min_position=min_position,
-        timeout=services.api.query_wait_seconds,
+        fresh=Freshness(min_position, services.api.query_wait_seconds),
     )
     if record is None or not may_see(principal, record.uscc):
         raise NotFoundError("not_found", f"key {card_no} does not exist")  # the same for both
@@ -71,16 +72,15 @@ def find_keys(
         uscc = uscc or principal.uscc
         check_enterprise(principal, uscc or "")
     items = key_queries.find_keys(
-        services.ledger.database,
-        services.ledger.vault,
-        mask=principal.role is Role.HOTLINE,
+        ViewSource(
+            services.ledger.database, services.ledger.vault, mask=principal.role is Role.HOTLINE
+        ),
         uscc=uscc,
         holder=holder,
         status=None if status is None else status.value,
         after_card_no=after,
         limit=limit + 1,
-        min_position=min_position,
-        timeout=services.api.query_wait_seconds,
+        fresh=Freshness(min_position, services.api.query_wait_seconds),
     )
     return model_response(KeyPage(**first(items, limit, _card_no)))
 
@@ -99,23 +99,21 @@ def search_keys(
     """Keys by what a caller gives: card number, USCC, company name, holder name, phone or ID
     number (exact, through keyed blind indexes; a POST, so none of it lands in a URL or log)."""
     finder = body.finder()
+    source = ViewSource(
+        services.ledger.database, services.ledger.vault, mask=principal.role is Role.HOTLINE
+    )
+    fresh = Freshness(min_position, services.api.query_wait_seconds)
     uscc = finder.get("uscc")
     if principal.role is Role.ENTERPRISE:
         if uscc not in (None, principal.uscc):
             return model_response(KeyPage(**page([], False, None)))
         uscc = principal.uscc
     if (card_no := finder.get("card_no")) is not None:
-        record = key_queries.get_key(
-            services.ledger.database, services.ledger.vault, card_no,
-            mask=principal.role is Role.HOTLINE, min_position=min_position,
-            timeout=services.api.query_wait_seconds,
-        )  # fmt: skip
+        record = key_queries.get_key(source, card_no, fresh=fresh)
         found = [record] if record is not None and may_see(principal, record.uscc) else []
         return model_response(KeyPage(**page(found, False, None)))
     items = key_queries.find_keys(
-        services.ledger.database,
-        services.ledger.vault,
-        mask=principal.role is Role.HOTLINE,
+        source,
         uscc=uscc,
         holder=finder.get("holder_name"),
         phone=finder.get("phone"),
@@ -123,8 +121,7 @@ def search_keys(
         company=finder.get("company_name"),
         after_card_no=body.after,
         limit=body.limit + 1,
-        min_position=min_position,
-        timeout=services.api.query_wait_seconds,
+        fresh=fresh,
     )
     return model_response(KeyPage(**first(items, body.limit, _card_no)))
 

@@ -11,6 +11,8 @@ from api.http.errors import PROBLEMS
 from api.http.paging import Limit, Offset, from_offset
 from api.http.routing import PrefixRouter
 from api.http.schemas.queries import ExpiringPage, QueuePage
+from projections.engine.freshness import Freshness
+from projections.engine.query import ViewSource
 from projections.expiry_calendar.queries import expiring_keys
 from projections.window_queue.queries import Stage, window_queue
 
@@ -31,8 +33,7 @@ def get_window_queue(
         services.ledger.database,
         stage=stage,
         limit=after + limit + 1,
-        min_position=min_position,
-        timeout=services.api.query_wait_seconds,
+        fresh=Freshness(min_position, services.api.query_wait_seconds),
     )
     return from_offset(items, after, limit)
 
@@ -49,12 +50,10 @@ def list_expiring_keys(
 ) -> dict[str, Any]:
     """Keys whose validity ends within `within_days` (the expiry calendar), soonest first."""
     items = expiring_keys(
-        services.ledger.database,
-        services.ledger.vault,
+        ViewSource(services.ledger.database, services.ledger.vault, mask=False),
         within_days=within_days,
         include_expired=include_expired,
         limit=after + limit + 1,
-        min_position=min_position,
-        timeout=services.api.query_wait_seconds,
+        fresh=Freshness(min_position, services.api.query_wait_seconds),
     )
     return from_offset(items, after, limit)

@@ -23,6 +23,7 @@ from ledger_store.application.ledger import Ledger
 from ledger_store.proofs.checkpoint import key_id, public_key_pem
 from ledger_store.transparency.checkpointer import create_checkpoint, latest_checkpoint
 from ledger_store.transparency.tree_store import MerkleStoreError, ProofRequestError
+from projections.engine.query import ViewSource
 from projections.engine.rebuild import rebuild
 from projections.enterprise_overview.queries import get_enterprise
 from projections.key_status.advice import event_words
@@ -205,15 +206,12 @@ def _as_of_view(ledger: Ledger, view: str, subject: str, moment: int | datetime)
             until_time=until_time,
             asof_prefix=ASOF_PREFIX,
         )
+        source = ViewSource(database, vault, mask=False, names=built.names)
         if view == "key":
-            record = get_key(
-                database, vault, subject.upper(), mask=False, now=clock, names=built.names
-            )
+            record = get_key(source, subject.upper(), now=clock)
             return built.position, record, None if record is None else advise(record)
         if view == "enterprise":
-            overview = get_enterprise(
-                database, vault, subject, mask=False, now=clock, names=built.names
-            )
+            overview = get_enterprise(source, subject, now=clock)
             return built.position, overview, None
         return built.position, window_queue(database, now=clock, names=built.names), None
 

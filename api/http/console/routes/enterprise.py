@@ -14,6 +14,8 @@ from api.http.errors import ProblemError
 from api.http.schemas.keys import Incident
 from domain.filings import FILING_KIND_LABELS
 from ledger_store.application import deciders
+from projections.engine.freshness import Freshness
+from projections.engine.query import ViewSource
 from projections.enterprise_overview.queries import get_enterprise
 
 router = web.screens("/ui")
@@ -27,12 +29,12 @@ async def _page(
     at = request.query_params.get("at", "")
     overview = await run_in_threadpool(
         lambda: get_enterprise(
-            services.ledger.database,
-            services.ledger.vault,
+            ViewSource(services.ledger.database, services.ledger.vault, mask=False),
             staff.account.uscc or "",
-            mask=False,
-            min_position=int(at) if at.isdigit() and len(at) < 19 else None,
-            timeout=services.api.query_wait_seconds,
+            fresh=Freshness(
+                int(at) if at.isdigit() and len(at) < 19 else None,
+                services.api.query_wait_seconds,
+            ),
         )
     )
     return web.render(

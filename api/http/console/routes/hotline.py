@@ -26,6 +26,7 @@ from domain.identifiers import (
     mask_phone,
 )
 from ledger_store.application.ledger import Ledger
+from projections.engine.query import ViewSource
 from projections.key_status.person_lookup import keys_by_company, keys_by_person
 from projections.key_status.queries import find_keys, get_key
 from projections.key_status.records import KeyRecord
@@ -71,21 +72,19 @@ def classify(text: str) -> Query:
 
 def search(ledger: Ledger, query: Query) -> list[KeyRecord]:
     """The keys a recognised search finds, masked for the hotline."""
-    database, vault = ledger.database, ledger.vault
+    source = ViewSource(ledger.database, ledger.vault, mask=True)
     if query.kind == "card":
-        record = get_key(database, vault, query.value, mask=True)
+        record = get_key(source, query.value)
         return [] if record is None else [record]
     if query.kind == "uscc":
-        return find_keys(database, vault, mask=True, uscc=query.value, limit=50)
+        return find_keys(source, uscc=query.value, limit=50)
     if query.kind == "phone":
-        return keys_by_person(database, vault, mask=True, phone_e164=query.value)
+        return keys_by_person(source, phone_e164=query.value)
     if query.kind == "id":
-        return keys_by_person(database, vault, mask=True, id_number=query.value)
-    by_holder = keys_by_person(database, vault, mask=True, name=query.value)
+        return keys_by_person(source, id_number=query.value)
+    by_holder = keys_by_person(source, name=query.value)
     seen = {record.card_no for record in by_holder}
-    by_company = [
-        r for r in keys_by_company(database, vault, query.value, mask=True) if r.card_no not in seen
-    ]
+    by_company = [r for r in keys_by_company(source, query.value) if r.card_no not in seen]
     return by_holder + by_company
 
 
@@ -137,7 +136,7 @@ async def hotline_key(request: Request, card_no: str, staff: web.Agent) -> Respo
     except ValueError:
         card = ""
     record = (
-        await run_in_threadpool(get_key, ledger.database, ledger.vault, card, mask=True)
+        await run_in_threadpool(get_key, ViewSource(ledger.database, ledger.vault, mask=True), card)
         if card
         else None
     )

@@ -37,6 +37,8 @@ from domain.forms import (
 from domain.identifiers import check_uscc
 from domain.ukey.events import DeliveryChannel
 from ledger_store.application import deciders
+from projections.engine.freshness import Freshness
+from projections.engine.query import ViewSource
 from projections.enterprise_overview.queries import EnterpriseOverview, get_enterprise
 from projections.expiry_calendar.queries import expiring_keys
 from projections.key_status.advice import RENEW_WITHIN_DAYS
@@ -82,9 +84,11 @@ async def queue(request: Request, staff: web.Clerk) -> Response:
     stage = stage if stage in QUEUE_TABS else "awaiting_review"
 
     def read() -> tuple[Counter[str], list[Any], list[Any]]:
-        items = window_queue(database, limit=1000, min_position=_position(request))
+        items = window_queue(database, limit=1000, fresh=Freshness(_position(request)))
         expiring = expiring_keys(
-            database, services.ledger.vault, within_days=RENEW_WITHIN_DAYS, limit=1000
+            ViewSource(database, services.ledger.vault, mask=False),
+            within_days=RENEW_WITHIN_DAYS,
+            limit=1000,
         )
         counts = Counter(item.stage for item in items)
         counts["expiring"] = len(expiring)
@@ -120,12 +124,9 @@ async def find(request: Request, staff: web.Clerk) -> Response:
 def _overview(request: Request, uscc: str) -> tuple[EnterpriseOverview, Enterprise]:
     services = web.services_of(request)
     overview = get_enterprise(
-        services.ledger.database,
-        services.ledger.vault,
+        ViewSource(services.ledger.database, services.ledger.vault, mask=False),
         uscc,
-        mask=False,
-        min_position=_position(request),
-        timeout=services.api.query_wait_seconds,
+        fresh=Freshness(_position(request), services.api.query_wait_seconds),
     )
     if overview is None:
         raise NotFoundError("not_found", f"enterprise {uscc} does not exist")
@@ -369,12 +370,9 @@ async def _key_page(
     services = web.services_of(request)
     record = await run_in_threadpool(
         lambda: get_key(
-            services.ledger.database,
-            services.ledger.vault,
+            ViewSource(services.ledger.database, services.ledger.vault, mask=False),
             card_no.upper(),
-            mask=False,
-            min_position=_position(request),
-            timeout=services.api.query_wait_seconds,
+            fresh=Freshness(_position(request), services.api.query_wait_seconds),
         )
     )
     if record is None:
