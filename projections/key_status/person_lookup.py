@@ -1,6 +1,6 @@
-"""The hotline's search by person and by company: keys by the holder's phone, ID number or name
-(exact, through the keyed blind index: `docs/privacy.md`), and by (part of) the company's name;
-enterprises by name for the window."""
+"""The hotline's search by company: keys by (part of) the company's name; enterprises by name for
+the window. (A search by person is `find_keys` by phone, ID number or holder name: exact, through
+the keyed blind index, `docs/privacy.md`.)"""
 
 from __future__ import annotations
 
@@ -15,25 +15,6 @@ from projections.key_status.records import KeyRecord
 
 MAX_KEYS = 50
 """At most this many keys come back from one search (a caller is one person or company)."""
-
-
-def keys_by_person(
-    source: ViewSource,
-    *,
-    phone_e164: str | None = None,
-    id_number: str | None = None,
-    name: str | None = None,
-    now: datetime | None = None,
-    fresh: Freshness = NO_WAIT,
-) -> list[KeyRecord]:
-    """Keys of the holder(s) with this phone, ID number or name (exactly one is given)."""
-    given = [value for value in (phone_e164, id_number, name) if value]
-    if len(given) != 1:
-        raise ValueError("give exactly one of phone_e164, id_number, name")
-    return find_keys(
-        source, phone=phone_e164, id_number=id_number, holder=name, now=now, limit=MAX_KEYS,
-        fresh=fresh,
-    )  # fmt: skip
 
 
 def keys_by_company(

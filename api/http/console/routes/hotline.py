@@ -27,7 +27,7 @@ from domain.identifiers import (
 )
 from ledger_store.application.ledger import Ledger
 from projections.engine.query import ViewSource
-from projections.key_status.person_lookup import keys_by_company, keys_by_person
+from projections.key_status.person_lookup import MAX_KEYS, keys_by_company
 from projections.key_status.queries import find_keys, get_key
 from projections.key_status.records import KeyRecord
 
@@ -77,12 +77,12 @@ def search(ledger: Ledger, query: Query) -> list[KeyRecord]:
         record = get_key(source, query.value)
         return [] if record is None else [record]
     if query.kind == "uscc":
-        return find_keys(source, uscc=query.value, limit=50)
+        return find_keys(source, uscc=query.value, limit=MAX_KEYS)
     if query.kind == "phone":
-        return keys_by_person(source, phone_e164=query.value)
+        return find_keys(source, phone=query.value, limit=MAX_KEYS)
     if query.kind == "id":
-        return keys_by_person(source, id_number=query.value)
-    by_holder = keys_by_person(source, name=query.value)
+        return find_keys(source, id_number=query.value, limit=MAX_KEYS)
+    by_holder = find_keys(source, holder=query.value, limit=MAX_KEYS)
     seen = {record.card_no for record in by_holder}
     by_company = [r for r in keys_by_company(source, query.value) if r.card_no not in seen]
     return by_holder + by_company
