@@ -1,6 +1,6 @@
-"""The hotline's search by company: keys by (part of) the company's name; enterprises by name for
-the window. (A search by person is `find_keys` by phone, ID number or holder name: exact, through
-the keyed blind index, `docs/privacy.md`.)"""
+"""Searches by a part of a name: the hotline's keys by company name, the window's enterprises by
+name. (A search by person is `find_keys` by phone, ID number or holder name: exact, through the
+keyed blind index, `docs/privacy.md`.)"""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ BOTH: Final = {examples.LP_CARD, examples.OP_CARD}
         (examples.FILINGS["three_in_one"]["company_name"][2:6], BOTH),  # a part of the name
         ("无此人", set()),
     ],
-    ids=["operator-id-number", "operator-name", "operator-phone", "legal-person", "company", "nobody"],
+    ids=["operator-id", "operator-name", "operator-phone", "legal-person", "company", "nobody"],
 )
 def test_the_hotline_finds_a_holders_keys_by_what_the_caller_says(
     console: Console, said: str, found: set[str]

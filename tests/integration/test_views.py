@@ -18,7 +18,7 @@ from projections.engine.query import ViewSource
 from projections.engine.rebuild import rebuild
 from projections.enterprise_overview.queries import get_enterprise
 from projections.expiry_calendar.queries import expiring_keys
-from projections.key_status.person_lookup import enterprises_by_name
+from projections.key_status.name_search import enterprises_by_name
 from projections.key_status.queries import find_keys, get_key
 from projections.window_queue.queries import window_queue
 from tests.factories import enterprise_ctx, window_ctx

@@ -27,7 +27,7 @@ from domain.identifiers import (
 )
 from ledger_store.application.ledger import Ledger
 from projections.engine.query import ViewSource
-from projections.key_status.person_lookup import MAX_KEYS, keys_by_company
+from projections.key_status.name_search import MAX_KEYS, keys_by_company
 from projections.key_status.queries import find_keys, get_key
 from projections.key_status.records import KeyRecord
 

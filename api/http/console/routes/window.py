@@ -42,7 +42,7 @@ from projections.engine.query import ViewSource
 from projections.enterprise_overview.queries import EnterpriseOverview, get_enterprise
 from projections.expiry_calendar.queries import expiring_keys
 from projections.key_status.advice import RENEW_WITHIN_DAYS
-from projections.key_status.person_lookup import enterprises_by_name
+from projections.key_status.name_search import enterprises_by_name
 from projections.key_status.queries import get_key
 from projections.key_status.records import KeyRecord
 from projections.window_queue.queries import window_queue
