@@ -14,8 +14,8 @@ from domain.base import (
     Role,
     event_fields,
     first_event_fields,
-    require_role,
 )
+from domain.guards import require_role
 
 MANAGERS = (Role.ADMIN, Role.SYSTEM)
 

@@ -14,7 +14,6 @@ from domain.base import (
     Role,
     first_event_fields,
     next_event_fields,
-    plaintext,
     project,
 )
 from domain.card_holder import events
@@ -29,6 +28,7 @@ from domain.forms import (
     Permission,
     VerificationOfficer,
 )
+from domain.guards import plaintext
 from domain.ukey.state import UKey
 
 

@@ -10,16 +10,14 @@ from domain.base import (
     DomainError,
     DomainEvent,
     Role,
-    checked,
     first_event_fields,
     next_event_fields,
-    require_role,
-    require_text,
 )
 from domain.enterprise import events
 from domain.enterprise.state import Enterprise, FreePair, ReviewState
 from domain.filings import FILING_KIND_LABELS, Filing, check_codes
 from domain.forms import KEY_KIND_LABELS, KeyKind, MailingDetails
+from domain.guards import checked, require_role, require_text
 from domain.identifiers import (
     check_card_number,
     check_customs_code,

@@ -5,15 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.aggregate_ids import erasure_id
-from domain.base import (
-    CommandContext,
-    DomainEvent,
-    Role,
-    first_event_fields,
-    require_role,
-    require_text,
-)
+from domain.base import CommandContext, DomainEvent, Role, first_event_fields
 from domain.erasure import events
+from domain.guards import require_role, require_text
 
 
 def erase(ctx: CommandContext, subject: UUID, key: UUID, reason: str) -> list[DomainEvent]:

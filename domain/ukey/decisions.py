@@ -16,11 +16,8 @@ from domain.base import (
     DomainEvent,
     NotFoundError,
     Role,
-    checked,
     first_event_fields,
     next_event_fields,
-    require_role,
-    require_text,
 )
 from domain.forms import (
     RENEWAL_DOCUMENT_LABELS,
@@ -30,6 +27,7 @@ from domain.forms import (
     RenewalDocuments,
     Supplier,
 )
+from domain.guards import checked, require_role, require_text
 from domain.identifiers import check_card_number, check_certificate_number
 from domain.ukey import events
 from domain.ukey.state import RenewalState, UKey

@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.aggregate_ids import enterprise_id, key_id
-from domain.base import DomainError, plaintext
+from domain.base import DomainError
 from domain.card_holder.state import CardHolder
 from domain.enterprise.state import Enterprise
 from domain.filings import FilingKind, ThreeInOneFiling
@@ -18,6 +18,7 @@ from domain.forms import (
     OperatorHolder,
     VerificationOfficer,
 )
+from domain.guards import plaintext
 from domain.personal import person_key
 from domain.ukey.state import UKey
 from ledger_store.application.reader import Reader

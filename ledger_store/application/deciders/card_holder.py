@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from domain.base import CommandContext, NotFoundError, plaintext
+from domain.base import CommandContext, NotFoundError
 from domain.card_holder import decisions as card_holders
 from domain.card_holder.state import CardHolder
 from domain.forms import (
@@ -16,6 +16,7 @@ from domain.forms import (
     Permission,
     VerificationOfficer,
 )
+from domain.guards import plaintext
 from ledger_store.application import records
 from ledger_store.application.reader import Reader
 from ledger_store.application.results import Decision

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.base import CommandContext, DomainError, plaintext
+from domain.base import CommandContext, DomainError
 from domain.card_holder.events import Holder
 from domain.enterprise import decisions as enterprises
 from domain.forms import KeyKind, MailingDetails, Media, RenewalDocuments, Supplier, SupplierProduct
+from domain.guards import plaintext
 from domain.ukey import decisions as keys
 from domain.ukey.events import DeliveryChannel
 from ledger_store.application import records
