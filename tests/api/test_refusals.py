@@ -12,7 +12,7 @@ from tests.api.conftest import Api
 from tests.api.rule_sites import ROOT, rule_sites, rules_answered, rules_in_code
 from tests.api.test_docs_walkthrough import rules_in_docs
 
-KIND_STATUS = {"NotFoundError": 404, "ConflictError": 409}
+KIND_STATUS = {"NotFoundError": 404, "ConflictError": 409, "_retry_later": 429}
 _TABLE = re.compile(r"^## Refusals\n.*?\n(\| rule \|.*?)\n\n", re.S | re.M)
 
 
