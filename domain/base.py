@@ -69,6 +69,27 @@ class CommandContext(Immutable):
             raise ValueError("the command time must carry a time zone")
         return value.astimezone(UTC)
 
+    def event_fields(self) -> dict[str, Any]:
+        """The fields every event of this command copies from it."""
+        return {
+            "timestamp": self.at,
+            "actor": self.actor,
+            "request_id": self.request_id,
+            "idempotency_key": self.idempotency_key,
+        }
+
+    def first_event_fields(self, originator_id: UUID) -> dict[str, Any]:
+        """The fields of this command's event that starts the stream `originator_id` (version 1)."""
+        return {"originator_id": originator_id, "originator_version": 1, **self.event_fields()}
+
+    def next_event_fields(self, aggregate: Aggregate, offset: int = 1) -> dict[str, Any]:
+        """The fields of this command's event that follows `aggregate`'s version by `offset`."""
+        return {
+            "originator_id": aggregate.id,
+            "originator_version": aggregate.version + offset,
+            **self.event_fields(),
+        }
+
 
 class DomainError(Exception):
     """A command was refused by a rule of the domain; nothing is recorded."""
@@ -181,30 +202,6 @@ def evolves(event_class: type[DomainEvent]) -> Callable[[TEvolver], TEvolver]:
         return evolver
 
     return register
-
-
-def event_fields(ctx: CommandContext) -> dict[str, Any]:
-    """The fields every event copies from the command context."""
-    return {
-        "timestamp": ctx.at,
-        "actor": ctx.actor,
-        "request_id": ctx.request_id,
-        "idempotency_key": ctx.idempotency_key,
-    }
-
-
-def first_event_fields(originator_id: UUID, ctx: CommandContext) -> dict[str, Any]:
-    """The fields of the event that starts the stream `originator_id` (version 1), from `ctx`."""
-    return {"originator_id": originator_id, "originator_version": 1, **event_fields(ctx)}
-
-
-def next_event_fields(aggregate: Aggregate, ctx: CommandContext, offset: int = 1) -> dict[str, Any]:
-    """The fields of the event that follows `aggregate`'s version by `offset`, from `ctx`."""
-    return {
-        "originator_id": aggregate.id,
-        "originator_version": aggregate.version + offset,
-        **event_fields(ctx),
-    }
 
 
 def created_fields(event: DomainEvent) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from domain.base import (
     Role,
     created_fields,
     evolves,
-    next_event_fields,
     stored_as,
 )
 
@@ -54,7 +53,7 @@ def _bumped(counter: Counter, event: CounterBumped) -> Counter:
 
 def bump(counter: Counter, ctx: CommandContext, by: int, offset: int = 1) -> CounterBumped:
     """The event that bumps a counter by `by`, `offset` versions after its current one."""
-    return CounterBumped(**next_event_fields(counter, ctx, offset), by=by)
+    return CounterBumped(**ctx.next_event_fields(counter, offset=offset), by=by)
 
 
 def ctx(step: int = 0) -> CommandContext:

@@ -7,14 +7,7 @@ from datetime import datetime
 from domain.aggregate_ids import api_token_id
 from domain.api_token import events
 from domain.api_token.state import ApiToken
-from domain.base import (
-    CommandContext,
-    DomainError,
-    DomainEvent,
-    Role,
-    event_fields,
-    first_event_fields,
-)
+from domain.base import CommandContext, DomainError, DomainEvent, Role
 from domain.guards import require_role
 
 MANAGERS = (Role.ADMIN, Role.SYSTEM)
@@ -36,7 +29,7 @@ def grant(
         )
     return [
         events.ApiTokenGranted(
-            **first_event_fields(api_token_id(token_id), ctx),
+            **ctx.first_event_fields(api_token_id(token_id)),
             token_id=token_id,
             principal=principal,
             role=role,
@@ -56,7 +49,7 @@ def revoke(token: ApiToken | None, ctx: CommandContext, token_id: str) -> list[D
         events.ApiTokenRevoked(
             originator_id=api_token_id(token_id),
             originator_version=1 if token is None else token.version + 1,
-            **event_fields(ctx),
+            **ctx.event_fields(),
             token_id=token_id,
         )
     ]

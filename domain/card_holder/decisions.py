@@ -7,15 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from uuid import UUID
 
-from domain.base import (
-    CommandContext,
-    DomainError,
-    DomainEvent,
-    Role,
-    first_event_fields,
-    next_event_fields,
-    project,
-)
+from domain.base import CommandContext, DomainError, DomainEvent, Role, project
 from domain.card_holder import events
 from domain.card_holder.state import CardHolder
 from domain.enterprise.state import Enterprise
@@ -97,7 +89,7 @@ def register(
             "holder",
         )
     event = events.OperatorRegistered(
-        **first_event_fields(holder_id, ctx),
+        **ctx.first_event_fields(holder_id),
         uscc=enterprise.uscc,
         holder_kind=holder_kind,
         holder=holder,
@@ -149,7 +141,7 @@ def grant(
         )
     return [
         events.PermissionsGranted(
-            **next_event_fields(card_holder, ctx), permissions=wanted, authorising_card_no=card_no
+            **ctx.next_event_fields(card_holder), permissions=wanted, authorising_card_no=card_no
         )
     ]
 
@@ -170,7 +162,7 @@ def revoke(
         )
     return [
         events.PermissionsRevoked(
-            **next_event_fields(card_holder, ctx), permissions=unwanted, authorising_card_no=card_no
+            **ctx.next_event_fields(card_holder), permissions=unwanted, authorising_card_no=card_no
         )
     ]
 

@@ -5,14 +5,7 @@ review, changes, the free pair."""
 from __future__ import annotations
 
 from domain.aggregate_ids import enterprise_id
-from domain.base import (
-    CommandContext,
-    DomainError,
-    DomainEvent,
-    Role,
-    first_event_fields,
-    next_event_fields,
-)
+from domain.base import CommandContext, DomainError, DomainEvent, Role
 from domain.enterprise import events
 from domain.enterprise.state import Enterprise, FreePair, ReviewState
 from domain.filings import FILING_KIND_LABELS, Filing, check_codes
@@ -54,7 +47,7 @@ def register(
             field="uscc",
         )
     event = events.EnterpriseRegistered(
-        **first_event_fields(enterprise_id(uscc), ctx),
+        **ctx.first_event_fields(enterprise_id(uscc)),
         uscc=uscc,
         name=require_text(name, "name_required", "name", "the enterprise name"),
         customs_code=code,
@@ -80,9 +73,7 @@ def submit_filing(
         )
     check_codes(filing, region, enterprise)
     return [
-        events.FilingSubmitted(
-            **next_event_fields(enterprise, ctx), kind=filing.kind, filing=filing
-        )
+        events.FilingSubmitted(**ctx.next_event_fields(enterprise), kind=filing.kind, filing=filing)
     ]
 
 
@@ -106,7 +97,7 @@ def approve(enterprise: Enterprise, ctx: CommandContext, window: str) -> list[Do
     """The window approves the four filings."""
     _require_awaiting_review(enterprise, ctx, "approval")
     window = require_text(window, "window_required", "window", "the window")
-    return [events.WindowApproved(**next_event_fields(enterprise, ctx), window=window)]
+    return [events.WindowApproved(**ctx.next_event_fields(enterprise), window=window)]
 
 
 def reject(
@@ -117,7 +108,7 @@ def reject(
     window = require_text(window, "window_required", "window", "the window")
     reason = require_text(reason, "reason_required", "reason", "a reason for the rejection")
     return [
-        events.WindowRejected(**next_event_fields(enterprise, ctx), window=window, reason=reason)
+        events.WindowRejected(**ctx.next_event_fields(enterprise), window=window, reason=reason)
     ]
 
 
@@ -163,7 +154,7 @@ def change_info(
         )
     changed = change.legal_representative not in (None, enterprise.legal_representative)
     event = events.EnterpriseInfoChanged(
-        **next_event_fields(enterprise, ctx),
+        **ctx.next_event_fields(enterprise),
         change=change,
         legal_representative_changed=changed,
         authorising_card_no=authorising_key.card_no,
@@ -193,7 +184,7 @@ def record_free_pair_issued(
             field="op_card_no",
         )
     event = events.FreeKeyPairIssued(
-        **next_event_fields(enterprise, ctx),
+        **ctx.next_event_fields(enterprise),
         legal_person_card_no=lp_card_no,
         operator_card_no=op_card_no,
     )

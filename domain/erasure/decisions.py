@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.aggregate_ids import erasure_id
-from domain.base import CommandContext, DomainEvent, Role, first_event_fields
+from domain.base import CommandContext, DomainEvent, Role
 from domain.erasure import events
 from domain.guards import require_role, require_text
 
@@ -20,7 +20,7 @@ def erase(ctx: CommandContext, subject: UUID, key: UUID, reason: str) -> list[Do
     reason = require_text(reason, "reason_required", "reason", "a reason")
     return [
         events.PersonalDataErased(
-            **first_event_fields(erasure_id(key), ctx),
+            **ctx.first_event_fields(erasure_id(key)),
             subject=subject,
             key=key,
             reason=reason,

@@ -10,15 +10,7 @@ from typing import Final
 from uuid import UUID
 
 from domain.aggregate_ids import key_id
-from domain.base import (
-    CommandContext,
-    DomainError,
-    DomainEvent,
-    NotFoundError,
-    Role,
-    first_event_fields,
-    next_event_fields,
-)
+from domain.base import CommandContext, DomainError, DomainEvent, NotFoundError, Role
 from domain.forms import (
     RENEWAL_DOCUMENT_LABELS,
     KeyKind,
@@ -107,7 +99,7 @@ def issue(
         if replaces == card_no:
             raise DomainError("same_card_number", "a key cannot replace itself", field="replaces")
     event = events.KeyIssued(
-        **first_event_fields(key_id(card_no), ctx),
+        **ctx.first_event_fields(key_id(card_no)),
         card_no=card_no,
         kind=kind,
         media=media,
@@ -164,7 +156,7 @@ def mail(key: UKey, ctx: CommandContext, details: MailingDetails) -> list[Domain
             f"not {key.card_no}",
             field=f"{key.kind.value}_card_no",
         )
-    return [events.KeyMailed(**next_event_fields(key, ctx), details=details)]
+    return [events.KeyMailed(**ctx.next_event_fields(key), details=details)]
 
 
 def mail_pair(
@@ -201,7 +193,7 @@ def deliver(
         raise DomainError(
             "already_mailed", "the key is in an EMS parcel: record its delivery by EMS", "channel"
         )
-    return [events.KeyDelivered(**next_event_fields(key, ctx), channel=channel)]
+    return [events.KeyDelivered(**ctx.next_event_fields(key), channel=channel)]
 
 
 # -- PIN ---------------------------------------------------------------------------------------
@@ -212,20 +204,20 @@ def record_pin_attempt(key: UKey, ctx: CommandContext, ok: bool) -> list[DomainE
     locks the key."""
     _in_use(key, ctx.at)
     if ok:
-        return [events.PinAttemptSucceeded(**next_event_fields(key, ctx))]
+        return [events.PinAttemptSucceeded(**ctx.next_event_fields(key))]
     failures = key.consecutive_failures + 1
     recorded: list[DomainEvent] = [
-        events.PinAttemptFailed(**next_event_fields(key, ctx), consecutive_failures=failures)
+        events.PinAttemptFailed(**ctx.next_event_fields(key), consecutive_failures=failures)
     ]
     if failures >= PIN_LOCK_THRESHOLD:
-        recorded.append(events.PinLocked(**next_event_fields(key, ctx, offset=2)))
+        recorded.append(events.PinLocked(**ctx.next_event_fields(key, offset=2)))
     return recorded
 
 
 def change_pin(key: UKey, ctx: CommandContext) -> list[DomainEvent]:
     """Record that the holder changed the PIN (a key in its holder's hands)."""
     _in_use(key, ctx.at)
-    return [events.PinChanged(**next_event_fields(key, ctx))]
+    return [events.PinChanged(**ctx.next_event_fields(key))]
 
 
 def unlock(key: UKey, ctx: CommandContext) -> list[DomainEvent]:
@@ -233,7 +225,7 @@ def unlock(key: UKey, ctx: CommandContext) -> list[DomainEvent]:
     require_role(ctx, Role.WINDOW, action="unlocking a key")
     if _usable(key, ctx.at) is not KeyStatus.LOCKED:
         raise DomainError("not_locked", f"key {key.card_no} is not locked", field="status")
-    return [events.PinUnlocked(**next_event_fields(key, ctx))]
+    return [events.PinUnlocked(**ctx.next_event_fields(key))]
 
 
 # -- certificate renewal -----------------------------------------------------------------------
@@ -271,7 +263,7 @@ def request_renewal(key: UKey, ctx: CommandContext, application_id: str) -> list
         )
     return [
         events.CertificateRenewalRequested(
-            **next_event_fields(key, ctx), application_id=application_id
+            **ctx.next_event_fields(key), application_id=application_id
         )
     ]
 
@@ -283,7 +275,7 @@ def pre_approve_renewal(key: UKey, ctx: CommandContext, application_id: str) -> 
     _application(key, application_id, RenewalState.REQUESTED)
     return [
         events.CertificateRenewalPreApproved(
-            **next_event_fields(key, ctx), application_id=application_id
+            **ctx.next_event_fields(key), application_id=application_id
         )
     ]
 
@@ -304,7 +296,7 @@ def renew(
         raise DomainError("renewal_document_missing", f"not presented: {labels}", field=missing[0])
     certificate_number = _certificate_number(certificate_number)
     event = events.CertificateRenewed(
-        **next_event_fields(key, ctx),
+        **ctx.next_event_fields(key),
         application_id=application_id,
         documents=documents,
         valid_until=add_years(ctx.at, VALIDITY_YEARS),
@@ -320,7 +312,7 @@ def report_lost(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent
     """Report the key lost (挂失); it becomes unusable."""
     _usable(key, ctx.at)
     reason = require_text(reason, "reason_required", "reason", "a reason")
-    return [events.KeyReportedLost(**next_event_fields(key, ctx), reason=reason)]
+    return [events.KeyReportedLost(**ctx.next_event_fields(key), reason=reason)]
 
 
 def freeze(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent]:
@@ -328,7 +320,7 @@ def freeze(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent]:
     require_role(ctx, Role.WINDOW, action="freezing a key")
     _usable(key, ctx.at)
     reason = require_text(reason, "reason_required", "reason", "a reason")
-    return [events.KeyFrozen(**next_event_fields(key, ctx), reason=reason)]
+    return [events.KeyFrozen(**ctx.next_event_fields(key), reason=reason)]
 
 
 def unfreeze(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent]:
@@ -340,7 +332,7 @@ def unfreeze(key: UKey, ctx: CommandContext, reason: str) -> list[DomainEvent]:
     if not key.frozen:
         raise DomainError("not_frozen", f"key {key.card_no} is not frozen", field="status")
     reason = require_text(reason, "reason_required", "reason", "a reason")
-    return [events.KeyUnfrozen(**next_event_fields(key, ctx), reason=reason)]
+    return [events.KeyUnfrozen(**ctx.next_event_fields(key), reason=reason)]
 
 
 def void(
@@ -352,7 +344,7 @@ def void(
     reason = require_text(reason, "reason_required", "reason", "a reason")
     return [
         events.KeyVoided(
-            **next_event_fields(key, ctx), reason=reason, personal_data_erased=erase_personal_data
+            **ctx.next_event_fields(key), reason=reason, personal_data_erased=erase_personal_data
         )
     ]
 
@@ -365,5 +357,5 @@ def replace(key: UKey, ctx: CommandContext, new_card_no: str, reason: str) -> li
         raise DomainError("same_card_number", "a key cannot replace itself", field="new_card_no")
     reason = require_text(reason, "reason_required", "reason", "a reason")
     return [
-        events.KeyReplaced(**next_event_fields(key, ctx), new_card_no=new_card_no, reason=reason)
+        events.KeyReplaced(**ctx.next_event_fields(key), new_card_no=new_card_no, reason=reason)
     ]
