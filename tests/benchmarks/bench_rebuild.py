@@ -63,7 +63,7 @@ def settings_for(url: str, schema: str) -> Settings:
 def base_ledger(enterprises: int, seed: int) -> list[tuple[uuid.UUID, int, str, bytes]]:
     """The demo's entries (id, version, topic, state), driven through the real command path."""
     from api.demo.scenario import Demo
-    from ledger_store.application.deciders.ukey import Ledger
+    from ledger_store.application.ledger import Ledger
 
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger(Settings(database_url=f"sqlite:///{tmp}/base.db"))
