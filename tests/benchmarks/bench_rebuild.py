@@ -46,6 +46,7 @@ import orjson  # noqa: E402
 import psycopg  # noqa: E402
 from eventsourcing.persistence import StoredEvent  # noqa: E402
 
+from domain.aggregate_ids import enterprise_id, key_id  # noqa: E402
 from ledger_store.eventstore.settings import Settings  # noqa: E402
 from ledger_store.eventstore.store import EventStore  # noqa: E402
 
@@ -84,28 +85,22 @@ class Cloner:
         self.base = base
         self.usccs: set[str] = set()
         self.cards: set[str] = set()
-        self.operators: dict[uuid.UUID, tuple[str, str, str]] = {}
         for _, _, topic, state in base:
             data = orjson.loads(state)
-            if topic.endswith(":EnterpriseRegistered"):
+            kind = topic.rsplit(":", 1)[-1]  # a type name (`module:Class` before 0.2)
+            if kind == "EnterpriseRegistered":
                 self.usccs.add(data["uscc"])
-            elif topic.endswith(":KeyIssued"):
+            elif kind == "KeyIssued":
                 self.cards.add(data["card_no"])
-            elif topic.endswith(":KeyReplaced"):
+            elif kind == "KeyReplaced":
                 self.cards.add(data["new_card_no"])
-        for oid, _, topic, state in base:
-            if topic.endswith(":OperatorRegistered"):
-                data = orjson.loads(state)
-                self.operators[oid] = (
-                    data["uscc"],
-                    data["holder"]["id_number"],
-                    data["holder_kind"],
-                )
+        derived = {str(enterprise_id(u)) for u in self.usccs} | {str(key_id(c)) for c in self.cards}
+        self.others = {oid for oid, _, _, _ in base if str(oid) not in derived}
+        """Streams whose ids no natural key derives (card holders: keyed; erasures, tokens)."""
         tokens = sorted(self.usccs | self.cards, key=len, reverse=True)
         self.pattern = re.compile(b"|".join(re.escape(t.encode()) for t in tokens))
 
     def clone(self, number: int, salt: int = 0) -> list[tuple[uuid.UUID, int, str, bytes]]:
-        from domain.aggregate_ids import card_holder_id, enterprise_id, key_id
         from domain.identifier_generators import make_card_number, make_uscc
 
         rng = random.Random(f"clone:{salt}:{number}")
@@ -116,8 +111,8 @@ class Cloner:
             ids[str(enterprise_id(u))] = str(enterprise_id(names[u]))
         for c in self.cards:
             ids[str(key_id(c))] = str(key_id(names[c]))
-        for oid, (u, id_number, kind) in self.operators.items():
-            ids[str(oid)] = str(card_holder_id(names[u], id_number, kind))
+        for oid in self.others:  # a fresh id per clone, the same in every event that names it
+            ids[str(oid)] = str(uuid.uuid5(oid, f"clone:{salt}:{number}"))
         encoded = {k.encode(): v.encode() for k, v in (names | ids).items()}
         id_pattern = re.compile(b"|".join(re.escape(k.encode()) for k in ids))
 
