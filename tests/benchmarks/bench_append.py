@@ -130,6 +130,7 @@ def measure(writers: int, commands: int, rounds: int) -> dict[str, float]:
                     app.repository.cache = None  # the same uncached load as the plain app
                 else:
                     env.pop("APPLICATION_RECORDER_TOPIC")
+                    env["CREATE_TABLE"] = "y"  # the library's own tables (ours come by migration)
                     app = PlainApp(env=env)
                 try:
                     results[path].append(bench_app(app, writers, commands))
