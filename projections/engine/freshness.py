@@ -11,6 +11,7 @@ from typing import Final
 from ledger_store.eventstore.database import LedgerDatabase
 from projections.engine.inprocess import projector_for
 from projections.engine.positions import read_positions
+from projections.engine.schema import TableNames
 from projections.engine.view import View
 
 DEFAULT_TIMEOUT = 5.0
@@ -78,24 +79,32 @@ class Freshness:
     min_position: int | None = None
     timeout: float = DEFAULT_TIMEOUT
 
-    def require(self, database: LedgerDatabase, views: Iterable[str | View]) -> None:
-        """Wait like `wait_for_position`; raise ViewNotCaughtUpError when the time runs out."""
-        if self.min_position is None:
+    def require(self, tables: TableNames, views: Iterable[str | View]) -> None:
+        """Wait like `wait_for_position` until the views in `tables` are this fresh; raise
+        ViewNotCaughtUpError when the time runs out."""
+        position = self._awaited(tables)
+        if position is None:
             return
         names = _names(views)
-        if not wait_for_position(database, names, self.min_position, self.timeout):
-            positions = read_positions(database, names)
-            raise ViewNotCaughtUpError(names, self.min_position, positions)
+        if not wait_for_position(tables.database, names, position, self.timeout):
+            positions = read_positions(tables.database, names)
+            raise ViewNotCaughtUpError(names, position, positions)
 
-    async def require_async(self, database: LedgerDatabase, views: Iterable[str | View]) -> None:
+    async def require_async(self, tables: TableNames, views: Iterable[str | View]) -> None:
         """`require` for the event loop: a worker thread waits, unless the in-process views are
         there already (the usual case: no thread at all)."""
-        if self.min_position is None:
+        position = self._awaited(tables)
+        if position is None:
             return
-        projector = projector_for(database)
-        if projector is not None and projector.reached(_names(views), self.min_position):
+        projector = projector_for(tables.database)
+        if projector is not None and projector.reached(_names(views), position):
             return
-        await asyncio.to_thread(self.require, database, views)
+        await asyncio.to_thread(self.require, tables, views)
+
+    def _awaited(self, tables: TableNames) -> int | None:
+        """The position to wait for in `tables`: none on an as-of copy (`asof_` tables are
+        fixed), else the one asked, if any."""
+        return None if tables.prefix else self.min_position
 
 
 NO_WAIT: Final = Freshness()

@@ -28,8 +28,7 @@ def snapshot(
     Reading `asof_` tables (names given with a prefix) never waits: they are fixed.
     """
     names = names or TableNames(database)
-    if not names.prefix:
-        fresh.require(database, views)
+    fresh.require(names, views)
     with reading(database) as cursor:
         yield cursor, names
 
@@ -45,6 +44,11 @@ class ViewSource:
     vault: PersonalDataVault
     mask: bool
     names: TableNames | None = None
+
+    @property
+    def tables(self) -> TableNames:
+        """The tables read: the as-of copy `names` names, else the live views."""
+        return self.names or TableNames(self.database)
 
     def snapshot(
         self, views: Sequence[str], fresh: Freshness

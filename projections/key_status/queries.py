@@ -200,9 +200,8 @@ async def get_key_async(
     else in a worker thread."""
     if pool is None:
         return await asyncio.to_thread(get_key, source, card_no, now=now, fresh=fresh)
-    tables = source.names or TableNames(source.database)
-    if not tables.prefix:  # an as-of copy is fixed: nothing to wait for
-        await fresh.require_async(source.database, VIEWS)
+    tables = source.tables
+    await fresh.require_async(tables, VIEWS)
     moment = now_or(now)
     rows = await pool.fetchall(*_key_statement(tables, card_no))
     return _key_from_rows(rows, source, moment)
