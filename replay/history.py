@@ -10,7 +10,7 @@ upcast. Results are plain dataclasses with ``to_json()``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -80,8 +80,9 @@ class HistoryEvent:
     chain_hash: str
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict: the fields, the timestamp in ISO 8601."""
-        found = asdict(self)
+        """A JSON-ready dict: the fields (the body and actor as they are, not copied), the
+        timestamp in ISO 8601."""
+        found = {name.name: getattr(self, name.name) for name in fields(self)}
         found["timestamp"] = self.timestamp.isoformat() if self.timestamp else None
         return found
 
